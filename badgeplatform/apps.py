@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BadgePlatformConfig(AppConfig):
+    name = "badgeplatform"
+    verbose_name = "Platform core"

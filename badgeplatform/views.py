@@ -1,0 +1,71 @@
+import mimetypes
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET
+
+from badgeplatform.access import public_view, space_view
+from orgs.models import Organisation, Space
+
+
+@public_view("The front page: a landing page for visitors, a redirect for members.")
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        space = (
+            Space.objects.filter(members__user=request.user)
+            .order_by("-members__created_at")
+            .first()
+        )
+        if space is not None:
+            return redirect("dashboard", space.slug)
+        return TemplateResponse(request, "home_member.html", {})
+    return TemplateResponse(request, "home.html", {})
+
+
+@space_view()
+@require_GET
+def space_root(request: HttpRequest) -> HttpResponse:
+    return redirect("dashboard", request.space.slug)
+
+
+@space_view()
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    from users.models import Member
+
+    space = request.space
+    stats = {
+        "organisations": Organisation.objects.for_space(space).count(),
+        "members": Member.objects.for_space(space).count(),
+    }
+    return TemplateResponse(request, "dashboard.html", {"stats": stats})
+
+
+@public_view("Load balancer health check; says nothing about tenants.")
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return JsonResponse({"status": "database unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@public_view("Uploaded images under random names (badge graphics and logos are public).")
+@require_GET
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    root = Path(settings.MEDIA_ROOT).resolve()
+    target = (root / path).resolve()
+    if root not in target.parents or not target.is_file():
+        raise Http404("No such file")
+    content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    response = FileResponse(target.open("rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -1,0 +1,76 @@
+"""factory_boy factories. Related objects share one space: pass ``space=`` and it flows down."""
+
+import factory
+from django.utils import timezone
+
+from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE
+from orgs.models import Group, Organisation, Space
+from orgs.services import space_create
+from users.models import Member, Membership, Role, User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.test")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email_verified_at = factory.LazyFunction(timezone.now)
+    password = factory.django.Password(PASSWORD)
+
+
+def make_space(name: str = "Acme", slug: str | None = None, admin: User | None = None) -> Space:
+    """A space exactly as registration makes it: root organisation, default roles, an admin."""
+    admin = admin or UserFactory()
+    n = Space.objects.count() + 1
+    return space_create(name=name, slug=slug or f"space-{n}", admin=admin)
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    space = factory.LazyFunction(make_space)
+    parent = factory.LazyAttribute(lambda o: o.space.root_organisation)
+    name = factory.Sequence(lambda n: f"Department {n}")
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    space = factory.LazyFunction(make_space)
+    organisation = factory.LazyAttribute(lambda o: o.space.root_organisation)
+    name = factory.Sequence(lambda n: f"Cohort {n}")
+
+
+def role(space: Space, name: str) -> Role:
+    return Role.objects.get(space=space, name=name)
+
+
+def add_member(
+    space: Space,
+    user: User | None = None,
+    *,
+    role_name: str = USER_ROLE,
+    organisation: Organisation | None = None,
+    group: Group | None = None,
+) -> User:
+    """Put ``user`` (or a new one) into ``space`` with ``role_name`` on a node (default: root)."""
+    user = user or UserFactory()
+    Member.objects.get_or_create(space=space, user=user)
+    if group is None and organisation is None:
+        organisation = space.root_organisation
+    Membership.objects.create(
+        space=space, user=user, organisation=organisation, group=group, role=role(space, role_name)
+    )
+    return user
+
+
+def space_admin(space: Space) -> User:
+    return Membership.objects.filter(space=space, role__name=SPACE_ADMINISTRATOR).first().user

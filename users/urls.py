@@ -1,0 +1,27 @@
+from django.urls import path
+
+from users import views
+
+app_name = "users"  # tenant pages; account pages are the "accounts" namespace
+
+# Account pages live outside any space: a person is platform-wide.
+account_urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("register/done/", views.register_done, name="register_done"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("verify/<str:uidb64>/<str:token>/", views.verify, name="verify"),
+    path("verify/resend/", views.resend_verification, name="resend_verification"),
+    path("password/reset/", views.password_reset, name="password_reset"),
+    path(
+        "password/reset/<str:uidb64>/<str:token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("password/change/", views.change_password, name="change_password"),
+]
+
+# Tenant pages, mounted under /s/<space_slug>/.
+space_urlpatterns = [
+    path("settings/roles/", views.roles, name="roles"),
+]
