@@ -1,12 +1,13 @@
 from django.contrib import admin
 from mptt.admin import MPTTModelAdmin
 
-from orgs.models import Group, Organisation, Space
+from orgs.models import Group, Organisation, Plan, Space
 
 
 @admin.register(Space)
 class SpaceAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "plan", "created_at"]
+    list_filter = ["plan"]
     search_fields = ["name", "slug"]
     readonly_fields = ["public_id", "created_at"]
 
@@ -22,3 +23,8 @@ class OrganisationAdmin(MPTTModelAdmin):
 class GroupAdmin(admin.ModelAdmin):
     list_display = ["name", "organisation", "space"]
     list_filter = ["space"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "features", "position"]

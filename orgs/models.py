@@ -6,12 +6,37 @@ from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
 
+class Plan(models.Model):
+    """A subscription plan: a name and the feature flags it unlocks (codes in branding.plans).
+
+    The operator sets a space's plan in the Django admin; a space without one is on Free.
+    """
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    features = models.JSONField(default=list, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has(self, feature: str) -> bool:
+        return feature in self.features
+
+
 class Space(models.Model):
     """A tenant: one customer account. Every tenant-owned row points here directly."""
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="spaces"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
