@@ -24,10 +24,13 @@ class OutboundEmail(models.Model):
         "orgs.Space", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     to = models.EmailField(max_length=254)
-    subject = models.CharField(max_length=300)
-    body_text = models.TextField()
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     kind = models.CharField(max_length=50)
+    # Bulk emails (badge issued, verification of new recipients) are stored unrendered, with
+    # the ids they need; the worker renders them at send time so issuing stays fast.
+    context = models.JSONField(null=True, blank=True)
     # Makes "send this email once" a database invariant, e.g. "award:<uuid>".
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
