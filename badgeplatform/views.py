@@ -29,12 +29,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @space_view()
 @require_GET
-def space_root(request: HttpRequest) -> HttpResponse:
-    return redirect("dashboard", request.space.slug)
-
-
-@space_view()
-@require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     from users.models import Member
 
