@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from badgeplatform import views
+from badgeplatform import audit_views, views
 from branding import urls as branding_urls
 from branding import views as branding_views
 from orgs import urls as orgs_urls
@@ -20,6 +20,7 @@ space_patterns = [
     # The space's front door: its landing page (white-label) or the way to its dashboard.
     path("", branding_views.space_root, name="space_root"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("settings/audit/", audit_views.audit_log, name="audit_log"),
 ]
 space_patterns += [path("", include((patterns, app))) for app, patterns in TENANT_APPS]
 
