@@ -6,6 +6,8 @@ from django import forms
 
 from branding.emails import EmailSpec, token, unknown_placeholders
 from branding.models import HEX_COLOUR
+from branding.plans import FEATURE_LABELS, Feature
+from orgs.models import Plan
 
 COLOUR_HELP = "Six hexadecimal digits after #, for example #1f2a44."
 
@@ -150,3 +152,22 @@ class LandingPageForm(forms.Form):
         if data.get("enabled") and not data.get("heading"):
             self.add_error("heading", "A published landing page needs a heading.")
         return data
+
+
+class PlanAdminForm(forms.ModelForm):
+    """The operator's plan form: features as checkboxes of the known codes, not raw JSON."""
+
+    features = forms.MultipleChoiceField(
+        choices=[(f.value, label) for f, label in FEATURE_LABELS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Plan
+        fields = ["code", "name", "description", "features", "position"]
+
+    def clean_features(self):
+        # Stored in catalogue order, so the list reads the same wherever it is shown.
+        chosen = set(self.cleaned_data["features"])
+        return [f.value for f in Feature if f.value in chosen]
