@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django import forms
 
+from badgeplatform.images import ImagePolicy, process_image
 from branding.emails import EmailSpec, token, unknown_placeholders
 from branding.models import HEX_COLOUR
 from branding.plans import FEATURE_LABELS, Feature
@@ -50,17 +49,15 @@ class ImageUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif"})
     )
 
-    def __init__(self, *args, policy: Callable, label: str, help_text: str, **kwargs):
+    def __init__(self, *args, policy: ImagePolicy, label: str, help_text: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.policy = policy
         self.fields["image"].label = label
         self.fields["image"].help_text = help_text
 
     def clean_image(self):
-        from badgeplatform.images import process_image
-
         # ImageRejected is a ValidationError with a message a person can act on.
-        return process_image(self.cleaned_data["image"], policy=self.policy())
+        return process_image(self.cleaned_data["image"], policy=self.policy)
 
 
 def clean_single_line(value: str) -> str:
@@ -129,7 +126,7 @@ class LandingPageForm(forms.Form):
     )
     remove_hero = forms.BooleanField(label="Remove the hero image", required=False)
 
-    def __init__(self, *args, policy: Callable, **kwargs):
+    def __init__(self, *args, policy: ImagePolicy, **kwargs):
         super().__init__(*args, **kwargs)
         self.policy = policy
 
@@ -143,9 +140,7 @@ class LandingPageForm(forms.Form):
         upload = self.cleaned_data.get("hero")
         if not upload:
             return None
-        from badgeplatform.images import process_image
-
-        return process_image(upload, policy=self.policy())
+        return process_image(upload, policy=self.policy)
 
     def clean(self):
         data = super().clean()

@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 
+from badgeplatform.audit import audit_log
 from badgeplatform.mail import queue_rendered_email
 from badgeplatform.models import OutboundEmail
 from branding.emails import render_authored, sample_values, spec_for
@@ -61,10 +62,15 @@ def branding_set_colours(
     for value in (nav_bg, nav_text, accent):
         validate_hex_colour(value)  # the form checked already; this is the invariant
     branding = _lock_branding(space)
-    branding.nav_bg, branding.nav_text, branding.accent = (
-        nav_bg.lower(),
-        nav_text.lower(),
-        accent.lower(),
+    before = {"nav_bg": branding.nav_bg, "nav_text": branding.nav_text, "accent": branding.accent}
+    after = {"nav_bg": nav_bg.lower(), "nav_text": nav_text.lower(), "accent": accent.lower()}
+    branding.nav_bg, branding.nav_text, branding.accent = after.values()
+    audit_log(
+        space=space,
+        actor=actor,
+        action="branding.colours",
+        label="Colours",
+        changes={k: [before[k], v] for k, v in after.items() if before[k] != v},
     )
     return _saved(space, branding, ["nav_bg", "nav_text", "accent"])
 
@@ -90,6 +96,12 @@ def branding_set_image(
     else:
         field.save(image.name, image, save=False)
     _delete_file_after_commit(old_name)
+    audit_log(
+        space=space,
+        actor=actor,
+        action=f"branding.{which}",
+        label=f"{which.title()} {'removed' if image is None else 'uploaded'}",
+    )
     return _saved(space, branding, [which])
 
 
@@ -107,6 +119,14 @@ def email_template_save(
         kind=kind,
         defaults={"subject": subject, "body": body, "updated_by": actor},
     )
+    audit_log(
+        space=space,
+        actor=actor,
+        action="email_template.save",
+        obj=template,
+        label=spec_for(kind).label,
+        changes={"subject": subject},
+    )
     return template
 
 
@@ -115,7 +135,11 @@ def email_template_reset(*, actor: User, space: Space, kind: str) -> None:
     """Back to the default content (the space's own text is deleted)."""
     spec_for(kind)
     require_feature(space, Feature.CUSTOM_EMAILS)
-    EmailTemplate.objects.filter(space=space, kind=kind).delete()
+    deleted, _ = EmailTemplate.objects.filter(space=space, kind=kind).delete()
+    if deleted:
+        audit_log(
+            space=space, actor=actor, action="email_template.reset", label=spec_for(kind).label
+        )
 
 
 @transaction.atomic
@@ -162,4 +186,12 @@ def landing_page_save(
         page.hero = ""
         _delete_file_after_commit(old_name)
     page.save()
+    audit_log(
+        space=space,
+        actor=actor,
+        action="landing_page.save",
+        obj=page,
+        label="Landing page",
+        changes={"enabled": enabled, "heading": heading},
+    )
     return page

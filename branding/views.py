@@ -336,13 +336,13 @@ def landing(request: HttpRequest) -> HttpResponse:
     page = services.get_landing_page_for(space)
     form = LandingPageForm(
         initial={"enabled": page.enabled, "heading": page.heading, "text": page.text},
-        policy=images.hero_policy,
+        policy=images.HERO_POLICY,
     )
     status = 200
     if request.method == "POST":
         # Before anything else (the upload is not even opened on a plan without the feature).
         require_feature(space, Feature.LANDING_PAGE)
-        form = LandingPageForm(request.POST, request.FILES, policy=images.hero_policy)
+        form = LandingPageForm(request.POST, request.FILES, policy=images.HERO_POLICY)
         if form.is_valid():
             data = form.cleaned_data
             services.landing_page_save(

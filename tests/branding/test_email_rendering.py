@@ -1,4 +1,4 @@
-"""render_space_email: placeholders are data, authored HTML is sanitised, the frame is the space's."""
+"""render_space_email: placeholders are data, authored HTML is sanitised, the space frames it."""
 
 import pytest
 from django.core.files.base import ContentFile
@@ -72,8 +72,17 @@ def test_authored_html_is_sanitised(space_a):
     _, text, html = render_authored(
         space=space_a, kind="badge_issued", subject="s", body=body, values=VALUES
     )
-    body_html = html.split("<td style=\"padding:24px", 1)[1]
-    for bad in ("<script", "alert(", "<img", "onerror", "javascript:", "<style", "<iframe", "onclick"):
+    body_html = html.split('<td style="padding:24px', 1)[1]
+    for bad in (
+        "<script",
+        "alert(",
+        "<img",
+        "onerror",
+        "javascript:",
+        "<style",
+        "<iframe",
+        "onclick",
+    ):
         assert bad not in body_html, bad
     assert 'href="https://ok.example"' in body_html and "para" in body_html
     assert "<script" not in text and "alert" not in text

@@ -89,7 +89,9 @@ def test_contrast_ratio_matches_wcag():
 
 
 def test_default_colours_pass_and_poor_ones_are_flagged():
-    assert all(c.passes for c in contrast_checks(nav_bg="#1f2a44", nav_text="#e8ecf5", accent="#2f6fde"))
+    assert all(
+        c.passes for c in contrast_checks(nav_bg="#1f2a44", nav_text="#e8ecf5", accent="#2f6fde")
+    )
     checks = {
         c.key: c for c in contrast_checks(nav_bg="#ffffff", nav_text="#eeeeee", accent="#ffff00")
     }
