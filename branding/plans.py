@@ -121,7 +121,7 @@ class FeatureNotInPlan(PermissionDenied):
         self.plan = space_plan(space)
         self.needed = cheapest_plan_with(feature)
         super().__init__(
-            f"{FEATURE_LABELS[feature]} is part of the {self.needed.name} plan; "
+            f"{FEATURE_LABELS[feature]}: part of the {self.needed.name} plan, and "
             f"{space.name} is on the {self.plan.name} plan. "
             "Ask the platform operator to change your plan."
         )

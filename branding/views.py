@@ -168,8 +168,18 @@ def branding(request: HttpRequest) -> HttpResponse:
         "logo_form": logo_form,
         "icon_form": icon_form,
         "checks": contrast_checks(**shown),
+        "pickers": _picker_values(colours_form, shown),
     }
     return TemplateResponse(request, "branding/branding.html", context, status=status)
+
+
+def _picker_values(form: ColoursForm, fallback: dict[str, str]) -> dict[str, str]:
+    """The native pickers start at what was typed when it is a colour, else at the saved one."""
+    values = {}
+    for name, saved in fallback.items():
+        typed = str(form[name].value() or "").strip()
+        values[name] = typed.lower() if HEX_COLOUR.match(typed) else saved
+    return values
 
 
 # ---- System settings → Emails --------------------------------------------------------------

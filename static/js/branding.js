@@ -96,7 +96,19 @@
     }
   }
 
+  // A field's server-side error goes once the person edits that field again.
+  function clearErrorsOnInput(form) {
+    form.addEventListener("input", function (e) {
+      var field = e.target.closest(".field.has-error");
+      if (!field) return;
+      field.classList.remove("has-error");
+      var errors = field.querySelector(".errors");
+      if (errors) errors.hidden = true;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-colour-form], [data-email-form]").forEach(clearErrorsOnInput);
     var colours = document.querySelector("[data-colour-form]");
     if (colours) setupColours(colours);
     var email = document.querySelector("[data-email-form]");
