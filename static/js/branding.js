@@ -66,6 +66,7 @@
       });
     });
     refresh();
+    form.dataset.enhanced = "";
   }
 
   function setupEmail(form) {
@@ -94,6 +95,7 @@
         timer = setTimeout(function () { form.requestSubmit(previewButton); }, 700);
       });
     }
+    form.dataset.enhanced = "";
   }
 
   // A field's server-side error goes once the person edits that field again.

@@ -81,7 +81,8 @@ def test_admin_brands_the_space_and_sees_it_on_the_next_page(page, lena, tmp_pat
     menu.get_by_role("link", name="Branding").click()
     page.get_by_role("heading", name="Branding", exact=True).wait_for()
     # The picker is revealed by JavaScript next to each hex input.
-    page.locator("[data-colour-picker]").first.wait_for()
+    page.locator("[data-colour-form][data-enhanced]").wait_for()  # branding.js is running
+    assert page.locator("[data-colour-picker]").first.is_visible()
 
     # Hostile input first: refused beside the field, the page is still all there.
     page.get_by_label("Menu background", exact=True).fill("red;}body{display:none")
@@ -168,6 +169,7 @@ def test_authored_badge_email_arrives_filled_in_with_the_logo(
     page.get_by_role("heading", name="Emails").wait_for()
     page.get_by_role("link", name="Edit the badge issue email").click()
     page.get_by_role("heading", name=re.compile("Badge issue email")).wait_for()
+    page.locator("[data-email-form][data-enhanced]").wait_for(state="attached")
 
     subject = page.get_by_label("Subject")
     subject.fill("")
