@@ -163,3 +163,18 @@ def test_notes_are_escaped_small_print(space_a):
         space=space_a, kind="badge_issued", values=VALUES, notes=["Verify <soon>"]
     )
     assert "Verify &lt;soon&gt;" in html and "Verify <soon>" in text
+
+
+def test_platform_emails_sent_for_a_space_wear_its_colours(space_a, committed):
+    from unittest import mock
+
+    from django.core import mail
+
+    from badgeplatform.mail import queue_email
+
+    SpaceBranding.objects.create(space=space_a, nav_bg="#123456", nav_text="#fedcba")
+    context = {"user": mock.Mock(first_name="Rae"), "reset_url": "https://x/y", "expires_days": 3}
+    with committed():
+        queue_email(to="r@example.test", template="password_reset", context=context, space=space_a)
+    html = mail.outbox[0].alternatives[0][0]
+    assert "background:#123456" in html and "color:#fedcba" in html
