@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from badgeplatform import views
+from badges import backpack_urls, issuing_urls
 from orgs import urls as orgs_urls
 from users import urls as users_urls
 
@@ -11,6 +12,7 @@ from users import urls as users_urls
 TENANT_APPS = [
     ("orgs", orgs_urls.space_urlpatterns),
     ("users", users_urls.space_urlpatterns),
+    ("issuing", issuing_urls.space_urlpatterns),
 ]
 
 space_patterns = [
@@ -23,6 +25,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include((users_urls.account_urlpatterns, "accounts"))),
+    path("backpack/", include((backpack_urls.urlpatterns, "backpack"))),
     path("s/<slug:space_slug>/", include(space_patterns)),
     path("media/<path:path>", views.media, name="media"),
     path("admin/", admin.site.urls),

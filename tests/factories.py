@@ -150,3 +150,19 @@ def make_badge(
         **{**defaults, **fields},
     )
     return badge
+
+
+# ---- Awards (issuing) ----------------------------------------------------------------------
+
+
+def make_award(space: Space, *, badge=None, recipient: User | None = None, **issue):
+    """One award made the way issuing makes it (through awards_issue), no emails."""
+    from badges.issuing import RecipientInput, awards_issue
+
+    badge = badge or make_badge(space)
+    recipient = recipient or add_member(space)
+    _, outcomes = awards_issue(
+        badge=badge, recipients=[RecipientInput(user=recipient)], notify=False, **issue
+    )
+    assert outcomes[0].status == "awarded", outcomes[0].errors
+    return outcomes[0].award

@@ -1,0 +1,48 @@
+"""Award services after issuing: revocation (by the space) and the public toggle (by the
+recipient). Issuing itself is ``badges.issuing.awards_issue``."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from badges.models import Award
+from users.models import User
+
+MAX_REASON = 500
+
+
+class AlreadyRevoked(Exception):
+    pass
+
+
+@transaction.atomic
+def award_revoke(*, award: Award, actor: User, reason: str) -> Award:
+    """Revoke ``award`` with a reason shown to the recipient and on the public page.
+
+    A conditional UPDATE, so two people revoking at once record exactly one revocation (the
+    first reason wins) and the second is told. Revocation is final.
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValueError("Give a reason for the revocation.")
+    if len(reason) > MAX_REASON:
+        raise ValueError(f"The reason has at most {MAX_REASON} characters.")
+    now = timezone.now()
+    updated = Award.objects.filter(pk=award.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revocation_reason=reason, revoked_by=actor
+    )
+    if not updated:
+        raise AlreadyRevoked("This award was already revoked.")
+    award.revoked_at, award.revocation_reason, award.revoked_by = now, reason, actor
+    return award
+
+
+@transaction.atomic
+def award_set_public(*, award: Award, actor: User, is_public: bool) -> Award:
+    """The recipient chooses whether their name shows on the award's public page."""
+    if award.recipient_id != actor.pk:
+        raise PermissionError("Only the recipient can change this.")
+    Award.objects.filter(pk=award.pk).update(is_public=is_public)
+    award.is_public = is_public
+    return award
