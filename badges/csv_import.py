@@ -98,7 +98,9 @@ def _header_map(cells: list[str]) -> dict[int, str] | None:
             if key in aliases and name not in found.values():
                 found[index] = name
     names = set(found.values())
-    if "email" in names or len(names) >= 2:
+    # A data row has an address in it; a header names columns (one known name is enough
+    # when no cell looks like an address).
+    if "email" in names or len(names) >= 2 or (names and not any("@" in c for c in cells)):
         return found
     return None
 
