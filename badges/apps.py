@@ -11,7 +11,7 @@ class BadgesConfig(AppConfig):
 
         mail.register_renderer("badge_issued", emails.render_badge_issued)
 
-        nav.register("issuing", "Issue a badge", "issuing:index", perm=Perm.ISSUE_BADGES, order=10)
+        nav.register("issuing", "Issue a badge", "issuing:start", perm=Perm.ISSUE_BADGES, order=10)
         nav.register("issuing", "Awards", "issuing:awards", perm=Perm.ISSUE_BADGES, order=20)
         nav.register(
             "issuing", "Issue history", "issuing:history", perm=Perm.ISSUE_BADGES, order=30

@@ -16,6 +16,17 @@ class AlreadyRevoked(Exception):
     pass
 
 
+def _public_copies_changed(award: Award) -> None:
+    """After commit: the public Open Badges output (cached JSON, images, the verification
+    page) follows the change at once. That output lives in badges.openbadges, built
+    alongside this module; until it is there, there is nothing cached to refresh."""
+    try:
+        from badges.openbadges.publish import award_changed
+    except ImportError:
+        return
+    transaction.on_commit(lambda: award_changed(award))
+
+
 @transaction.atomic
 def award_revoke(*, award: Award, actor: User, reason: str) -> Award:
     """Revoke ``award`` with a reason shown to the recipient and on the public page.
@@ -35,6 +46,7 @@ def award_revoke(*, award: Award, actor: User, reason: str) -> Award:
     if not updated:
         raise AlreadyRevoked("This award was already revoked.")
     award.revoked_at, award.revocation_reason, award.revoked_by = now, reason, actor
+    _public_copies_changed(award)
     return award
 
 
@@ -45,4 +57,5 @@ def award_set_public(*, award: Award, actor: User, is_public: bool) -> Award:
         raise PermissionError("Only the recipient can change this.")
     Award.objects.filter(pk=award.pk).update(is_public=is_public)
     award.is_public = is_public
+    _public_copies_changed(award)
     return award

@@ -27,7 +27,7 @@ from django.utils import timezone
 # rows (kept in the batch until issued) stay around a megabyte.
 MAX_ROWS = 10_000
 MAX_BYTES = 2 * 1024 * 1024
-LIMITS_TEXT = f"at most {MAX_ROWS:,} rows and 2 MB per file"
+LIMITS_TEXT = f"Files can have at most {MAX_ROWS:,} rows and 2 MB."
 
 MAX_NAME = 150
 MAX_EXTERNAL_ID = 200
@@ -176,12 +176,12 @@ def parse_recipients_csv(upload, *, tz: ZoneInfo, now: datetime | None = None) -
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_BYTES:
         raise CsvRejected(
-            f"This file is {size / (1024 * 1024):.1f} MB; the limit is {LIMITS_TEXT}. "
+            f"This file is {size / (1024 * 1024):.1f} MB. {LIMITS_TEXT} "
             "Split it into smaller files and upload them one after another."
         )
     raw = upload.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
-        raise CsvRejected(f"This file is over 2 MB; the limit is {LIMITS_TEXT}.")
+        raise CsvRejected(f"This file is over 2 MB. {LIMITS_TEXT}")
     text = _decode(raw)
     if not text.strip():
         raise CsvRejected("The file is empty.")
@@ -207,7 +207,7 @@ def parse_recipients_csv(upload, *, tz: ZoneInfo, now: datetime | None = None) -
                 columns, positional = dict(enumerate(COLUMNS)), True
             if len(rows) >= MAX_ROWS:
                 raise CsvRejected(
-                    f"This file has more than {MAX_ROWS:,} rows; the limit is {LIMITS_TEXT}. "
+                    f"This file has more than {MAX_ROWS:,} rows. {LIMITS_TEXT} "
                     "Split it into smaller files and upload them one after another."
                 )
             rows.append(_row(line, cells, columns, tz, now, positional=positional))

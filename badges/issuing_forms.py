@@ -127,7 +127,7 @@ class CsvUploadForm(forms.Form):
         help_text=(
             "Columns: email, first name, last name, external id (optional), achievement time "
             f"(optional, e.g. 2026-05-01 or 2026-05-01 14:30). A header row is optional. "
-            f"Limit: {LIMITS_TEXT}."
+            f"{LIMITS_TEXT}"
         ),
         error_messages={"required": "Choose a CSV file to upload."},
     )
@@ -144,7 +144,7 @@ class CsvUploadForm(forms.Form):
         if upload is None or tz is None:
             return data
         if upload.size > MAX_BYTES:
-            self.add_error("file", f"This file is too large: the limit is {LIMITS_TEXT}.")
+            self.add_error("file", f"This file is too large. {LIMITS_TEXT}")
             return data
         try:
             self.rows = parse_recipients_csv(upload, tz=tz)
@@ -161,7 +161,7 @@ class IssueForm(forms.Form):
         help_text="When the recipients earned the badge. Leave empty for now. "
         "CSV rows with their own time keep it.",
     )
-    tz = TimeZoneField()
+    tz = TimeZoneField(help_text="The achievement time is read in this zone.")
 
     def clean(self):
         data = super().clean()

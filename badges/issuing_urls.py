@@ -7,7 +7,7 @@ from badges import issuing_views as views
 app_name = "issuing"
 
 space_urlpatterns = [
-    path("issuing/", views.index, name="index"),
+    path("issuing/", views.index, name="start"),
     path("issuing/badges/<int:badge_id>/", views.issue, name="issue"),
     path("issuing/badges/<int:badge_id>/awards/", views.badge_awards, name="badge_awards"),
     path("issuing/example.csv", views.example, name="example_csv"),

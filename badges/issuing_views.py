@@ -42,7 +42,7 @@ from users.models import Member, Membership, User
 
 PAGE_SIZE = 50
 MEMBER_RESULTS = 20
-ROWS_PAGE_SIZE = 50
+ROWS_PAGE_SIZE = 25
 
 
 # ---- Access helpers -------------------------------------------------------------------------
@@ -241,7 +241,7 @@ def _issue_context(request: HttpRequest, badge: Badge, batch: IssueBatch | None,
         "person_form": forms.get("person_form") or PersonForm(),
         "csv_form": forms.get("csv_form") or CsvUploadForm(),
         "issue_form": forms.get("issue_form") or IssueForm(),
-        "open_panel": forms.get("open_panel", "members"),
+        "open_panel": forms.get("open_panel") or request.GET.get("panel") or "members",
         "image_url": _image_url(badge),
     }
 
@@ -302,8 +302,8 @@ def _invalid(request, badge, batch, **forms) -> HttpResponse:
     )
 
 
-def _added(request, change: batches.DraftChange, what: str) -> None:
-    parts = [f"Added {change.added} {what}."]
+def _added(request, change: batches.DraftChange, what: tuple[str, str]) -> None:
+    parts = [f"Added {change.added} {what[0] if change.added == 1 else what[1]}."]
     if change.already_listed:
         parts.append(f"{change.already_listed} already in the list.")
     if change.with_problems:
@@ -313,7 +313,7 @@ def _added(request, change: batches.DraftChange, what: str) -> None:
         messages.success(request, " ".join(parts))
 
 
-def _add_rows(request, badge, rows, what) -> None:
+def _add_rows(request, badge, rows, what: tuple[str, str]) -> None:
     try:
         change = batches.draft_add(badge=badge, actor=request.user, rows=rows)
     except batches.DraftFull as exc:
@@ -327,8 +327,8 @@ def _add_members(request, badge, batch, here):
     if not form.is_valid():
         return _invalid(request, badge, batch, member_form=form, open_panel="members")
     rows = [batches.member_row(u, "Picked from your members") for u in form.cleaned_data["users"]]
-    _add_rows(request, badge, rows, "people")
-    return redirect(here)
+    _add_rows(request, badge, rows, ("person", "people"))
+    return redirect(f"{here}#add")
 
 
 def _add_group(request, badge, batch, here):
@@ -343,8 +343,8 @@ def _add_group(request, badge, batch, here):
     if not rows:
         messages.info(request, f"The group “{group.name}” has no members yet.")
         return redirect(here)
-    _add_rows(request, badge, rows, f"people from “{group.name}”")
-    return redirect(here)
+    _add_rows(request, badge, rows, (f"person from “{group.name}”", f"people from “{group.name}”"))
+    return redirect(f"{here}#add")
 
 
 def _add_person(request, badge, batch, here):
@@ -359,8 +359,9 @@ def _add_person(request, badge, batch, here):
         external_id=data["external_id"],
         ref="Added by hand",
     )
-    _add_rows(request, badge, [row], "person")
-    return redirect(f"{here}#panel-person")
+    _add_rows(request, badge, [row], ("person", "people"))
+    # The panel stays open for the next person.
+    return redirect(f"{here}?panel=person#panel-person")
 
 
 def _upload_csv(request, badge, batch, here):
@@ -373,8 +374,8 @@ def _upload_csv(request, badge, batch, here):
     except batches.DraftFull as exc:
         form.add_error("file", str(exc))
         return _invalid(request, badge, batch, csv_form=form, open_panel="csv")
-    _added(request, change, "rows from the file")
-    return redirect(here)
+    _added(request, change, ("row from the file", "rows from the file"))
+    return redirect(f"{here}#recipients")
 
 
 def _remove_row(request, badge, batch, here):
@@ -416,6 +417,12 @@ def _issue(request, badge, batch, here):
     except batches.NothingToIssue as exc:
         messages.error(request, str(exc))
         return redirect(here)
+    if batch.status == IssueBatch.Status.DONE and batch.issued:
+        messages.success(
+            request,
+            f"“{badge}” is issued to {batch.issued} "
+            f"{'person' if batch.issued == 1 else 'people'}. Their emails are on their way.",
+        )
     return redirect("issuing:batch", request.space.slug, batch.pk)
 
 

@@ -40,7 +40,7 @@ def test_index_offers_published_badges_and_says_why_others_cannot_be_picked(
 ):
     make_badge(space_a, name="Draft Badge", state=Badge.State.DRAFT)
     make_badge(space_a, name="Old Badge", state=Badge.State.WITHDRAWN)
-    response = client_a.get(url("index", space_a))
+    response = client_a.get(url("start", space_a))
     assert response.status_code == 200
     html = response.content.decode()
     assert url("issue", space_a, badge.pk) in html
@@ -52,14 +52,14 @@ def test_index_offers_published_badges_and_says_why_others_cannot_be_picked(
 
 def test_index_member_is_refused(client, space_a, member_a):
     client.force_login(member_a)
-    assert client.get(url("index", space_a)).status_code == 403
+    assert client.get(url("start", space_a)).status_code == 403
 
 
 def test_index_other_space_and_anonymous_and_wrong_method(client, space_a, admin_b, space_b):
-    assert client.get(url("index", space_a)).status_code == 302
+    assert client.get(url("start", space_a)).status_code == 302
     client.force_login(admin_b)
-    assert client.get(url("index", space_a)).status_code == 404
-    assert client.post(url("index", space_b)).status_code == 405
+    assert client.get(url("start", space_a)).status_code == 404
+    assert client.post(url("start", space_b)).status_code == 405
 
 
 def test_the_menu_has_an_issuing_section(client_a, space_a):
@@ -317,7 +317,7 @@ def test_an_issuer_of_one_organisation_picks_only_its_people_and_badges(client, 
     right_badge = make_badge(space_a, organisation=right, name="Right badge")
     client.force_login(issuer)
 
-    index = client.get(url("index", space_a)).content.decode()
+    index = client.get(url("start", space_a)).content.decode()
     assert "Left badge" in index and "Right badge" not in index
     page = client.get(url("issue", space_a, left_badge.pk)).content.decode()
     assert ours.email in page and theirs.email not in page
