@@ -61,11 +61,12 @@ def get_badge_for(request: HttpRequest, badge_id: int) -> Badge:
 
 
 def get_batch_for(request: HttpRequest, batch_id: int) -> IssueBatch:
-    # The rows can be a megabyte; the progress bar polls every second and needs only counters.
+    # The rows (and failures) can be a megabyte; the progress bar polls every second and
+    # needs only the counters. The result page loads the failures when it shows them.
     batch = (
         IssueBatch.objects.filter(space=request.space, pk=batch_id)
         .select_related("badge__organisation", "created_by")
-        .defer("pending_rows")
+        .defer("pending_rows", "failures")
         .first()
     )
     if batch is None:
@@ -566,9 +567,16 @@ def badge_awards(request: HttpRequest, badge_id: int) -> HttpResponse:
 @space_view()
 @require_GET
 def person_awards(request: HttpRequest, user_id: int) -> HttpResponse:
-    person = User.objects.filter(
-        pk=user_id, pk__in=Member.objects.for_space(request.space).values("user_id")
-    ).first()
+    # Members, and people who left the space but keep the awards it gave them.
+    space = request.space
+    person = (
+        User.objects.filter(pk=user_id)
+        .filter(
+            Q(pk__in=Member.objects.for_space(space).values("user_id"))
+            | Q(pk__in=Award.objects.for_space(space).values("recipient_id"))
+        )
+        .first()
+    )
     if person is None:
         raise Http404("No such person in this space")
     return _awards_list(request, person=person)

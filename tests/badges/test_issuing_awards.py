@@ -107,6 +107,16 @@ def test_someone_outside_the_space_has_no_awards_page_here(client_a, space_a, ad
     assert client_a.get(url("person_awards", space_a, admin_b.pk)).status_code == 404
 
 
+def test_someone_who_left_the_space_keeps_their_awards_page(client_a, space_a):
+    from users.models import Member, Membership
+
+    award = make_award(space_a)
+    Membership.objects.filter(user=award.recipient).delete()
+    Member.objects.filter(user=award.recipient).delete()
+    response = client_a.get(url("person_awards", space_a, award.recipient_id))
+    assert response.status_code == 200 and 'data-state="valid"' in response.content.decode()
+
+
 def test_revoke_with_a_reason_and_it_says_so_everywhere(client_a, space_a, badge, admin_a):
     award = make_award(space_a, badge=badge)
     page = client_a.get(url("award", space_a, award.pk)).content.decode()

@@ -81,6 +81,7 @@ def test_issue_to_a_member_a_new_person_and_a_csv_then_the_backpack(
     page.get_by_text("Added 50 rows from the file.").wait_for()
     assert page.get_by_text("52 ready").is_visible()
     assert not Award.objects.exists()  # checked, not issued
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot("2-recipient-list")
 
     page.get_by_role("button", name="Issue to 52 people").click()
@@ -136,6 +137,13 @@ def test_issue_to_a_member_a_new_person_and_a_csv_then_the_backpack(
     page.get_by_role("button", name="Revoke award").click()
     page.get_by_text("is revoked. They can see why.").wait_for()
     screenshot("6-revoked-admin")
+    page.get_by_role("link", name="Python Fundamentals").click()  # the badge's awards
+    page.get_by_role("heading", name="Awards of “Python Fundamentals”").wait_for()
+    page.get_by_label("State").select_option("revoked")
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_text("1 award", exact=True).wait_for()
+    assert page.locator('[data-state="revoked"]').count() == 1
+    screenshot("6b-badge-awards")
 
     # Nico sees it shown as revoked in the backpack.
     nico.goto("/backpack/")
@@ -177,6 +185,7 @@ def test_bad_input_gets_clear_messages_and_a_big_list_shows_progress(
     page.get_by_label("CSV file").set_input_files(bad)
     page.get_by_role("button", name="Upload and check").click()
     page.get_by_text("3 need attention").wait_for()
+    page.evaluate("window.scrollTo(0, 0)")
     assert page.get_by_text("“not-an-address” is not a valid email address.").is_visible()
     assert page.get_by_text("The same person as row 1: it would be a duplicate.").is_visible()
     screenshot("1-csv-problems")
