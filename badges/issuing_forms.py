@@ -78,9 +78,16 @@ class GroupPickForm(forms.Form):
 
 
 class PersonForm(forms.Form):
+    """Someone by email. Names are asked for every time (the issuer may not know whether
+    the person has an account); someone who already has one keeps their own name."""
+
     email = forms.CharField(label="Email", max_length=254)
-    first_name = forms.CharField(max_length=MAX_NAME, required=False)
-    last_name = forms.CharField(max_length=MAX_NAME, required=False)
+    first_name = forms.CharField(
+        max_length=MAX_NAME, error_messages={"required": "Give their first name."}
+    )
+    last_name = forms.CharField(
+        max_length=MAX_NAME, error_messages={"required": "Give their last name."}
+    )
     external_id = forms.CharField(
         label="External id",
         max_length=MAX_EXTERNAL_ID,
@@ -108,17 +115,6 @@ class PersonForm(forms.Form):
 
     def clean_external_id(self):
         return self._line("external_id", MAX_EXTERNAL_ID)
-
-    def clean(self):
-        data = super().clean()
-        email = data.get("email")
-        # Someone with an account already has a name; a new person needs one for their
-        # account and their badge.
-        if email and User.objects.get_by_email(email) is None:
-            for name, label in (("first_name", "first name"), ("last_name", "last name")):
-                if not data.get(name):
-                    self.add_error(name, f"This person is new here: give their {label}.")
-        return data
 
 
 class CsvUploadForm(forms.Form):

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, Q, QuerySet, When
 from django.db.models.functions import Lower
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -213,17 +213,27 @@ def _time_label(value: str | None) -> str:
     return f"{moment:%d %b %Y %H:%M} ({offset[:3]}:{offset[3:]})" if offset else f"{moment}"
 
 
-def _issue_context(request: HttpRequest, badge: Badge, batch: IssueBatch | None, **forms) -> dict:
-    rows = batches.rows_of(batch) if batch else []
-    problems = batches.problem_count(rows)
+def _member_results_context(request: HttpRequest, rows: list[dict], **forms) -> dict:
+    """The member search: people in the issuer's reach matching ``q`` (one query)."""
     q = request.GET.get("q", "").strip()
     reachable = reachable_members(request)
     found = search_people(reachable, q).order_by("last_name", "first_name", "pk")
     results = list(found[: MEMBER_RESULTS + 1])
-    listed = {r["user"] for r in rows if r.get("user")}
-    groups = reachable_groups(request)
+    return {
+        "q": q,
+        "results": results[:MEMBER_RESULTS],
+        "more_results": len(results) > MEMBER_RESULTS,
+        "listed": {r["user"] for r in rows if r.get("user")},
+        "member_form": forms.get("member_form") or MemberPickForm(reachable=reachable),
+    }
+
+
+def _issue_context(request: HttpRequest, badge: Badge, batch: IssueBatch | None, **forms) -> dict:
+    rows = batches.rows_of(batch) if batch else []
+    problems = batches.problem_count(rows)
     rows_page, only_problems = _rows_page(request, rows)
     return {
+        **_member_results_context(request, rows, **forms),
         "badge": badge,
         "batch": batch,
         "rows_page": rows_page,
@@ -233,12 +243,7 @@ def _issue_context(request: HttpRequest, badge: Badge, batch: IssueBatch | None,
         "ready_count": len(rows) - problems,
         "new_count": sum(1 for r in rows if r.get("who") == "new" and not r.get("errors")),
         "inline_limit": batches.INLINE_LIMIT,
-        "q": q,
-        "results": results[:MEMBER_RESULTS],
-        "more_results": len(results) > MEMBER_RESULTS,
-        "listed": listed,
-        "member_form": forms.get("member_form") or MemberPickForm(reachable=reachable),
-        "group_form": forms.get("group_form") or GroupPickForm(groups=groups),
+        "group_form": forms.get("group_form") or GroupPickForm(groups=reachable_groups(request)),
         "person_form": forms.get("person_form") or PersonForm(),
         "csv_form": forms.get("csv_form") or CsvUploadForm(),
         "issue_form": forms.get("issue_form") or IssueForm(),
@@ -273,20 +278,20 @@ def issue(request: HttpRequest, badge_id: int) -> HttpResponse:
     batch = batches.draft_for(badge=badge, actor=request.user)
 
     if request.method == "GET":
-        context = _issue_context(request, badge, batch)
         if request.htmx and request.htmx.target == "member-results":
+            context = _member_results_context(request, batches.rows_of(batch) if batch else [])
             return TemplateResponse(request, "issuing/issue.html#member_results", context)
-        return TemplateResponse(request, "issuing/issue.html", context)
+        return TemplateResponse(
+            request, "issuing/issue.html", _issue_context(request, badge, batch)
+        )
 
     action = request.POST.get("action", "")
     here = reverse("issuing:issue", args=[request.space.slug, badge.pk])
     handler = _ACTIONS.get(action)
     if handler is None:
-        if "remove" in request.POST:
-            handler = _remove_row
-        else:
-            messages.error(request, "Unknown action.")
-            return redirect(here)
+        if "remove" not in request.POST:
+            return HttpResponseBadRequest("Unknown action.")
+        handler = _remove_row
     try:
         return handler(request, badge, batch, here)
     except BadgeNotIssuable as exc:

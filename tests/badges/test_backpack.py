@@ -173,3 +173,18 @@ def test_backpack_anonymous_and_wrong_method(client):
     assert client.get(reverse("backpack:index")).status_code == 302
     client.force_login(UserFactory())
     assert client.post(reverse("backpack:index")).status_code == 405
+
+
+def test_the_award_email_points_verified_recipients_to_their_backpack(
+    space_a, member_a, committed, settings
+):
+    from django.core import mail
+
+    from badges.issuing import RecipientInput, awards_issue
+
+    settings.SITE_URL = "https://badges.example"
+    with committed():
+        awards_issue(badge=make_badge(space_a), recipients=[RecipientInput(user=member_a)])
+    (email,) = mail.outbox
+    assert "https://badges.example/backpack/" in email.body
+    assert 'href="https://badges.example/backpack/"' in email.alternatives[0][0]

@@ -137,7 +137,7 @@ def test_a_new_person_needs_a_name_and_gets_an_account_when_issued(
         url("issue", space_a, badge.pk), {"action": "add_person", "email": "nia@new.test"}
     )
     assert response.status_code == 400
-    assert "This person is new here: give their first name." in response.content.decode()
+    assert "Give their first name." in response.content.decode()
     assert not IssueBatch.objects.exists()
 
     client_a.post(
@@ -158,13 +158,24 @@ def test_a_new_person_needs_a_name_and_gets_an_account_when_issued(
     ]
 
 
-def test_an_existing_account_needs_no_name(client_a, space_a, badge):
-    UserFactory(email="known@elsewhere.test")
+def test_someone_with_an_account_is_recognised_and_keeps_their_name(
+    client_a, space_a, badge, committed
+):
+    known = UserFactory(email="known@elsewhere.test", first_name="Kim", last_name="Known")
     response = client_a.post(
-        url("issue", space_a, badge.pk), {"action": "add_person", "email": "known@elsewhere.test"}
+        url("issue", space_a, badge.pk),
+        {
+            "action": "add_person",
+            "email": "KNOWN@elsewhere.test",
+            "first_name": "Typo",
+            "last_name": "Name",
+        },
     )
     assert response.status_code == 302
     assert draft(badge).pending_rows["rows"][0]["who"] == "platform"
+    client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
+    known.refresh_from_db()
+    assert Award.objects.get().recipient == known and known.first_name == "Kim"
 
 
 BAD_CSV = (
