@@ -205,3 +205,12 @@ def test_the_history_takes_a_constant_number_of_queries(
     with django_assert_num_queries(8):
         response = client_a.get(url("history", space_a))
     assert response.content.decode().count("/issuing/batches/") == size
+
+
+def test_history_member_403_and_wrong_method(client, space_a, member_a, admin_a):
+    client.force_login(member_a)
+    assert client.get(url("history", space_a)).status_code == 403
+    assert client.get(url("example_csv", space_a)).status_code == 403
+    client.force_login(admin_a)
+    assert client.post(url("history", space_a)).status_code == 405
+    assert client.post(url("example_csv", space_a)).status_code == 405
