@@ -45,6 +45,7 @@ class Grant:
     lft: int | None
     rght: int | None
     group_id: int | None
+    on_root: bool = False  # held on the space's root organisation: covers the whole space
 
     def covers_organisation(self, org: Organisation) -> bool:
         return (
@@ -80,7 +81,8 @@ class Access:
                 return True
             organisation = group.organisation
         if organisation is None or perm in SPACE_WIDE:
-            organisation = self.space.root_organisation
+            # The whole space: only a grant on the root covers it (no query for the root).
+            return any(perm in g.perms and g.on_root for g in self.grants)
         if organisation.space_id != self.space.pk:
             return False
         return any(perm in g.perms and g.covers_organisation(organisation) for g in self.grants)
@@ -151,6 +153,7 @@ def load_access(space: Space, user: User) -> Access | None:
         "organisation__lft",
         "organisation__rght",
         "group_id",
+        "organisation__parent_id",
     )
     grants = [
         Grant(
@@ -161,8 +164,9 @@ def load_access(space: Space, user: User) -> Access | None:
             lft=lft,
             rght=rght,
             group_id=group_id,
+            on_root=org_id is not None and parent_id is None,
         )
-        for perms, role_name, org_id, tree_id, lft, rght, group_id in rows
+        for perms, role_name, org_id, tree_id, lft, rght, group_id, parent_id in rows
     ]
     return Access(space, user, member, grants)
 

@@ -195,6 +195,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE = {
     "drain-email-outbox": {"task": "badgeplatform.tasks.drain_outbox", "schedule": 60.0},
+    "resume-issue-batches": {"task": "badges.tasks.resume_issue_batches", "schedule": 120.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from badgeplatform import audit_views, views
+from badges import backpack_urls, issuing_urls
 from branding import urls as branding_urls
 from branding import views as branding_views
 from orgs import urls as orgs_urls
@@ -14,6 +15,7 @@ TENANT_APPS = [
     ("orgs", orgs_urls.space_urlpatterns),
     ("users", users_urls.space_urlpatterns),
     ("branding", branding_urls.space_urlpatterns),
+    ("issuing", issuing_urls.space_urlpatterns),
 ]
 
 space_patterns = [
@@ -28,6 +30,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include((users_urls.account_urlpatterns, "accounts"))),
+    path("backpack/", include((backpack_urls.urlpatterns, "backpack"))),
     path("s/<slug:space_slug>/", include(space_patterns)),
     path("media/<path:path>", views.media, name="media"),
     path("branding/", include((branding_urls.asset_urlpatterns, "branding_assets"))),

@@ -5,7 +5,14 @@ class BadgesConfig(AppConfig):
     name = "badges"
 
     def ready(self) -> None:
-        from badgeplatform import mail
+        from badgeplatform import mail, nav
+        from badgeplatform.permissions import Perm
         from badges import emails
 
         mail.register_renderer("badge_issued", emails.render_badge_issued)
+
+        nav.register("issuing", "Issue a badge", "issuing:start", perm=Perm.ISSUE_BADGES, order=10)
+        nav.register("issuing", "Awards", "issuing:awards", perm=Perm.ISSUE_BADGES, order=20)
+        nav.register(
+            "issuing", "Issue history", "issuing:history", perm=Perm.ISSUE_BADGES, order=30
+        )

@@ -1,5 +1,7 @@
 """Renderers for badge emails queued unrendered by issuing (see badgeplatform.mail)."""
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -17,7 +19,11 @@ def render_badge_issued(email: OutboundEmail) -> tuple[str, str, str]:
     ).get(pk=email.context["award"])
     recipient = award.recipient
     notes = []
-    if not recipient.is_verified:
+    if recipient.is_verified:
+        notes.append(
+            "All your badges are in your backpack: " + settings.SITE_URL + reverse("backpack:index")
+        )
+    else:
         notes.append(
             "To keep your badges in your own backpack, verify your email address with the link "
             "in our other email and create a password."

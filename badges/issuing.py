@@ -46,6 +46,9 @@ class RecipientInput:
     external_id: str = ""
     achieved_at: datetime | None = None
     user: User | None = None
+    # The caller's name for this row (e.g. "line 7" of a CSV), echoed in the batch's failures
+    # so a result page can point at the row after the rows themselves are gone.
+    ref: str = ""
 
 
 @dataclass
@@ -125,8 +128,13 @@ def awards_issue(
     actor: User | None = None,
     batch: IssueBatch | None = None,
     notify: bool = True,
+    first_index: int = 0,
 ) -> tuple[IssueBatch, list[IssueOutcome]]:
     """Issue ``badge`` to ``recipients`` in one batch; one outcome per recipient, in order.
+
+    A worker processing a large batch in chunks passes the ``batch`` and, as ``first_index``,
+    the position of ``recipients[0]`` in it, so outcomes and failures number the whole batch.
+    A batch whose ``total`` was set beforehand (the rows it was created with) keeps it.
 
     Raises BadgeNotIssuable for a draft or withdrawn badge. A concurrent call that created the
     same person or award first makes this one retry, and then find them: a repeated call
@@ -147,6 +155,7 @@ def awards_issue(
                     actor=actor,
                     batch=batch,
                     notify=notify,
+                    first_index=first_index,
                 )
         except IntegrityError:
             if attempt == 2:
@@ -154,7 +163,7 @@ def awards_issue(
     raise AssertionError("unreachable")
 
 
-def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify):
+def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, first_index):
     space: Space = badge.space
     now = timezone.now()
     default_time = achieved_at or now
@@ -192,7 +201,9 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify):
         r.first_name, r.last_name = r.first_name.strip(), r.last_name.strip()
         r.external_id = r.external_id.strip()
         when = r.achieved_at or default_time
-        outcome = IssueOutcome(index=index, status="rejected", errors=_validate(r, when, now))
+        outcome = IssueOutcome(
+            index=first_index + index, status="rejected", errors=_validate(r, when, now)
+        )
         outcomes.append(outcome)
         if not outcome.errors:
             rows.append((outcome, r, when))
@@ -345,13 +356,20 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify):
     counts = {
         s: sum(1 for o in outcomes if o.status == s) for s in ("awarded", "duplicate", "rejected")
     }
-    batch.total += len(recipients)
     batch.processed += len(recipients)
+    batch.total = max(batch.total, batch.processed)
     batch.issued += counts["awarded"]
     batch.duplicates += counts["duplicate"]
     batch.failed += counts["rejected"]
     batch.failures = (batch.failures or []) + [
-        {"index": o.index, "errors": o.errors} for o in outcomes if o.status == "rejected"
+        {
+            "index": o.index,
+            "ref": recipients[o.index - first_index].ref,
+            "email": recipients[o.index - first_index].email,
+            "errors": o.errors,
+        }
+        for o in outcomes
+        if o.status == "rejected"
     ]
     batch.save(update_fields=["total", "processed", "issued", "duplicates", "failed", "failures"])
     return batch, outcomes

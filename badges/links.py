@@ -8,6 +8,7 @@ paths (a test checks the URLconf against this module).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.conf import settings
@@ -43,3 +44,27 @@ def credential_url(award: Award | UUID | str) -> str:
 
 def baked_image_url(award: Award | UUID | str) -> str:
     return _url(f"/public/assertions/{getattr(award, 'public_id', award)}/image.png")
+
+
+LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
+
+
+def linkedin_add_url(award: Award) -> str:
+    """LinkedIn's "Add licence or certification" form, filled in with the award.
+
+    Uses the award's snapshots (the badge and issuer as issued) and points LinkedIn's
+    credential link at the public verification page.
+    """
+    params = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": award.badge_snapshot.get("name", ""),
+        "organizationName": award.issuer_version.name,
+        "issueYear": award.issued_at.year,
+        "issueMonth": award.issued_at.month,
+    }
+    if award.expires_at is not None:
+        params["expirationYear"] = award.expires_at.year
+        params["expirationMonth"] = award.expires_at.month
+    params["certUrl"] = assertion_url(award)
+    params["certId"] = str(award.public_id)
+    return f"{LINKEDIN_ADD_TO_PROFILE}?{urlencode(params)}"

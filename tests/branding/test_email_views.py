@@ -53,9 +53,9 @@ def test_list_shows_both_emails_default_or_own(client_a, standard, django_assert
 def test_list_query_count_is_fixed(client_a, standard, django_assert_num_queries, kinds):
     for kind in ["verification", "badge_issued"][:kinds]:
         EmailTemplate.objects.create(space=standard, kind=kind, subject="s", body="b")
-    # session, user, space, member, grants, root organisation (access: the permission is
-    # space-wide); the plan; the space's templates; my spaces (personal menu).
-    with django_assert_num_queries(9):
+    # session, user, space, member, grants (a space-wide permission needs no further query);
+    # the plan; the space's templates; my spaces (personal menu).
+    with django_assert_num_queries(8):
         client_a.get(reverse("branding:emails", args=[standard.slug]))
 
 

@@ -1,0 +1,13 @@
+"""The recipient's backpack, mounted at /backpack/ in the "backpack" namespace (no space)."""
+
+from django.urls import path
+
+from badges import backpack_views as views
+
+app_name = "backpack"
+
+urlpatterns = [
+    path("", views.my_badges, name="index"),
+    path("<uuid:award_id>/", views.award_detail, name="award"),
+    path("<uuid:award_id>/visibility/", views.visibility, name="visibility"),
+]

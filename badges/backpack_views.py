@@ -1,0 +1,98 @@
+"""The backpack: a recipient's own awards from every space, in the platform's look.
+
+Outside any space (``user_view``): an award is found by its public id *and* the signed-in
+recipient in one query, so another person's award is a 404, exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from badgeplatform.access import user_view
+from badgeplatform.views import spaces_administered
+from badges import links
+from badges.awards import award_set_public
+from badges.issuing_forms import VisibilityForm
+from badges.models import Award
+
+PAGE_SIZE = 24
+
+
+def image_url(award: Award) -> str:
+    """The badge graphic as issued (the snapshot's path; graphics are never rewritten)."""
+    path = award.badge_snapshot.get("image") or ""
+    return default_storage.url(path) if path else ""
+
+
+def get_own_award(request: HttpRequest, public_id) -> Award:
+    award = (
+        Award.objects.filter(public_id=public_id, recipient=request.user)
+        .select_related("issuer_version", "space", "revoked_by")
+        .first()
+    )
+    if award is None:
+        raise Http404("No such award in your backpack")
+    return award
+
+
+@user_view
+@require_GET
+def my_badges(request: HttpRequest) -> HttpResponse:
+    """Every award to the signed-in person, newest first.
+    Queries: count and one page (with issuer profile and space)."""
+    awards = (
+        Award.objects.filter(recipient=request.user)
+        .select_related("issuer_version", "space")
+        .order_by("-issued_at", "-pk")
+    )
+    page = Paginator(awards, PAGE_SIZE).get_page(request.GET.get("page"))
+    cards = [{"award": a, "image_url": image_url(a)} for a in page.object_list]
+    return TemplateResponse(
+        request,
+        "backpack/list.html",
+        {"page": page, "cards": cards, "admin_spaces": spaces_administered(request.user)},
+    )
+
+
+@user_view
+@require_GET
+def award_detail(request: HttpRequest, award_id) -> HttpResponse:
+    award = get_own_award(request, award_id)
+    snapshot = award.badge_snapshot
+    return TemplateResponse(
+        request,
+        "backpack/award.html",
+        {
+            "award": award,
+            "snapshot": snapshot,
+            "attributes": snapshot.get("attributes", []),
+            "image_url": image_url(award),
+            "public_url": links.assertion_url(award),
+            "baked_url": links.baked_image_url(award),
+            "linkedin_url": links.linkedin_add_url(award),
+            "admin_spaces": spaces_administered(request.user),
+        },
+    )
+
+
+@user_view
+@require_POST
+def visibility(request: HttpRequest, award_id) -> HttpResponse:
+    """The recipient shows (or hides) their name on the award's public page."""
+    award = get_own_award(request, award_id)
+    form = VisibilityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose public or private.")
+        return redirect("backpack:award", award.public_id)
+    award_set_public(award=award, actor=request.user, is_public=form.cleaned_data["is_public"])
+    if award.is_public:
+        messages.success(request, "Your name now shows on this award's public page.")
+    else:
+        messages.success(request, "Your name is hidden on this award's public page.")
+    return redirect("backpack:award", award.public_id)

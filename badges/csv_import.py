@@ -1,0 +1,272 @@
+"""Reading a recipients CSV: columns, encodings, per-row problems, and the size limits.
+
+The file is parsed into plain rows and then forgotten: only the rows are kept (in the issue
+batch), never the upload. Each row carries its own problems so the page can show them
+before anything is issued; problems that need the database (is this person new? the same
+person twice?) are found later, over the whole recipient list, by ``badges.batches``.
+
+Columns: email, first name, last name, optional external id, optional achievement time. A
+header row names them in any order (common spellings are understood); without a header the
+columns are taken in that order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+
+# One upload, and one recipient list, holds at most this many people: enough for a year group
+# or a large course, small enough that checking the list stays well under a second and the
+# rows (kept in the batch until issued) stay around a megabyte.
+MAX_ROWS = 10_000
+MAX_BYTES = 2 * 1024 * 1024
+LIMITS_TEXT = f"Files can have at most {MAX_ROWS:,} rows and 2 MB."
+
+MAX_NAME = 150
+MAX_EXTERNAL_ID = 200
+FUTURE_TOLERANCE = timedelta(minutes=5)  # the same tolerance as badges.issuing
+
+COLUMNS = ("email", "first_name", "last_name", "external_id", "achieved_at")
+COLUMN_LABELS = {
+    "email": "Email",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "external_id": "External id",
+    "achieved_at": "Achievement time",
+}
+# Header spellings, compared lower-case with everything but letters removed.
+HEADER_ALIASES = {
+    "email": {"email", "emailaddress", "mail", "recipientemail"},
+    "first_name": {"firstname", "givenname", "forename", "first"},
+    "last_name": {"lastname", "surname", "familyname", "last"},
+    "external_id": {
+        "externalid",
+        "userid",
+        "id",
+        "employeeid",
+        "studentid",
+        "employeenumber",
+        "studentnumber",
+        "reference",
+    },
+    "achieved_at": {
+        "achievementtime",
+        "achievedat",
+        "achieved",
+        "activitytime",
+        "achievementdate",
+        "date",
+        "completed",
+        "completedat",
+        "completiondate",
+    },
+}
+
+
+class CsvRejected(ValidationError):
+    """The whole file is refused (too large, not a CSV, no email column…); nothing is read."""
+
+
+@dataclass
+class CsvRow:
+    line: int  # the line in the file, as a spreadsheet shows it
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    external_id: str = ""
+    achieved_at: datetime | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _key(cell: str) -> str:
+    return "".join(c for c in cell.lower() if c.isalpha())
+
+
+def _header_map(cells: list[str]) -> dict[int, str] | None:
+    """Column index → field name when ``cells`` is a header row, else None."""
+    found: dict[int, str] = {}
+    for index, cell in enumerate(cells):
+        key = _key(cell)
+        for name, aliases in HEADER_ALIASES.items():
+            if key in aliases and name not in found.values():
+                found[index] = name
+    names = set(found.values())
+    # A data row has an address in it; a header names columns (one known name is enough
+    # when no cell looks like an address).
+    if "email" in names or len(names) >= 2 or (names and not any("@" in c for c in cells)):
+        return found
+    return None
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
+        raise CsvRejected(
+            "This looks like an Excel workbook. In Excel choose File › Save As › "
+            "“CSV UTF-8 (Comma delimited)” and upload that file."
+        )
+    if b"\x00" in raw:
+        raise CsvRejected("This is not a text CSV file. Save it as “CSV UTF-8” and try again.")
+    for encoding in ("utf-8-sig", "cp1252"):  # Excel on Windows still writes cp1252
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CsvRejected("The file's characters could not be read. Save it as “CSV UTF-8”.")
+
+
+def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def parse_time(value: str, tz: ZoneInfo, now: datetime) -> tuple[datetime | None, str]:
+    """An achievement time cell → (aware datetime, "") or (None, the problem)."""
+    value = value.strip()
+    hint = "Use a date like 2026-05-01, or 2026-05-01 09:30 (optionally with +02:00)."
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(value), time())
+        except ValueError:
+            return None, f"“{value[:40]}” is not a date. {hint}"
+    if parsed.year < 1900:
+        return None, f"“{value[:40]}” is too far in the past. {hint}"
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=tz)
+    if parsed > now + FUTURE_TOLERANCE:
+        return None, "The achievement time is in the future."
+    return parsed, ""
+
+
+def single_line_problem(value: str, limit: int) -> str:
+    if any(c in value for c in "\r\n\x00"):
+        return "Use a single line without line breaks."
+    if len(value) > limit:
+        return f"At most {limit} characters."
+    return ""
+
+
+def email_problem(email: str) -> str:
+    if len(email) > 254:
+        return "An email address has at most 254 characters."
+    try:
+        validate_email(email)
+    except ValidationError:
+        return f"“{email[:60]}” is not a valid email address."
+    return ""
+
+
+def parse_recipients_csv(upload, *, tz: ZoneInfo, now: datetime | None = None) -> list[CsvRow]:
+    """Read an uploaded CSV (a Django UploadedFile or any binary file object with ``size``).
+
+    Raises CsvRejected for a file that cannot be used at all; otherwise returns one CsvRow per
+    non-blank data row, each with its own problems in ``errors``.
+    """
+    now = now or timezone.now()
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_BYTES:
+        raise CsvRejected(
+            f"This file is {size / (1024 * 1024):.1f} MB. {LIMITS_TEXT} "
+            "Split it into smaller files and upload them one after another."
+        )
+    raw = upload.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise CsvRejected(f"This file is over 2 MB. {LIMITS_TEXT}")
+    text = _decode(raw)
+    if not text.strip():
+        raise CsvRejected("The file is empty.")
+
+    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text[:4096]))
+    columns: dict[int, str] | None = None
+    positional = False
+    rows: list[CsvRow] = []
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue  # blank lines are not rows
+            if columns is None:
+                columns = _header_map(cells)
+                if columns is not None:
+                    if "email" not in columns.values() and "external_id" not in columns.values():
+                        raise CsvRejected(
+                            "The header row has no “Email” column. Name the columns: Email, "
+                            "First name, Last name, External id, Achievement time."
+                        )
+                    continue
+                columns, positional = dict(enumerate(COLUMNS)), True
+            if len(rows) >= MAX_ROWS:
+                raise CsvRejected(
+                    f"This file has more than {MAX_ROWS:,} rows. {LIMITS_TEXT} "
+                    "Split it into smaller files and upload them one after another."
+                )
+            rows.append(_row(line, cells, columns, tz, now, positional=positional))
+    except csv.Error as exc:
+        raise CsvRejected(
+            f"Line {reader.line_num} could not be read as CSV ({exc}). Check its quotes."
+        ) from exc
+    if not rows:
+        raise CsvRejected("The file has a header but no rows of recipients.")
+    return rows
+
+
+def _row(
+    line: int, cells: list[str], columns: dict[int, str], tz: ZoneInfo, now, *, positional: bool
+) -> CsvRow:
+    row = CsvRow(line=line)
+    values = {name: "" for name in COLUMNS}
+    extra = []
+    for index, cell in enumerate(cells):
+        name = columns.get(index)
+        if name is None:
+            # Without a header a sixth value is a mistake; with one, unknown columns are
+            # someone's notes and are left alone.
+            if cell.strip() and positional:
+                extra.append(cell)
+            continue
+        values[name] = cell.strip()
+    if extra:
+        row.errors["row"] = (
+            f"This row has {len(cells)} columns; expected at most {len(COLUMNS)}: "
+            "email, first name, last name, external id, achievement time."
+        )
+    row.email = values["email"]
+    row.first_name, row.last_name = values["first_name"], values["last_name"]
+    row.external_id = values["external_id"]
+    if row.email:
+        if problem := email_problem(row.email):
+            row.errors["email"] = problem
+    elif not row.external_id:
+        row.errors["email"] = "The email address is missing."
+    for name, limit in (
+        ("first_name", MAX_NAME),
+        ("last_name", MAX_NAME),
+        ("external_id", MAX_EXTERNAL_ID),
+    ):
+        if problem := single_line_problem(values[name], limit):
+            row.errors[name] = problem
+    if values["achieved_at"]:
+        row.achieved_at, problem = parse_time(values["achieved_at"], tz, now)
+        if problem:
+            row.errors["achieved_at"] = problem
+    return row
+
+
+def example_csv() -> str:
+    """A small file people can download and fill in."""
+    return (
+        "Email,First name,Last name,External id,Achievement time\r\n"
+        "ada@example.org,Ada,Lovelace,S-1001,2026-05-01\r\n"
+        "alan@example.org,Alan,Turing,,2026-05-01 14:30\r\n"
+        "grace@example.org,Grace,Hopper,S-1003,\r\n"
+    )

@@ -1,0 +1,635 @@
+"""The Issuing area: pick a published badge, build the recipient list (members, groups, new
+people, a CSV) with its preview, issue it (here or in the worker, with a progress bar), and
+the awards lists with revocation.
+
+Access: ``issue_badges`` (for the list and issuing) and ``revoke_awards`` (for revoking) are
+checked on the badge's organisation; lists show only what the user may act on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, Q, QuerySet, When
+from django.db.models.functions import Lower
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from badgeplatform.access import Access, permission_denied_message, space_view
+from badgeplatform.permissions import Perm
+from badges import batches, links
+from badges.awards import AlreadyRevoked, award_revoke
+from badges.csv_import import example_csv
+from badges.issuing import BadgeNotIssuable
+from badges.issuing_forms import (
+    CsvUploadForm,
+    GroupPickForm,
+    IssueForm,
+    MemberPickForm,
+    PersonForm,
+    RevokeForm,
+)
+from badges.models import Award, Badge, IssueBatch
+from orgs.models import Group
+from users.models import Member, Membership, User
+
+PAGE_SIZE = 50
+MEMBER_RESULTS = 20
+ROWS_PAGE_SIZE = 25
+
+
+# ---- Access helpers -------------------------------------------------------------------------
+
+
+def get_badge_for(request: HttpRequest, badge_id: int) -> Badge:
+    badge = (
+        Badge.objects.for_space(request.space)
+        .select_related("organisation", "issuer__current", "graphic")
+        .filter(pk=badge_id)
+        .first()
+    )
+    if badge is None:
+        raise Http404("No such badge")
+    return badge
+
+
+def get_batch_for(request: HttpRequest, batch_id: int) -> IssueBatch:
+    # The rows (and failures) can be a megabyte; the progress bar polls every second and
+    # needs only the counters. The result page loads the failures when it shows them.
+    batch = (
+        IssueBatch.objects.filter(space=request.space, pk=batch_id)
+        .select_related("badge__organisation", "created_by")
+        .defer("pending_rows", "failures")
+        .first()
+    )
+    if batch is None:
+        raise Http404("No such batch")
+    return batch
+
+
+def get_award_for(request: HttpRequest, award_id: int) -> Award:
+    award = (
+        Award.objects.for_space(request.space)
+        .select_related("badge__organisation", "recipient", "issuer_version", "revoked_by", "batch")
+        .filter(pk=award_id)
+        .first()
+    )
+    if award is None:
+        raise Http404("No such award")
+    return award
+
+
+def awards_q(access: Access) -> Q:
+    """Awards whose badge's organisation the user may issue or revoke in."""
+    return access.organisations_q(Perm.ISSUE_BADGES, "badge__organisation__") | (
+        access.organisations_q(Perm.REVOKE_AWARDS, "badge__organisation__")
+    )
+
+
+def require_awards_access(request: HttpRequest) -> None:
+    access = request.access
+    if not (access.can_anywhere(Perm.ISSUE_BADGES) or access.can_anywhere(Perm.REVOKE_AWARDS)):
+        raise PermissionDenied(permission_denied_message(Perm.ISSUE_BADGES))
+
+
+def can_see_award(access: Access, badge: Badge) -> bool:
+    return access.can(Perm.ISSUE_BADGES, organisation=badge.organisation) or access.can(
+        Perm.REVOKE_AWARDS, organisation=badge.organisation
+    )
+
+
+def reachable_members(request: HttpRequest) -> QuerySet[User]:
+    """People the issuer may pick: members of the organisations (and groups) they issue in."""
+    access = request.access
+    perm = Perm.ISSUE_BADGES
+    memberships = Membership.objects.filter(space=request.space).filter(
+        access.organisations_q(perm, "organisation__")
+        | access.organisations_q(perm, "group__organisation__")
+        | Q(group_id__in=access.group_ids_with(perm))
+    )
+    return User.objects.filter(pk__in=memberships.values("user_id"), is_active=True)
+
+
+def reachable_groups(request: HttpRequest) -> QuerySet[Group]:
+    access = request.access
+    perm = Perm.ISSUE_BADGES
+    return (
+        Group.objects.for_space(request.space)
+        .filter(
+            access.organisations_q(perm, "organisation__") | Q(pk__in=access.group_ids_with(perm))
+        )
+        .select_related("organisation")
+        .annotate(member_count=Count("memberships"))
+        .order_by("name")
+    )
+
+
+def search_people(qs: QuerySet[User], q: str) -> QuerySet[User]:
+    for term in q.split()[:5]:
+        qs = qs.filter(
+            Q(email__icontains=term)
+            | Q(first_name__icontains=term)
+            | Q(last_name__icontains=term)
+            | Q(username__icontains=term)
+        )
+    return qs
+
+
+# ---- Choosing a badge -----------------------------------------------------------------------
+
+
+@space_view(Perm.ISSUE_BADGES)
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """Pick a badge to issue. Drafts and withdrawn badges are listed, but say why they can't
+    be picked. Queries: badges page (with award counts) + count, drafts in progress."""
+    q = request.GET.get("q", "").strip()
+    badges = (
+        Badge.objects.for_space(request.space)
+        .filter(request.access.organisations_q(Perm.ISSUE_BADGES, "organisation__"))
+        .select_related("organisation", "graphic", "issuer__current")
+        .annotate(award_count=Count("awards"))
+        # Issuable first; drafts and withdrawn badges follow, each saying why.
+        .order_by(Case(When(state=Badge.State.PUBLISHED, then=0), default=1), Lower("name"), "pk")
+    )
+    if q:
+        badges = badges.filter(name__icontains=q)
+    page = Paginator(badges, PAGE_SIZE).get_page(request.GET.get("page"))
+    drafts = (
+        IssueBatch.objects.filter(
+            space=request.space, created_by=request.user, status=IssueBatch.Status.PENDING
+        )
+        .select_related("badge")
+        .defer("pending_rows")
+        .order_by("-created_at")[:10]
+    )
+    return TemplateResponse(
+        request,
+        "issuing/index.html",
+        {
+            "page": page,
+            "q": q,
+            "drafts": drafts,
+            "not_issuable": {
+                Badge.State.DRAFT: "Draft — publish it before issuing it.",
+                Badge.State.WITHDRAWN: "Withdrawn — publish it again to issue it.",
+            },
+        },
+    )
+
+
+# ---- The recipient list and issuing ---------------------------------------------------------
+
+
+def _rows_page(request: HttpRequest, rows: list[dict]):
+    """Rows with problems first (stable), paginated; each keeps its position for removal."""
+    indexed = list(enumerate(rows))
+    only_problems = request.GET.get("rows") == "problems"
+    if only_problems:
+        indexed = [(i, r) for i, r in indexed if r.get("errors")]
+    else:
+        indexed.sort(key=lambda item: not item[1].get("errors"))
+    page = Paginator(indexed, ROWS_PAGE_SIZE).get_page(request.GET.get("rows_page"))
+    page.object_list = [
+        {"index": i, "number": i + 1, "row": r, "time": _time_label(r.get("achieved_at"))}
+        for i, r in page.object_list
+    ]
+    return page, only_problems
+
+
+def _time_label(value: str | None) -> str:
+    """A row's own achievement time as the file gave it (its offset kept, not converted)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value)
+    offset = moment.strftime("%z")
+    return f"{moment:%d %b %Y %H:%M} ({offset[:3]}:{offset[3:]})" if offset else f"{moment}"
+
+
+def _member_results_context(request: HttpRequest, rows: list[dict], **forms) -> dict:
+    """The member search: people in the issuer's reach matching ``q`` (one query)."""
+    q = request.GET.get("q", "").strip()
+    reachable = reachable_members(request)
+    found = search_people(reachable, q).order_by("last_name", "first_name", "pk")
+    results = list(found[: MEMBER_RESULTS + 1])
+    return {
+        "q": q,
+        "results": results[:MEMBER_RESULTS],
+        "more_results": len(results) > MEMBER_RESULTS,
+        "listed": {r["user"] for r in rows if r.get("user")},
+        "member_form": forms.get("member_form") or MemberPickForm(reachable=reachable),
+    }
+
+
+def _issue_context(request: HttpRequest, badge: Badge, batch: IssueBatch | None, **forms) -> dict:
+    rows = batches.rows_of(batch) if batch else []
+    problems = batches.problem_count(rows)
+    rows_page, only_problems = _rows_page(request, rows)
+    return {
+        **_member_results_context(request, rows, **forms),
+        "badge": badge,
+        "batch": batch,
+        "rows_page": rows_page,
+        "only_problems": only_problems,
+        "row_count": len(rows),
+        "problem_count": problems,
+        "ready_count": len(rows) - problems,
+        "new_count": sum(1 for r in rows if r.get("who") == "new" and not r.get("errors")),
+        "inline_limit": batches.INLINE_LIMIT,
+        "group_form": forms.get("group_form") or GroupPickForm(groups=reachable_groups(request)),
+        "person_form": forms.get("person_form") or PersonForm(),
+        "csv_form": forms.get("csv_form") or CsvUploadForm(),
+        "issue_form": forms.get("issue_form") or IssueForm(),
+        "open_panel": forms.get("open_panel") or request.GET.get("panel") or "members",
+        "image_url": _image_url(badge),
+    }
+
+
+def _image_url(badge: Badge) -> str:
+    return badge.graphic.image.url if badge.graphic_id and badge.graphic.image else ""
+
+
+@space_view(Perm.ISSUE_BADGES)
+@require_http_methods(["GET", "POST"])
+def issue(request: HttpRequest, badge_id: int) -> HttpResponse:
+    """Build the recipient list for a badge, see every row's problem, then issue it.
+
+    Several forms, told apart by the ``action`` button. Each change is saved in the user's
+    pending batch and the page redirects back (no JavaScript needed); the member search is
+    a GET and, with htmx, swaps only the results.
+    """
+    badge = get_badge_for(request, badge_id)
+    request.access.require(Perm.ISSUE_BADGES, organisation=badge.organisation)
+    if not badge.is_issuable:
+        status = 409 if request.method == "POST" else 200
+        return TemplateResponse(
+            request,
+            "issuing/not_issuable.html",
+            {"badge": badge, "message": batches.not_issuable_message(badge)},
+            status=status,
+        )
+    batch = batches.draft_for(badge=badge, actor=request.user)
+
+    if request.method == "GET":
+        if request.htmx and request.htmx.target == "member-results":
+            context = _member_results_context(request, batches.rows_of(batch) if batch else [])
+            return TemplateResponse(request, "issuing/issue.html#member_results", context)
+        return TemplateResponse(
+            request, "issuing/issue.html", _issue_context(request, badge, batch)
+        )
+
+    action = request.POST.get("action", "")
+    here = reverse("issuing:issue", args=[request.space.slug, badge.pk])
+    handler = _ACTIONS.get(action)
+    if handler is None:
+        if "remove" not in request.POST:
+            return HttpResponseBadRequest("Unknown action.")
+        handler = _remove_row
+    try:
+        return handler(request, badge, batch, here)
+    except BadgeNotIssuable as exc:
+        messages.error(request, str(exc))
+        return redirect(here)
+    except batches.BatchNotPending:
+        messages.info(request, "That list was already issued.")
+        return redirect(here)
+
+
+def _invalid(request, badge, batch, **forms) -> HttpResponse:
+    return TemplateResponse(
+        request, "issuing/issue.html", _issue_context(request, badge, batch, **forms), status=400
+    )
+
+
+def _added(request, change: batches.DraftChange, what: tuple[str, str]) -> None:
+    parts = [f"Added {change.added} {what[0] if change.added == 1 else what[1]}."]
+    if change.already_listed:
+        parts.append(f"{change.already_listed} already in the list.")
+    if change.with_problems:
+        parts.append(f"{change.with_problems} need attention: see the problems in the list.")
+        messages.warning(request, " ".join(parts))
+    else:
+        messages.success(request, " ".join(parts))
+
+
+def _add_rows(request, badge, rows, what: tuple[str, str]) -> None:
+    try:
+        change = batches.draft_add(badge=badge, actor=request.user, rows=rows)
+    except batches.DraftFull as exc:
+        messages.error(request, str(exc))
+    else:
+        _added(request, change, what)
+
+
+def _add_members(request, badge, batch, here):
+    form = MemberPickForm(request.POST, reachable=reachable_members(request))
+    if not form.is_valid():
+        return _invalid(request, badge, batch, member_form=form, open_panel="members")
+    rows = [batches.member_row(u, "Picked from your members") for u in form.cleaned_data["users"]]
+    _add_rows(request, badge, rows, ("person", "people"))
+    return redirect(f"{here}#add")
+
+
+def _add_group(request, badge, batch, here):
+    form = GroupPickForm(request.POST, groups=reachable_groups(request))
+    if not form.is_valid():
+        return _invalid(request, badge, batch, group_form=form, open_panel="members")
+    group = form.cleaned_data["group"]
+    people = User.objects.filter(
+        is_active=True, pk__in=Membership.objects.filter(group=group).values("user_id")
+    ).order_by("last_name", "first_name", "pk")
+    rows = [batches.member_row(u, f"Group “{group.name}”") for u in people]
+    if not rows:
+        messages.info(request, f"The group “{group.name}” has no members yet.")
+        return redirect(here)
+    _add_rows(request, badge, rows, (f"person from “{group.name}”", f"people from “{group.name}”"))
+    return redirect(f"{here}#add")
+
+
+def _add_person(request, badge, batch, here):
+    form = PersonForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, badge, batch, person_form=form, open_panel="person")
+    data = form.cleaned_data
+    row = batches.person_row(
+        email=data["email"],
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        external_id=data["external_id"],
+        ref="Added by hand",
+    )
+    _add_rows(request, badge, [row], ("person", "people"))
+    # The panel stays open for the next person.
+    return redirect(f"{here}?panel=person#panel-person")
+
+
+def _upload_csv(request, badge, batch, here):
+    form = CsvUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _invalid(request, badge, batch, csv_form=form, open_panel="csv")
+    rows = batches.csv_rows(form.rows, file_name=form.cleaned_data["file"].name)
+    try:
+        change = batches.draft_add(badge=badge, actor=request.user, rows=rows)
+    except batches.DraftFull as exc:
+        form.add_error("file", str(exc))
+        return _invalid(request, badge, batch, csv_form=form, open_panel="csv")
+    _added(request, change, ("row from the file", "rows from the file"))
+    return redirect(f"{here}#recipients")
+
+
+def _remove_row(request, badge, batch, here):
+    if batch is not None:
+        try:
+            index = int(request.POST.get("remove", ""))
+        except ValueError:
+            index = -1
+        if batches.draft_remove(batch=batch, indexes={index}):
+            messages.info(request, "Removed one row.")
+    return redirect(here)
+
+
+def _remove_problems(request, badge, batch, here):
+    if batch is not None:
+        removed = batches.draft_remove(batch=batch, indexes=None)
+        messages.info(request, f"Removed {removed} rows with problems.")
+    return redirect(here)
+
+
+def _discard(request, badge, batch, here):
+    if batch is not None:
+        batches.draft_discard(batch=batch)
+        messages.info(request, "The recipient list was discarded. Nothing was issued.")
+    return redirect(here)
+
+
+def _issue(request, badge, batch, here):
+    form = IssueForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, badge, batch, issue_form=form, open_panel="members")
+    if batch is None:
+        messages.error(request, "Add recipients first.")
+        return redirect(here)
+    try:
+        batch = batches.batch_issue(
+            batch=batch, actor=request.user, achieved_at=form.cleaned_data["when"]
+        )
+    except batches.NothingToIssue as exc:
+        messages.error(request, str(exc))
+        return redirect(here)
+    if batch.status == IssueBatch.Status.DONE and batch.issued:
+        messages.success(
+            request,
+            f"“{badge}” is issued to {batch.issued} "
+            f"{'person' if batch.issued == 1 else 'people'}. Their emails are on their way.",
+        )
+    return redirect("issuing:batch", request.space.slug, batch.pk)
+
+
+_ACTIONS = {
+    "add_members": _add_members,
+    "add_group": _add_group,
+    "add_person": _add_person,
+    "upload_csv": _upload_csv,
+    "remove_problems": _remove_problems,
+    "discard": _discard,
+    "issue": _issue,
+}
+
+
+@space_view(Perm.ISSUE_BADGES)
+@require_GET
+def example(request: HttpRequest) -> HttpResponse:
+    """A CSV to start from."""
+    response = HttpResponse(example_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="recipients-example.csv"'
+    return response
+
+
+# ---- Batches: progress and results ----------------------------------------------------------
+
+
+@space_view(Perm.ISSUE_BADGES)
+@require_GET
+def batch(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """A batch's progress (polled every second by htmx; refreshed without JS) or its result."""
+    batch = get_batch_for(request, batch_id)
+    request.access.require(Perm.ISSUE_BADGES, organisation=batch.badge.organisation)
+    if batch.status == IssueBatch.Status.PENDING:
+        return redirect("issuing:issue", request.space.slug, batch.badge_id)
+    running = batch.status == IssueBatch.Status.RUNNING
+    if request.htmx and not running:
+        # Finished while the page was polling: load the full result page.
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    failures = Paginator(batch.failures or [], PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "batch": batch,
+        "badge": batch.badge,
+        "running": running,
+        "percent": int(100 * batch.processed / batch.total) if batch.total else 100,
+        "failures": failures,
+        "rejected": batch.failed,
+    }
+    if request.htmx:
+        return TemplateResponse(request, "issuing/batch.html#progress", context)
+    return TemplateResponse(request, "issuing/batch.html", context)
+
+
+@space_view(Perm.ISSUE_BADGES)
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    """Issue actions in the user's reach, newest first.
+    Queries: count, page of batches with badge and author."""
+    batches_qs = (
+        IssueBatch.objects.filter(space=request.space)
+        .exclude(status=IssueBatch.Status.PENDING)
+        .filter(request.access.organisations_q(Perm.ISSUE_BADGES, "badge__organisation__"))
+        .select_related("badge", "created_by")
+        .defer("pending_rows", "failures")
+        .order_by("-issued_at", "-pk")
+    )
+    page = Paginator(batches_qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "issuing/history.html", {"page": page})
+
+
+# ---- Awards lists, one award, revocation ----------------------------------------------------
+
+
+def _awards_list(
+    request: HttpRequest, *, badge: Badge | None = None, person: User | None = None
+) -> HttpResponse:
+    """Queries: count and one page (with recipient and badge), whatever the page size."""
+    require_awards_access(request)
+    awards = (
+        Award.objects.for_space(request.space)
+        .filter(awards_q(request.access))
+        .select_related("recipient", "badge")
+        .order_by("-issued_at", "-pk")
+    )
+    if badge is not None:
+        awards = awards.filter(badge=badge)
+    if person is not None:
+        awards = awards.filter(recipient=person)
+    q = request.GET.get("q", "").strip()
+    for term in q.split()[:5]:
+        awards = awards.filter(
+            Q(recipient_email__icontains=term)
+            | Q(recipient__first_name__icontains=term)
+            | Q(recipient__last_name__icontains=term)
+            | Q(badge__name__icontains=term)
+        )
+    state = request.GET.get("state", "")
+    now = timezone.now()
+    if state == "revoked":
+        awards = awards.filter(revoked_at__isnull=False)
+    elif state == "expired":
+        awards = awards.filter(revoked_at__isnull=True, expires_at__lte=now)
+    elif state == "valid":
+        awards = awards.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+    page = Paginator(awards, PAGE_SIZE).get_page(request.GET.get("page"))
+    return TemplateResponse(
+        request,
+        "issuing/awards.html",
+        {
+            "page": page,
+            "badge": badge,
+            "person": person,
+            "q": q,
+            "state": state,
+            "can_issue": badge is not None
+            and badge.is_issuable
+            and request.access.can(Perm.ISSUE_BADGES, organisation=badge.organisation),
+        },
+    )
+
+
+@space_view()
+@require_GET
+def awards(request: HttpRequest) -> HttpResponse:
+    return _awards_list(request)
+
+
+@space_view()
+@require_GET
+def badge_awards(request: HttpRequest, badge_id: int) -> HttpResponse:
+    badge = get_badge_for(request, badge_id)
+    require_awards_access(request)
+    if not can_see_award(request.access, badge):
+        raise PermissionDenied(permission_denied_message(Perm.ISSUE_BADGES, badge.organisation))
+    return _awards_list(request, badge=badge)
+
+
+@space_view()
+@require_GET
+def person_awards(request: HttpRequest, user_id: int) -> HttpResponse:
+    # Members, and people who left the space but keep the awards it gave them.
+    space = request.space
+    person = (
+        User.objects.filter(pk=user_id)
+        .filter(
+            Q(pk__in=Member.objects.for_space(space).values("user_id"))
+            | Q(pk__in=Award.objects.for_space(space).values("recipient_id"))
+        )
+        .first()
+    )
+    if person is None:
+        raise Http404("No such person in this space")
+    return _awards_list(request, person=person)
+
+
+@space_view()
+@require_GET
+def award(request: HttpRequest, award_id: int) -> HttpResponse:
+    award = get_award_for(request, award_id)
+    require_awards_access(request)
+    if not can_see_award(request.access, award.badge):
+        raise PermissionDenied(
+            permission_denied_message(Perm.ISSUE_BADGES, award.badge.organisation)
+        )
+    return _award_page(request, award, RevokeForm())
+
+
+def _award_page(request: HttpRequest, award: Award, form: RevokeForm, status: int = 200):
+    return TemplateResponse(
+        request,
+        "issuing/award.html",
+        {
+            "award": award,
+            "form": form,
+            "can_revoke": request.access.can(
+                Perm.REVOKE_AWARDS, organisation=award.badge.organisation
+            ),
+            "public_url": links.assertion_url(award),
+            "attributes": award.badge_snapshot.get("attributes", []),
+        },
+        status=status,
+    )
+
+
+@space_view(Perm.REVOKE_AWARDS)
+@require_POST
+def revoke(request: HttpRequest, award_id: int) -> HttpResponse:
+    award = get_award_for(request, award_id)
+    request.access.require(Perm.REVOKE_AWARDS, organisation=award.badge.organisation)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        return _award_page(request, award, form, status=400)
+    try:
+        award_revoke(award=award, actor=request.user, reason=form.cleaned_data["reason"])
+    except AlreadyRevoked as exc:
+        messages.info(request, str(exc))
+    else:
+        messages.success(
+            request, f"The award to {award.recipient.display_name} is revoked. They can see why."
+        )
+    return redirect("issuing:award", request.space.slug, award.pk)

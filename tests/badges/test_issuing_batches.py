@@ -1,0 +1,216 @@
+"""Large lists: the worker, the progress bar, the result page, and re-runs after a crash."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from badges import batches
+from badges.models import Award, Badge, IssueBatch
+from tests.factories import make_badge
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def badge(space_a):
+    return make_badge(space_a)
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Lists over 5 go to the worker; the worker's queue is recorded instead of run."""
+    monkeypatch.setattr(batches, "INLINE_LIMIT", 5)
+    monkeypatch.setattr(batches, "CHUNK_SIZE", 4)
+    sent = []
+    monkeypatch.setattr(batches, "enqueue_batch", sent.append)
+    return sent
+
+
+def url(name, space, *args):
+    return reverse(f"issuing:{name}", args=[space.slug, *args])
+
+
+def upload(client, space, badge, rows: int):
+    data = "".join(f"p{i}@bulk.test,P{i},Person\n" for i in range(rows))
+    client.post(
+        url("issue", space, badge.pk),
+        {
+            "action": "upload_csv",
+            "file": SimpleUploadedFile("bulk.csv", data.encode(), content_type="text/csv"),
+            "tz": "UTC",
+        },
+    )
+
+
+def test_a_large_list_is_issued_by_the_worker_with_a_progress_bar(
+    client_a, space_a, badge, queued, committed
+):
+    upload(client_a, space_a, badge, 10)
+    with committed():
+        response = client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
+    batch = IssueBatch.objects.get()
+    assert queued == [batch.pk]  # handed to the worker after commit, not issued in the request
+    assert batch.status == IssueBatch.Status.RUNNING and not Award.objects.exists()
+    assert response.url == url("batch", space_a, batch.pk)
+
+    page = client_a.get(response.url).content.decode()
+    assert '<progress class="progress" max="10" value="0"' in page
+    assert 'hx-trigger="every 1s"' in page
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page  # no JS
+
+    with committed():
+        batches._process_chunk(batch.pk)  # the worker gets through one chunk
+    fragment = client_a.get(response.url, HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert 'value="4"' in html and "<html" not in html and "4</strong> of 10" in html
+
+    with committed():
+        batches.batch_process(batch.pk)  # ... and the rest
+    done = client_a.get(response.url, HTTP_HX_REQUEST="true")
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"  # polling stops
+    page = client_a.get(response.url).content.decode()
+    assert "hx-trigger" not in page and 'data-count="issued">10<' in page
+    assert Award.objects.count() == 10
+    assert len([m for m in mail.outbox if m.subject.startswith("You have been")]) == 10
+
+
+def test_a_rerun_after_a_crash_never_awards_twice(client_a, space_a, badge, queued, monkeypatch):
+    upload(client_a, space_a, badge, 10)
+    client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
+    batch = IssueBatch.objects.get()
+
+    real = batches.awards_issue
+    calls = {"n": 0}
+
+    def crash_on_second_chunk(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        return real(**kwargs)
+
+    monkeypatch.setattr(batches, "awards_issue", crash_on_second_chunk)
+    with pytest.raises(RuntimeError):
+        batches.batch_process(batch.pk)
+    batch.refresh_from_db()
+    # The first chunk committed with its cursor; the second rolled back entirely.
+    assert (batch.processed, batch.issued, Award.objects.count()) == (4, 4, 4)
+
+    monkeypatch.setattr(batches, "awards_issue", real)
+    batches.batch_process(batch.pk)  # the task, redelivered
+    batches.batch_process(batch.pk)  # ... and delivered once more: nothing left to do
+    batch.refresh_from_db()
+    assert batch.status == IssueBatch.Status.DONE
+    assert (batch.processed, batch.issued, batch.duplicates) == (10, 10, 0)
+    assert Award.objects.count() == 10
+
+
+def test_even_a_repeated_chunk_finds_the_awards_instead_of_making_new_ones(
+    client_a, space_a, badge, queued
+):
+    upload(client_a, space_a, badge, 6)
+    client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
+    batch = IssueBatch.objects.get()
+    batches._process_chunk(batch.pk)
+    # A cursor that somehow went back (the worst case): the same rows again.
+    rows = IssueBatch.objects.get(pk=batch.pk).pending_rows
+    IssueBatch.objects.filter(pk=batch.pk).update(processed=0, issued=0)
+    assert IssueBatch.objects.get(pk=batch.pk).pending_rows == rows
+    batches.batch_process(batch.pk)
+    batch.refresh_from_db()
+    assert Award.objects.count() == 6
+    assert (batch.issued, batch.duplicates) == (6 - 4, 4)
+
+
+def test_a_badge_withdrawn_mid_batch_stops_and_says_why(client_a, space_a, badge, queued):
+    upload(client_a, space_a, badge, 10)
+    client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
+    batch = IssueBatch.objects.get()
+    batches._process_chunk(batch.pk)
+    Badge.objects.filter(pk=badge.pk).update(state=Badge.State.WITHDRAWN)
+    batches.batch_process(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == IssueBatch.Status.FAILED
+    assert (batch.issued, batch.failed, Award.objects.count()) == (4, 6, 4)
+    page = client_a.get(url("batch", space_a, batch.pk)).content.decode()
+    assert "Issuing stopped" in page and "is withdrawn" in page
+
+
+def test_the_resume_job_requeues_running_batches_and_forgets_old_lists(
+    client_a, space_a, badge, queued
+):
+    upload(client_a, space_a, badge, 10)
+    client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
+    running = IssueBatch.objects.get()
+    stale = IssueBatch.objects.create(
+        space=space_a, badge=badge, source="manual", pending_rows={"rows": []}
+    )
+    IssueBatch.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(days=15))
+    fresh = IssueBatch.objects.create(
+        space=space_a, badge=badge, source="manual", pending_rows={"rows": []}
+    )
+    queued.clear()
+    assert batches.batches_resume() == 1
+    assert queued == [running.pk]
+    assert set(IssueBatch.objects.values_list("pk", flat=True)) == {running.pk, fresh.pk}
+
+
+def test_the_task_runs_the_batch(client_a, space_a, badge, monkeypatch):
+    """Through Celery (eager in tests): the confirmed batch is issued by the task."""
+    monkeypatch.setattr(batches, "INLINE_LIMIT", 2)
+    upload(client_a, space_a, badge, 5)
+    from badges.tasks import issue_batch
+
+    batch = IssueBatch.objects.get()
+    batch_obj, inline = batches._batch_confirm(batch=batch, achieved_at=None)
+    assert not inline
+    issue_batch.delay(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == IssueBatch.Status.DONE and Award.objects.count() == 5
+
+
+def test_a_pending_list_has_no_result_page_yet(client_a, space_a, badge, member_a):
+    client_a.post(
+        url("issue", space_a, badge.pk), {"action": "add_members", "users": [member_a.pk]}
+    )
+    batch = IssueBatch.objects.get()
+    response = client_a.get(url("batch", space_a, batch.pk))
+    assert response.status_code == 302 and response.url == url("issue", space_a, badge.pk)
+
+
+def test_batch_page_member_403_other_space_404(client, space_a, badge, member_a, admin_b, queued):
+    from tests.factories import make_award
+
+    batch = make_award(space_a, badge=badge).batch
+    client.force_login(member_a)
+    assert client.get(url("batch", space_a, batch.pk)).status_code == 403
+    client.force_login(admin_b)
+    assert client.get(url("batch", space_a, batch.pk)).status_code == 404
+
+
+@pytest.mark.parametrize("size", [2, 8])
+def test_the_history_takes_a_constant_number_of_queries(
+    client_a, space_a, badge, django_assert_num_queries, size
+):
+    from tests.factories import make_award
+
+    for _ in range(size):
+        make_award(space_a, badge=badge)
+    # Session, user, space, member, grants, batch count, one page of batches (+ badge + author),
+    # the spaces in the personal menu.
+    with django_assert_num_queries(8):
+        response = client_a.get(url("history", space_a))
+    assert response.content.decode().count("/issuing/batches/") == size
+
+
+def test_history_member_403_and_wrong_method(client, space_a, member_a, admin_a):
+    client.force_login(member_a)
+    assert client.get(url("history", space_a)).status_code == 403
+    assert client.get(url("example_csv", space_a)).status_code == 403
+    client.force_login(admin_a)
+    assert client.post(url("history", space_a)).status_code == 405
+    assert client.post(url("example_csv", space_a)).status_code == 405

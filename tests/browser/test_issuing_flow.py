@@ -1,0 +1,223 @@
+"""An issuer issues a badge to a member, a new person and a CSV of 50; the new person verifies,
+sets a password and finds the badge in My Badges; a revocation shows there."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from badges import batches
+from badges.models import Award, Badge, BadgeAttribute, IssueBatch
+from tests.browser.conftest import ARTIFACTS
+from tests.factories import PASSWORD, UserFactory, add_member, make_badge, make_space
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def world():
+    admin = UserFactory(username="irene", first_name="Irene", last_name="Issuer")
+    space = make_space("Lakeside Academy", "lakeside", admin=admin)
+    member = add_member(
+        space, UserFactory(first_name="Mara", last_name="Member", email="mara@lakeside.test")
+    )
+    badge = make_badge(space, name="Python Fundamentals", expiry_amount=2, expiry_unit="years")
+    BadgeAttribute.objects.create(space=space, badge=badge, key="Level", value="Beginner")
+    BadgeAttribute.objects.create(space=space, badge=badge, key="Credits", value="5 ECTS")
+    make_badge(space, name="Advanced Robotics", state=Badge.State.DRAFT)
+    return {"admin": admin, "space": space, "member": member, "badge": badge}
+
+
+def sign_in(page, username):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email or username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def csv_of(rows: int, tmp_path, name="cohort.csv"):
+    path = tmp_path / name
+    lines = ["Email,First name,Last name,Student ID"]
+    lines += [
+        f"student{i:02d}@lakeside.test,Student{i:02d},Learner,S-{1000 + i}" for i in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_issue_to_a_member_a_new_person_and_a_csv_then_the_backpack(
+    page, browser, live_server, world, screenshot, tmp_path, request
+):
+    badge = world["badge"]
+    sign_in(page, "irene")
+    page.get_by_role("link", name="Issue a badge").click()
+    page.get_by_role("heading", name="Issue a badge").wait_for()
+    assert page.get_by_text("Draft — publish it before issuing it.").is_visible()
+    screenshot("1-choose-badge")
+    page.get_by_role("row", name=re.compile("Python Fundamentals")).get_by_role(
+        "link", name="Issue"
+    ).click()
+    page.get_by_role("heading", name="Issue “Python Fundamentals”").wait_for()
+
+    # An existing member, found by the live search.
+    page.get_by_label("Search by name or email").fill("mara")
+    page.locator("#member-results").get_by_text("mara@lakeside.test").wait_for()
+    page.get_by_label(re.compile("Mara Member")).check()
+    page.get_by_role("button", name="Add selected people").click()
+    page.get_by_text("Added 1 person.").wait_for()
+
+    # A new person, by email.
+    page.get_by_text("Someone new, by email").click()
+    page.get_by_label("Email", exact=True).fill("nico@newcomer.test")
+    page.get_by_label("First name").fill("Nico")
+    page.get_by_label("Last name").fill("Newcomer")
+    page.get_by_role("button", name="Add person").click()
+    page.get_by_text("Added 1 person.").wait_for()
+
+    # A CSV of 50 rows.
+    page.get_by_text("Upload a CSV file").click()
+    page.get_by_label("CSV file").set_input_files(csv_of(50, tmp_path))
+    page.get_by_role("button", name="Upload and check").click()
+    page.get_by_text("Added 50 rows from the file.").wait_for()
+    assert page.get_by_text("52 ready").is_visible()
+    assert not Award.objects.exists()  # checked, not issued
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot("2-recipient-list")
+
+    page.get_by_role("button", name="Issue to 52 people").click()
+    page.get_by_role("heading", name="“Python Fundamentals” issued").wait_for()
+    assert page.locator('[data-count="issued"]').inner_text() == "52"
+    screenshot("3-result")
+    assert Award.objects.filter(badge=badge).count() == 52
+
+    # The new person opens the verification email, sets a password, lands in My Badges.
+    verify = next(
+        m for m in mail.outbox if m.to == ["nico@newcomer.test"] and "Verify" in m.subject
+    )
+    assert any(
+        m.to == ["nico@newcomer.test"]
+        and m.subject == "You have been awarded “Python Fundamentals”"
+        for m in mail.outbox
+    )
+    link = re.search(r"https?://\S+/accounts/verify/\S+/\S+/", verify.body).group(0)
+    nico_context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 860}
+    )
+    nico = nico_context.new_page()
+    nico.set_default_timeout(10_000)
+    nico.goto(link)
+    nico.get_by_label("New password").fill("newcomer-rowing-club-1987")
+    nico.get_by_label("Confirm the password").fill("newcomer-rowing-club-1987")
+    nico.get_by_role("button", name="Save password and continue").click()
+    nico.get_by_role("heading", name="My badges").wait_for()
+    assert nico.url.endswith("/backpack/")
+    card = nico.locator(".backpack-card", has_text="Python Fundamentals")
+    assert card.locator('[data-state="valid"]').is_visible()
+    assert card.get_by_text("5 ECTS").is_visible()
+    _shot(nico, request, "4-nico-my-badges")
+    card.get_by_role("link", name="Python Fundamentals").click()
+    nico.get_by_role("heading", name=re.compile("Python Fundamentals")).wait_for()
+    assert nico.get_by_role("link", name="Download the badge image").is_visible()
+    assert (
+        nico.get_by_role("link", name="Add to LinkedIn profile")
+        .get_attribute("href")
+        .startswith("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME")
+    )
+    nico.get_by_role("button", name="Show my name publicly").click()
+    nico.get_by_text("Your name now shows on this award's public page.").wait_for()
+    _shot(nico, request, "5-nico-award-page")
+
+    # The issuer revokes Nico's award, with a reason.
+    page.get_by_role("link", name="Awards", exact=True).click()
+    page.get_by_placeholder(re.compile("Recipient name or email")).fill("nico")
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("link", name="Details").click()
+    page.get_by_label("Reason").fill("Assessment result was recorded for the wrong student.")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Revoke award").click()
+    page.get_by_text("is revoked. They can see why.").wait_for()
+    screenshot("6-revoked-admin")
+    page.get_by_role("link", name="Python Fundamentals").click()  # the badge's awards
+    page.get_by_role("heading", name="Awards of “Python Fundamentals”").wait_for()
+    page.get_by_label("State").select_option("revoked")
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_text("1 award", exact=True).wait_for()
+    assert page.locator('[data-state="revoked"]').count() == 1
+    screenshot("6b-badge-awards")
+
+    # Nico sees it shown as revoked in the backpack.
+    nico.goto("/backpack/")
+    card = nico.locator(".backpack-card", has_text="Python Fundamentals")
+    assert card.locator('[data-state="revoked"]').is_visible()
+    assert card.get_by_text("Assessment result was recorded for the wrong student.").is_visible()
+    _shot(nico, request, "7-nico-revoked")
+    nico_context.close()
+
+
+def _shot(other_page, request, name):
+    """Screenshot the second person's browser, named like the fixture's screenshots."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    other_page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
+
+
+def test_bad_input_gets_clear_messages_and_a_big_list_shows_progress(
+    page, live_server, world, screenshot, tmp_path, monkeypatch
+):
+    space, badge = world["space"], world["badge"]
+    sign_in(page, "irene")
+
+    # A draft badge says why it cannot be issued.
+    draft = Badge.objects.get(name="Advanced Robotics")
+    page.goto(f"/s/{space.slug}/issuing/badges/{draft.pk}/")
+    page.get_by_text("is a draft. Publish it before issuing it.").wait_for()
+
+    # A CSV with a bad email and duplicated rows: each row's problem, before issuing.
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "Email,First name,Last name\n"
+        "ok@lakeside.test,Olga,Okay\n"
+        "not-an-address,Bad,Email\n"
+        "ok@lakeside.test,Olga,Okay\n"
+        "new@lakeside.test,,\n"
+    )
+    page.goto(f"/s/{space.slug}/issuing/badges/{badge.pk}/")
+    page.get_by_text("Upload a CSV file").click()
+    page.get_by_label("CSV file").set_input_files(bad)
+    page.get_by_role("button", name="Upload and check").click()
+    page.get_by_text("3 need attention").wait_for()
+    page.evaluate("window.scrollTo(0, 0)")
+    assert page.get_by_text("“not-an-address” is not a valid email address.").is_visible()
+    assert page.get_by_text("The same person as row 1: it would be a duplicate.").is_visible()
+    screenshot("1-csv-problems")
+    page.get_by_role("button", name="Discard the list").click()  # confirm() is declined…
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Discard the list").click()  # … then accepted
+    page.get_by_text("The recipient list was discarded").wait_for()
+
+    # 100,000 rows: refused with the limit, beside the field.
+    huge = tmp_path / "huge.csv"
+    huge.write_text("".join(f"p{i}@x.io,P,Q\n" for i in range(100_000)))
+    page.get_by_text("Upload a CSV file").click()
+    page.get_by_label("CSV file").set_input_files(huge)
+    page.get_by_role("button", name="Upload and check").click()
+    page.get_by_text("more than 10,000 rows").wait_for()
+    screenshot("2-csv-too-many-rows")
+    assert not IssueBatch.objects.exists()
+
+    # A list over the in-request limit goes to the worker, with a progress bar that polls.
+    monkeypatch.setattr(batches, "INLINE_LIMIT", 10)
+    monkeypatch.setattr(batches, "CHUNK_SIZE", 20)
+    monkeypatch.setattr(batches, "enqueue_batch", lambda batch_id: None)  # the worker is slow
+    page.get_by_label("CSV file").set_input_files(csv_of(50, tmp_path))
+    page.get_by_role("button", name="Upload and check").click()
+    page.get_by_role("button", name="Issue to 50 people").click()
+    page.get_by_role("heading", name="Issuing “Python Fundamentals”…").wait_for()
+    assert page.get_by_text("0 of 50 recipients processed").is_visible()
+    batch = IssueBatch.objects.get()
+    batches._process_chunk(batch.pk)  # the worker gets through a chunk…
+    page.get_by_text("20 of 50 recipients processed").wait_for()  # … and the bar moves
+    screenshot("3-progress")
+    batches.batch_process(batch.pk)
+    page.get_by_role("heading", name="“Python Fundamentals” issued").wait_for()
+    assert page.locator('[data-count="issued"]').inner_text() == "50"
+    screenshot("4-done")
