@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from badgeplatform import views
+from badges import public_urls
 from orgs import urls as orgs_urls
 from users import urls as users_urls
 
@@ -25,5 +26,7 @@ urlpatterns = [
     path("accounts/", include((users_urls.account_urlpatterns, "accounts"))),
     path("s/<slug:space_slug>/", include(space_patterns)),
     path("media/<path:path>", views.media, name="media"),
+    # Open Badges objects at the stable paths of badges.links (no space_slug: not tenant pages).
+    path("public/", include(public_urls)),
     path("admin/", admin.site.urls),
 ]
