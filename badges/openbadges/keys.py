@@ -1,7 +1,7 @@
 """The spaces' signing keys: made on first use, stored encrypted, rotated on request.
 
-The private key never leaves this module unencrypted except as the ``Ed25519PrivateKey``
-handed to the signer. It is encrypted with AES-256-GCM under a key-encryption key derived
+The private key never leaves this module unencrypted except as the raw seed handed to the
+signer. It is encrypted with AES-256-GCM under a key-encryption key derived
 (HKDF-SHA256) from ``settings.SIGNING_KEY_SECRET`` (or, when that is empty, from SECRET_KEY),
 and the key's public id is the associated data, so a ciphertext copied onto another key's row
 does not decrypt.
@@ -14,8 +14,7 @@ import os
 from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -24,29 +23,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from badges.models import SigningKey
+from badges.openbadges.signing import (
+    decode_public_key_multibase,
+    generate_keypair,
+    public_key_multibase,
+)
 
 if TYPE_CHECKING:
     from orgs.models import Space
 
-# Multicodec prefix of an Ed25519 public key (0xed, varint-encoded) in a Multikey.
-_ED25519_PUB_PREFIX = b"\xed\x01"
-_B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _NONCE_BYTES = 12
-
-
-def _b58encode(data: bytes) -> str:
-    number = int.from_bytes(data, "big")
-    out = ""
-    while number:
-        number, rest = divmod(number, 58)
-        out = _B58_ALPHABET[rest] + out
-    pad = len(data) - len(data.lstrip(b"\0"))
-    return "1" * pad + out
-
-
-def multibase_from_public_bytes(raw: bytes) -> str:
-    """``z`` + base58btc(0xed01 + key): the Multikey form (``z6Mk…``) of an Ed25519 key."""
-    return "z" + _b58encode(_ED25519_PUB_PREFIX + raw)
 
 
 def _key_encryption_key() -> bytes:
@@ -83,21 +69,19 @@ def _decrypt(token: str, key_id: str) -> bytes:
         ) from exc
 
 
-def private_key(key: SigningKey) -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.from_private_bytes(
-        _decrypt(key.private_key_encrypted, str(key.public_id))
-    )
+def private_key(key: SigningKey) -> bytes:
+    """The raw 32-byte Ed25519 seed, decrypted, for ``signing.sign_credential``."""
+    return _decrypt(key.private_key_encrypted, str(key.public_id))
+
+
+def public_key(key: SigningKey) -> bytes:
+    """The raw 32-byte public key, for ``signing.verify_credential``."""
+    return decode_public_key_multibase(key.public_key_multibase)
 
 
 def _new_key(space: Space) -> SigningKey:
-    secret = Ed25519PrivateKey.generate()
-    seed = secret.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
-    public = secret.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
-    key = SigningKey(space=space, public_key_multibase=multibase_from_public_bytes(public))
+    seed, public = generate_keypair()
+    key = SigningKey(space=space, public_key_multibase=public_key_multibase(public))
     key.private_key_encrypted = _encrypt(seed, str(key.public_id))
     key.save()
     return key

@@ -201,7 +201,7 @@ def sign_award(award: Award) -> dict:
         unsigned,
         private_key=private_key(key),
         verification_method=links.signing_key_url(key),
-        created=timezone.now(),
+        created=ob2.iso(timezone.now()),
     )
     try:
         with transaction.atomic():
