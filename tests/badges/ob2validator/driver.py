@@ -43,8 +43,13 @@ def main() -> None:
             return response
         if url.startswith(args.origin + "/"):
             response = real_send(self, request, **kwargs)
-            fetched.append({"url": url, "status": response.status_code,
-                            "content_type": response.headers.get("Content-Type", "")})
+            fetched.append(
+                {
+                    "url": url,
+                    "status": response.status_code,
+                    "content_type": response.headers.get("Content-Type", ""),
+                }
+            )
             return response
         refused.append(url)
         raise requests.ConnectionError(f"offline test: {url} is not reachable")
@@ -58,8 +63,16 @@ def main() -> None:
     else:
         with open(args.input, "rb") as image:
             result = verify(image, use_cache=False, cache_backend=None)
-    print(json.dumps({"report": result["report"], "graph": result["graph"],
-                      "fetched": fetched, "refused": refused}))
+    print(
+        json.dumps(
+            {
+                "report": result["report"],
+                "graph": result["graph"],
+                "fetched": fetched,
+                "refused": refused,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
