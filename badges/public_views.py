@@ -20,7 +20,6 @@ from django.utils.http import parse_etags
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import public_view
-from badges import links
 from badges.openbadges import publish, verification
 from badges.openbadges.publish import Payload
 
@@ -92,7 +91,9 @@ def _page(request: HttpRequest, template: str, context: dict, status: int = 200)
 def assertion(request: HttpRequest, award_id: UUID) -> HttpResponse:
     wanted = _wants_json(request)
     if wanted:
-        return _respond(request, publish.assertion_payload(award_id), content_type=_json_type(wanted))
+        return _respond(
+            request, publish.assertion_payload(award_id), content_type=_json_type(wanted)
+        )
     award = publish._award(award_id)
     if award is None:
         raise Http404("No such award")

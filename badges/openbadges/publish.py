@@ -165,7 +165,9 @@ def current_badge(badge_id: UUID | str) -> Badge | None:
 def badge_payload(badge: Badge) -> Payload:
     from badges.issuing import badge_snapshot
 
-    key = f"ob:{FORMAT}:badge:{badge.public_id}:{_marker(badge.updated_at)}:{badge.issuer.current_id}"
+    key = (
+        f"ob:{FORMAT}:badge:{badge.public_id}:{_marker(badge.updated_at)}:{badge.issuer.current_id}"
+    )
     return _cached(key, lambda: Payload.json(ob2.badgeclass_current(badge, badge_snapshot(badge))))
 
 
