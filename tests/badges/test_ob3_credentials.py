@@ -110,7 +110,9 @@ def test_revocation_is_published_in_the_status_list(client, award, space_a):
     revoke_award(award, reason="Plagiarism.")
     status = fetch(client, status_url)
     assert status["issuer"] == credential["issuer"]["id"]
-    assert status["revokedCredentials"] == [{"id": credential["id"], "revocationReason": "Plagiarism."}]
+    assert status["revokedCredentials"] == [
+        {"id": credential["id"], "revocationReason": "Plagiarism."}
+    ]
     # The signed credential itself never changes.
     assert fetch(client, links.credential_url(award)) == credential
 
@@ -198,8 +200,9 @@ def test_private_key_is_encrypted_at_rest(space_a):
     with pytest.raises(keys.KeyUnreadable):
         keys.private_key(other)
     # And to the secret: another SIGNING_KEY_SECRET cannot read it.
-    with override_settings(SIGNING_KEY_SECRET="a-different-secret"), pytest.raises(
-        keys.KeyUnreadable
+    with (
+        override_settings(SIGNING_KEY_SECRET="a-different-secret"),
+        pytest.raises(keys.KeyUnreadable),
     ):
         keys.private_key(key)
 
