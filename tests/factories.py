@@ -175,8 +175,12 @@ def make_award(space: Space, *, badge=None, recipient: User | None = None, **bad
 
 
 def revoke_award(award, reason: str = "Awarded by mistake."):
-    """Revoke as the revoke service does (the row's revoked_at and reason; nothing else)."""
+    """Revoke as the revoke service must: the row's revoked_at and reason, then
+    ``publish.award_changed`` so the public JSON says so at once."""
+    from badges.openbadges.publish import award_changed
+
     award.revoked_at = timezone.now()
     award.revocation_reason = reason
     award.save(update_fields=["revoked_at", "revocation_reason"])
+    award_changed(award)
     return award

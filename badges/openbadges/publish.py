@@ -4,8 +4,9 @@ Each function returns a ``Payload`` (body bytes, ETag, status) or None for "no s
 Public JSON must be cheap (bench.public): documents are cached in the Django cache under a key
 that changes whenever the document would, so nothing needs invalidating by hand:
 
-- an assertion costs one indexed query (``public_id`` → ``revoked_at``) per request; its key
-  includes the revocation time, so revoking changes the key and the next request rebuilds it;
+- an assertion's key includes its revocation time, which is itself cached for STATE_TTL
+  seconds (``award_changed`` clears it at once): a cached assertion costs no query, and
+  revoking changes the key, so the next request rebuilds it as revoked (410);
 - BadgeClass versions, issuer profile versions and signing keys never change (cached by id);
 - the current badge is keyed by its ``updated_at`` and its issuer's current version.
 
@@ -107,10 +108,33 @@ def _award(public_id: UUID | str) -> Award | None:
 # ---- OB 2.0 --------------------------------------------------------------------------------
 
 
+# How long the revocation state of an award is taken from the cache before the database is
+# asked again. ``award_changed`` (called by whatever revokes) makes it immediate; this bounds
+# the delay if that call is ever missed. Public JSON says max-age=300 to HTTP caches anyway.
+STATE_TTL = 30
+_MISSING = "missing"
+
+
+def _state_key(public_id: UUID | str) -> str:
+    return f"ob:{FORMAT}:state:{public_id}"
+
+
 def assertion_state(public_id: UUID | str) -> tuple[bool, datetime | None] | None:
-    """(exists, revoked_at) in one indexed query; None when there is no such award."""
-    rows = list(Award.objects.filter(public_id=public_id).values_list("revoked_at")[:1])
-    return (True, rows[0][0]) if rows else None
+    """(exists, revoked_at), None when there is no such award: from the cache, else one
+    indexed query (``public_id`` → ``revoked_at``)."""
+    key = _state_key(public_id)
+    state = cache.get(key)
+    if state is None:
+        rows = list(Award.objects.filter(public_id=public_id).values_list("revoked_at")[:1])
+        state = (True, rows[0][0]) if rows else _MISSING
+        cache.set(key, state, STATE_TTL)
+    return None if state == _MISSING else state
+
+
+def award_changed(award: Award) -> None:
+    """Call after revoking (or otherwise changing) an award, on commit: the public JSON,
+    images and page follow at once instead of within STATE_TTL seconds."""
+    cache.delete(_state_key(award.public_id))
 
 
 def assertion_cache_key(public_id: UUID | str, revoked_at: datetime | None) -> str:

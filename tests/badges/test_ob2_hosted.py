@@ -5,10 +5,13 @@ import hashlib
 import json
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from badges import links
-from badges.models import BadgeAttribute
+from badges.models import Award, BadgeAttribute
+from badges.openbadges import publish
 from issuers.services import issuer_update
 from tests.factories import make_award, make_badge, revoke_award
 
@@ -159,12 +162,28 @@ def test_revoked_assertion_answers_410_with_revoked_true(client, award):
     assert client.get(url, HTTP_ACCEPT=LD, HTTP_IF_NONE_MATCH=etag).status_code == 410
 
 
-def test_query_count_is_one_when_cached(client, award, django_assert_num_queries):
+def test_cached_assertion_costs_no_query(client, award, django_assert_num_queries):
     url = links.assertion_url(award)
     client.get(url, HTTP_ACCEPT=LD)
-    # SELECT revoked_at FROM award WHERE public_id = ? (the cache key), then the cache.
+    # The revocation state and the document both come from the cache.
+    with django_assert_num_queries(0):
+        assert client.get(url, HTTP_ACCEPT=LD).status_code == 200
+    # Once the state has expired (STATE_TTL): one indexed query, the document still cached.
+    cache.delete(publish._state_key(award.public_id))
     with django_assert_num_queries(1):
         assert client.get(url, HTTP_ACCEPT=LD).status_code == 200
+
+
+def test_award_changed_makes_revocation_immediate(client, award):
+    """A revocation written without award_changed shows within STATE_TTL; with it, at once."""
+    url = links.assertion_url(award)
+    assert client.get(url, HTTP_ACCEPT=LD).status_code == 200
+    Award.objects.filter(pk=award.pk).update(revoked_at=timezone.now())
+    assert client.get(url, HTTP_ACCEPT=LD).status_code == 200  # the cached state
+    publish.award_changed(award)
+    assert client.get(url, HTTP_ACCEPT=LD).status_code == 410
+    # The page reads the award itself, so it never lags.
+    assert "Revoked on" in client.get(url, HTTP_ACCEPT=BROWSER).content.decode()
 
 
 def test_unknown_draft_and_wrong_method(client, space_a, award):
