@@ -1,5 +1,6 @@
 """The app's URLs plus the benchmark's floor: a bare view that returns a constant. It exists
-only in this URLconf (bench.settings_public), never in the app's."""
+only in this URLconf (bench.settings_public), never in the app's. It sits just before the
+public/ include, so resolving it costs what resolving a public URL costs."""
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
@@ -13,4 +14,6 @@ def floor(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b'{"ok":true}', content_type="application/json")
 
 
-urlpatterns = [path("bench/floor", floor, name="bench_floor"), *app_urlpatterns]
+urlpatterns = list(app_urlpatterns)
+_public = next(i for i, p in enumerate(urlpatterns) if str(p.pattern) == "public/")
+urlpatterns.insert(_public, path("bench/floor", floor, name="bench_floor"))

@@ -19,10 +19,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from cachetools import LRUCache
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -63,17 +65,42 @@ class Payload:
         return cls.of(body, status)
 
 
-def _cached(key: str, build, timeout: int = DAY) -> Payload | None:
+# Every key below names one immutable document (what may change is part of the key), so a
+# process may also keep small documents in memory: a hit then costs no unpickling. Images are
+# not kept here (too large); the shared cache still holds them.
+_local: LRUCache = LRUCache(maxsize=2048)
+_local_lock = threading.Lock()
+
+
+def _cached(key: str, build, timeout: int = DAY, *, local: bool = True) -> Payload | None:
+    if local:
+        with _local_lock:
+            payload = _local.get(key)
+        if payload is not None:
+            return payload
     payload = cache.get(key)
     if payload is None:
         payload = build()
-        if payload is not None:
-            cache.set(key, payload, timeout)
+        if payload is None:
+            return None
+        cache.set(key, payload, timeout)
+    if local:
+        with _local_lock:
+            _local[key] = payload
     return payload
 
 
+def clear_local_cache() -> None:
+    """Forget the in-process copies (tests clear the shared cache between cases)."""
+    with _local_lock:
+        _local.clear()
+
+
+LIVE = "live"
+
+
 def _marker(moment: datetime | None) -> str:
-    return f"{moment.timestamp():.6f}" if moment else "live"
+    return f"{moment.timestamp():.6f}" if moment else LIVE
 
 
 # ---- BadgeClass versions -------------------------------------------------------------------
@@ -119,14 +146,14 @@ def _state_key(public_id: UUID | str) -> str:
     return f"ob:{FORMAT}:state:{public_id}"
 
 
-def assertion_state(public_id: UUID | str) -> tuple[bool, datetime | None] | None:
-    """(exists, revoked_at), None when there is no such award: from the cache, else one
-    indexed query (``public_id`` → ``revoked_at``)."""
+def assertion_state(public_id: UUID | str) -> str | None:
+    """ "live", the revocation time (a marker string), or None when there is no such award:
+    from the cache, else one indexed query (``public_id`` → ``revoked_at``)."""
     key = _state_key(public_id)
     state = cache.get(key)
     if state is None:
         rows = list(Award.objects.filter(public_id=public_id).values_list("revoked_at")[:1])
-        state = (True, rows[0][0]) if rows else _MISSING
+        state = _marker(rows[0][0]) if rows else _MISSING
         cache.set(key, state, STATE_TTL)
     return None if state == _MISSING else state
 
@@ -137,8 +164,8 @@ def award_changed(award: Award) -> None:
     cache.delete(_state_key(award.public_id))
 
 
-def assertion_cache_key(public_id: UUID | str, revoked_at: datetime | None) -> str:
-    return f"ob:{FORMAT}:assertion:{public_id}:{_marker(revoked_at)}"
+def assertion_cache_key(public_id: UUID | str, state: str) -> str:
+    return f"ob:{FORMAT}:assertion:{public_id}:{state}"
 
 
 def assertion_payload(public_id: UUID | str) -> Payload | None:
@@ -146,7 +173,7 @@ def assertion_payload(public_id: UUID | str) -> Payload | None:
     state = assertion_state(public_id)
     if state is None:
         return None
-    return _cached(assertion_cache_key(public_id, state[1]), lambda: _build_assertion(public_id))
+    return _cached(assertion_cache_key(public_id, state), lambda: _build_assertion(public_id))
 
 
 def _build_assertion(public_id: UUID | str) -> Payload | None:
@@ -332,7 +359,7 @@ def baked_assertion_png(public_id: UUID | str) -> Payload | None:
     state = assertion_state(public_id)
     if state is None:
         return None
-    if state[1] is not None:
+    if state != LIVE:
         return Payload.of(b"This badge has been revoked.", 410, "text/plain; charset=utf-8")
 
     def build():
@@ -343,7 +370,7 @@ def baked_assertion_png(public_id: UUID | str) -> Payload | None:
         text = assertion_payload(public_id).body.decode()
         return Payload.of(baking.bake(graphic, baking.OB2_KEYWORD, text), 200, "image/png")
 
-    return _cached(f"ob:{FORMAT}:png2:{public_id}", build)
+    return _cached(f"ob:{FORMAT}:png2:{public_id}", build, local=False)
 
 
 def baked_credential_png(public_id: UUID | str) -> Payload | None:
@@ -351,7 +378,7 @@ def baked_credential_png(public_id: UUID | str) -> Payload | None:
     state = assertion_state(public_id)
     if state is None:
         return None
-    if state[1] is not None:
+    if state != LIVE:
         return Payload.of(b"This badge has been revoked.", 410, "text/plain; charset=utf-8")
 
     def build():
@@ -362,4 +389,4 @@ def baked_credential_png(public_id: UUID | str) -> Payload | None:
         text = credential_payload(public_id).body.decode()
         return Payload.of(baking.bake(graphic, baking.OB3_KEYWORD, text), 200, "image/png")
 
-    return _cached(f"ob:{FORMAT}:png3:{public_id}", build)
+    return _cached(f"ob:{FORMAT}:png3:{public_id}", build, local=False)
