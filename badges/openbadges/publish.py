@@ -245,17 +245,21 @@ def credential_for(award: Award) -> dict:
     return sign_award(award)
 
 
-def sign_award(award: Award) -> dict:
+def _sign(award: Award, version: BadgeClassVersion, key: SigningKey, seed: bytes) -> dict:
     from badges.openbadges.signing import sign_credential
 
-    key = signing_key_current(space=award.space)
-    unsigned = ob3.credential(award, badgeclass_version_for(award))
-    signed = sign_credential(
-        unsigned,
-        private_key=private_key(key),
+    return sign_credential(
+        ob3.credential(award, version),
+        private_key=seed,
         verification_method=links.signing_key_url(key),
         created=ob2.iso(timezone.now()),
     )
+
+
+def sign_award(award: Award) -> dict:
+    """Sign one award's credential now and store it (the first-request path)."""
+    key = signing_key_current(space=award.space)
+    signed = _sign(award, badgeclass_version_for(award), key, private_key(key))
     try:
         with transaction.atomic():
             AwardCredential.objects.create(
@@ -265,6 +269,34 @@ def sign_award(award: Award) -> dict:
         # Signed concurrently (the worker and a first visitor): keep the stored one.
         return AwardCredential.objects.get(award=award).credential
     return signed
+
+
+def sign_awards(awards: list[Award]) -> int:
+    """Sign many awards' credentials and store them in one INSERT (the worker's path): the
+    key, its decryption and each BadgeClass version are looked up once per batch, not once
+    per award. Awards signed meanwhile by a first visitor keep their credential."""
+    keys: dict[int, tuple[SigningKey, bytes]] = {}
+    versions: dict[tuple[int, str], BadgeClassVersion] = {}
+    rows = []
+    for award in awards:
+        if award.space_id not in keys:
+            key = signing_key_current(space=award.space)
+            keys[award.space_id] = (key, private_key(key))
+        key, seed = keys[award.space_id]
+        digest = ob2.snapshot_digest(award.badge_snapshot, award.issuer_version)
+        version = versions.get((award.badge_id, digest))
+        if version is None:
+            version = versions[award.badge_id, digest] = badgeclass_version_for(award)
+        rows.append(
+            AwardCredential(
+                award=award,
+                space_id=award.space_id,
+                credential=_sign(award, version, key, seed),
+                signing_key=key,
+            )
+        )
+    AwardCredential.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
 
 
 def credential_payload(public_id: UUID | str) -> Payload | None:

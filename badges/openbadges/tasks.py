@@ -34,13 +34,9 @@ def queue_credential_signing(award_ids: list[int]) -> None:
 def sign_credentials(award_ids: list[int]) -> int:
     """Sign and store the credentials of these awards that have none yet (idempotent)."""
     from badges.models import Award
-    from badges.openbadges.publish import sign_award
+    from badges.openbadges.publish import sign_awards
 
     awards = Award.objects.select_related("badge", "issuer_version", "space").filter(
         pk__in=award_ids, credential__isnull=True
     )
-    signed = 0
-    for award in awards:
-        sign_award(award)
-        signed += 1
-    return signed
+    return sign_awards(list(awards))
