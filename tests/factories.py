@@ -152,7 +152,6 @@ def make_badge(
     return badge
 
 
-<<<<<<< HEAD
 # ---- Open Badges output (issue 5): awards made through the one issuing service ----------
 
 
@@ -185,7 +184,8 @@ def revoke_award(award, reason: str = "Awarded by mistake."):
     award.save(update_fields=["revoked_at", "revocation_reason"])
     award_changed(award)
     return award
-=======
+
+
 # ---- Branding and plans -------------------------------------------------------------------
 
 
@@ -215,4 +215,3 @@ def put_on_plan(space: Space, code: str) -> Space:
     space.save(update_fields=["plan"])
     space.__dict__.pop("_space_plan", None)
     return space
->>>>>>> main
