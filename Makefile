@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# 1EdTech's OB 2.0 validator, for the tests, in its own virtualenv (its pins clash with ours).
+OB2V := $(VENV)/ob2-validator
+OB2V_STAMP := $(OB2V)/.installed
 
 .PHONY: run test lint format migrate seed worker clean
 
@@ -16,12 +19,17 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+$(OB2V_STAMP): requirements/ob2-validator.txt | $(PY)
+	$(PYTHON) -m venv $(OB2V)
+	$(OB2V)/bin/pip install --quiet --no-deps -r requirements/ob2-validator.txt
+	@touch $(OB2V_STAMP)
+
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP)
+test: $(STAMP) $(OB2V_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -53,6 +53,11 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "django-insecure-local-development-key-only"  # noqa: S105 - DEBUG only
 
+# Encrypts the spaces' Open Badges signing keys at rest (a key-encryption key is derived from it).
+# Defaults to a derivation of SECRET_KEY; set it explicitly in production so that rotating
+# SECRET_KEY does not make every stored signing key unreadable.
+SIGNING_KEY_SECRET = os.environ.get("SIGNING_KEY_SECRET", "")
+
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 _site = urlsplit(SITE_URL)
 if _site.scheme not in {"http", "https"} or not _site.netloc:

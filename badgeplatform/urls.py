@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from badgeplatform import audit_views, views
-from badges import backpack_urls, issuing_urls
+from badges import backpack_urls, issuing_urls, public_urls
 from branding import urls as branding_urls
 from branding import views as branding_views
 from orgs import urls as orgs_urls
@@ -34,5 +34,7 @@ urlpatterns = [
     path("s/<slug:space_slug>/", include(space_patterns)),
     path("media/<path:path>", views.media, name="media"),
     path("branding/", include((branding_urls.asset_urlpatterns, "branding_assets"))),
+    # Open Badges objects at the stable paths of badges.links (no space_slug: not tenant pages).
+    path("public/", include(public_urls)),
     path("admin/", admin.site.urls),
 ]

@@ -8,6 +8,7 @@ class BadgesConfig(AppConfig):
         from badgeplatform import mail, nav
         from badgeplatform.permissions import Perm
         from badges import emails
+        from badges.openbadges import tasks  # noqa: F401 - registers credential signing
 
         mail.register_renderer("badge_issued", emails.render_badge_issued)
 

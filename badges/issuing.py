@@ -24,6 +24,7 @@ from badgeplatform.mail import queue_bulk
 from badgeplatform.models import OutboundEmail
 from badgeplatform.permissions import USER_ROLE
 from badges.models import Award, Badge, IssueBatch
+from badges.openbadges.tasks import queue_credential_signing
 from users.models import Member, Membership, Role, User
 
 if TYPE_CHECKING:
@@ -328,6 +329,8 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
             to_create[key] = award
             outcome.status, outcome.award = "awarded", award
     Award.objects.bulk_create(list(to_create.values()))
+    # OB 3.0 credentials are signed by the worker after commit (or on first request).
+    transaction.on_commit(lambda: queue_credential_signing([a.pk for a in to_create.values()]))
 
     # --- Emails, rendered by the worker at send time (1 INSERT, 1 task after commit).
     if notify:

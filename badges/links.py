@@ -8,14 +8,16 @@ paths (a test checks the URLconf against this module).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from uuid import UUID
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 
 if TYPE_CHECKING:
-    from badges.models import Award, Badge
+    from badges.models import Award, Badge, BadgeClassVersion, SigningKey
     from issuers.models import IssuerVersion
+    from orgs.models import Space
 
 
 def _url(path: str) -> str:
@@ -46,14 +48,54 @@ def baked_image_url(award: Award | UUID | str) -> str:
     return _url(f"/public/assertions/{getattr(award, 'public_id', award)}/image.png")
 
 
-LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
+def credential_image_url(award: Award | UUID | str) -> str:
+    """The badge graphic with the signed OB 3.0 credential baked in (iTXt openbadgecredential)."""
+    return _url(f"/public/credentials/{getattr(award, 'public_id', award)}/image.png")
+
+
+def badgeclass_version_url(version: BadgeClassVersion) -> str:
+    """The BadgeClass exactly as an award carries it (badge snapshot + issuer version); never
+    changes. ``badgeclass_url`` is the badge as it is now."""
+    return _url(f"/public/badges/{version.badge.public_id}/v/{version.digest}")
+
+
+def signing_key_url(key: SigningKey | UUID | str) -> str:
+    """A proof's verificationMethod: the Multikey document of a space's (possibly retired) key."""
+    return _url(f"/public/keys/{getattr(key, 'public_id', key)}")
+
+
+def key_controller_url(space: Space | UUID | str) -> str:
+    """The controller document listing every signing key of a space (active and retired)."""
+    return _url(f"/public/signers/{getattr(space, 'public_id', space)}")
+
+
+def revocation_list_url(version: IssuerVersion | UUID | str) -> str:
+    """OB 3.0 credentialStatus (1EdTechRevocationList): the revoked credentials of an issuer
+    profile version."""
+    return _url(f"/public/issuers/{getattr(version, 'public_id', version)}/revocations")
+
+
+def download(url: str) -> str:
+    """The same resource as an attachment (a file name instead of a page in the browser)."""
+    return f"{url}?download=1"
+
+
+def as_json(url: str) -> str:
+    """The JSON form of a negotiated URL, for a link a person clicks in a browser."""
+    return f"{url}?format=json"
+
+
+def media_url(name: str) -> str:
+    """An absolute URL for a stored file (graphics, logos), whatever the storage."""
+    url = default_storage.url(name)
+    return url if urlsplit(url).scheme else _url(url)
 
 
 def linkedin_add_url(award: Award) -> str:
-    """LinkedIn's "Add licence or certification" form, filled in with the award.
+    """LinkedIn's "Add licence or certification" form, pre-filled with the award.
 
-    Uses the award's snapshots (the badge and issuer as issued) and points LinkedIn's
-    credential link at the public verification page.
+    The issuing organisation is given by name (LinkedIn's organisation ids are not known
+    here); the credential URL is the public verification page.
     """
     params = {
         "startTask": "CERTIFICATION_NAME",
@@ -61,10 +103,10 @@ def linkedin_add_url(award: Award) -> str:
         "organizationName": award.issuer_version.name,
         "issueYear": award.issued_at.year,
         "issueMonth": award.issued_at.month,
+        "certUrl": assertion_url(award),
+        "certId": str(award.public_id),
     }
-    if award.expires_at is not None:
+    if award.expires_at:
         params["expirationYear"] = award.expires_at.year
         params["expirationMonth"] = award.expires_at.month
-    params["certUrl"] = assertion_url(award)
-    params["certId"] = str(award.public_id)
-    return f"{LINKEDIN_ADD_TO_PROFILE}?{urlencode(params)}"
+    return f"https://www.linkedin.com/profile/add?{urlencode(params)}"

@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from badgeplatform.celery import app as celery_app
+from badges.openbadges.publish import clear_local_cache
 from tests.factories import UserFactory, add_member, make_space
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
@@ -22,8 +23,10 @@ def _test_settings(settings, tmp_path):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     celery_app.conf.task_always_eager = True
     cache.clear()
+    clear_local_cache()  # the public Open Badges documents' in-process copies
     yield
     cache.clear()
+    clear_local_cache()
 
 
 @pytest.fixture

@@ -152,6 +152,40 @@ def make_badge(
     return badge
 
 
+# ---- Open Badges output (issue 5): awards made through the one issuing service ----------
+
+
+def make_award(space: Space, *, badge=None, recipient: User | None = None, **badge_fields):
+    """One award of ``badge`` (a new published badge by default) to ``recipient`` (a new member
+    by default), made by ``awards_issue`` exactly as the app makes them."""
+    from datetime import timedelta
+
+    from badges.issuing import RecipientInput, awards_issue
+
+    badge = badge or make_badge(space, **badge_fields)
+    recipient = recipient or add_member(space)
+    _, outcomes = awards_issue(
+        badge=badge,
+        recipients=[RecipientInput(user=recipient)],
+        achieved_at=timezone.now().replace(microsecond=0) - timedelta(days=2),
+        notify=False,
+    )
+    assert outcomes[0].status == "awarded", outcomes[0].errors
+    return outcomes[0].award
+
+
+def revoke_award(award, reason: str = "Awarded by mistake."):
+    """Revoke as the revoke service must: the row's revoked_at and reason, then
+    ``publish.award_changed`` so the public JSON says so at once."""
+    from badges.openbadges.publish import award_changed
+
+    award.revoked_at = timezone.now()
+    award.revocation_reason = reason
+    award.save(update_fields=["revoked_at", "revocation_reason"])
+    award_changed(award)
+    return award
+
+
 # ---- Branding and plans -------------------------------------------------------------------
 
 

@@ -3,5 +3,17 @@
 from badges.models.awards import Award, IssueBatch
 from badges.models.badges import Badge, BadgeAttribute, BadgeEvent
 from badges.models.graphics import Graphic
+from badges.models.keys import SigningKey
+from badges.models.openbadges import AwardCredential, BadgeClassVersion
 
-__all__ = ["Award", "Badge", "BadgeAttribute", "BadgeEvent", "Graphic", "IssueBatch"]
+__all__ = [
+    "Award",
+    "AwardCredential",
+    "Badge",
+    "BadgeAttribute",
+    "BadgeClassVersion",
+    "BadgeEvent",
+    "Graphic",
+    "IssueBatch",
+    "SigningKey",
+]

@@ -1,0 +1,424 @@
+"""What the public Open Badges URLs answer, built once and cached.
+
+Each function returns a ``Payload`` (body bytes, ETag, status) or None for "no such thing".
+Public JSON must be cheap (bench.public): documents are cached in the Django cache under a key
+that changes whenever the document would, so nothing needs invalidating by hand:
+
+- an assertion's key includes its revocation time, which is itself cached for STATE_TTL
+  seconds (``award_changed`` clears it at once): a cached assertion costs no query, and
+  revoking changes the key, so the next request rebuilds it as revoked (410);
+- BadgeClass versions, issuer profile versions and signing keys never change (cached by id);
+- the current badge is keyed by its ``updated_at`` and its issuer's current version.
+
+The OB 3.0 credential is signed once (in a worker after issuing, or here on first request)
+and stored in ``AwardCredential``; baked images are made from the cached documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from cachetools import LRUCache
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from badges import links
+from badges.models import Award, AwardCredential, Badge, BadgeClassVersion, SigningKey
+from badges.openbadges import baking, ob2, ob3
+from badges.openbadges.keys import private_key, signing_key_current
+from issuers.models import IssuerVersion
+from orgs.models import Space
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+logger = logging.getLogger(__name__)
+
+# Bump when a document's shape changes, so no cached copy of the old shape is served.
+FORMAT = "1"
+DAY = 24 * 3600
+JSON_LD = "application/ld+json"
+
+
+@dataclass(frozen=True)
+class Payload:
+    body: bytes
+    etag: str
+    status: int = 200
+    content_type: str = JSON_LD
+
+    @classmethod
+    def of(cls, body: bytes, status: int = 200, content_type: str = JSON_LD) -> Payload:
+        return cls(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', status, content_type)
+
+    @classmethod
+    def json(cls, document: dict, status: int = 200) -> Payload:
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        return cls.of(body, status)
+
+
+# Every key below names one immutable document (what may change is part of the key), so a
+# process may also keep small documents in memory: a hit then costs no unpickling. Images are
+# not kept here (too large); the shared cache still holds them.
+_local: LRUCache = LRUCache(maxsize=2048)
+_local_lock = threading.Lock()
+
+
+def _cached(key: str, build, timeout: int = DAY, *, local: bool = True) -> Payload | None:
+    if local:
+        with _local_lock:
+            payload = _local.get(key)
+        if payload is not None:
+            return payload
+    payload = cache.get(key)
+    if payload is None:
+        payload = build()
+        if payload is None:
+            return None
+        cache.set(key, payload, timeout)
+    if local:
+        with _local_lock:
+            _local[key] = payload
+    return payload
+
+
+def clear_local_cache() -> None:
+    """Forget the in-process copies (tests clear the shared cache between cases)."""
+    with _local_lock:
+        _local.clear()
+
+
+LIVE = "live"
+
+
+def _marker(moment: datetime | None) -> str:
+    return f"{moment.timestamp():.6f}" if moment else LIVE
+
+
+# ---- BadgeClass versions -------------------------------------------------------------------
+
+
+def badgeclass_version_for(award: Award) -> BadgeClassVersion:
+    """The BadgeClass version of the award's snapshot, made on first use. Needs
+    award.badge and award.issuer_version loaded."""
+    digest = ob2.snapshot_digest(award.badge_snapshot, award.issuer_version)
+    version, _ = BadgeClassVersion.objects.get_or_create(
+        badge_id=award.badge_id,
+        digest=digest,
+        defaults={
+            "space_id": award.space_id,
+            "snapshot": award.badge_snapshot,
+            "issuer_version": award.issuer_version,
+        },
+    )
+    version.badge = award.badge
+    version.issuer_version = award.issuer_version
+    return version
+
+
+def _award(public_id: UUID | str) -> Award | None:
+    return (
+        Award.objects.select_related("badge", "issuer_version", "recipient")
+        .filter(public_id=public_id)
+        .first()
+    )
+
+
+# ---- OB 2.0 --------------------------------------------------------------------------------
+
+
+# How long the revocation state of an award is taken from the cache before the database is
+# asked again. ``award_changed`` (called by whatever revokes) makes it immediate; this bounds
+# the delay if that call is ever missed. Public JSON says max-age=300 to HTTP caches anyway.
+STATE_TTL = 30
+_MISSING = "missing"
+
+
+def _state_key(public_id: UUID | str) -> str:
+    return f"ob:{FORMAT}:state:{public_id}"
+
+
+def assertion_state(public_id: UUID | str) -> str | None:
+    """ "live", the revocation time (a marker string), or None when there is no such award:
+    from the cache, else one indexed query (``public_id`` → ``revoked_at``)."""
+    key = _state_key(public_id)
+    state = cache.get(key)
+    if state is None:
+        rows = list(Award.objects.filter(public_id=public_id).values_list("revoked_at")[:1])
+        state = _marker(rows[0][0]) if rows else _MISSING
+        cache.set(key, state, STATE_TTL)
+    return None if state == _MISSING else state
+
+
+def award_changed(award: Award) -> None:
+    """Call after revoking (or otherwise changing) an award, on commit: the public JSON,
+    images and page follow at once instead of within STATE_TTL seconds."""
+    cache.delete(_state_key(award.public_id))
+
+
+def assertion_cache_key(public_id: UUID | str, state: str) -> str:
+    return f"ob:{FORMAT}:assertion:{public_id}:{state}"
+
+
+def assertion_payload(public_id: UUID | str) -> Payload | None:
+    """The hosted Assertion: 200 with the JSON-LD, or 410 Gone with ``revoked: true``."""
+    state = assertion_state(public_id)
+    if state is None:
+        return None
+    return _cached(assertion_cache_key(public_id, state), lambda: _build_assertion(public_id))
+
+
+def _build_assertion(public_id: UUID | str) -> Payload | None:
+    award = _award(public_id)
+    if award is None:
+        return None
+    if award.is_revoked:
+        return Payload.json(ob2.revoked_assertion(award), status=410)
+    return Payload.json(ob2.assertion(award, badgeclass_version_for(award)))
+
+
+def assertion_document(award: Award) -> dict:
+    """The assertion as a dict (for baking and the verification page), from the cache."""
+    payload = assertion_payload(award.public_id)
+    return json.loads(payload.body)
+
+
+def badgeclass_version_payload(badge_id: UUID | str, digest: str) -> Payload | None:
+    def build():
+        version = (
+            BadgeClassVersion.objects.select_related("badge", "issuer_version")
+            .filter(badge__public_id=badge_id, digest=digest)
+            .first()
+        )
+        return Payload.json(ob2.badgeclass_version(version)) if version else None
+
+    return _cached(f"ob:{FORMAT}:badgeclass:{badge_id}:{digest}", build)
+
+
+def current_badge(badge_id: UUID | str) -> Badge | None:
+    """A badge as it is now, once it has been published (drafts are private)."""
+    return (
+        Badge.objects.select_related("issuer__current", "graphic", "organisation")
+        .exclude(state=Badge.State.DRAFT)
+        .filter(public_id=badge_id, issuer__current__isnull=False)
+        .first()
+    )
+
+
+def badge_payload(badge: Badge) -> Payload:
+    from badges.issuing import badge_snapshot
+
+    key = (
+        f"ob:{FORMAT}:badge:{badge.public_id}:{_marker(badge.updated_at)}:{badge.issuer.current_id}"
+    )
+    return _cached(key, lambda: Payload.json(ob2.badgeclass_current(badge, badge_snapshot(badge))))
+
+
+def issuer_version(public_id: UUID | str) -> IssuerVersion | None:
+    return IssuerVersion.objects.filter(public_id=public_id).first()
+
+
+def issuer_payload(version: IssuerVersion) -> Payload:
+    return _cached(
+        f"ob:{FORMAT}:issuer:{version.public_id}",
+        lambda: Payload.json(ob2.issuer_profile(version)),
+    )
+
+
+# ---- OB 3.0 --------------------------------------------------------------------------------
+
+
+def credential_for(award: Award) -> dict:
+    """The award's signed OpenBadgeCredential: the stored one, or signed now and stored.
+    Needs award.badge and award.issuer_version loaded."""
+    stored = AwardCredential.objects.filter(award=award).values_list("credential", flat=True)
+    for credential in stored:
+        return credential
+    return sign_award(award)
+
+
+def _sign(award: Award, version: BadgeClassVersion, key: SigningKey, seed: bytes) -> dict:
+    from badges.openbadges.signing import sign_credential
+
+    return sign_credential(
+        ob3.credential(award, version),
+        private_key=seed,
+        verification_method=links.signing_key_url(key),
+        created=ob2.iso(timezone.now()),
+    )
+
+
+def sign_award(award: Award) -> dict:
+    """Sign one award's credential now and store it (the first-request path)."""
+    key = signing_key_current(space=award.space)
+    signed = _sign(award, badgeclass_version_for(award), key, private_key(key))
+    try:
+        with transaction.atomic():
+            AwardCredential.objects.create(
+                award=award, space_id=award.space_id, credential=signed, signing_key=key
+            )
+    except IntegrityError:
+        # Signed concurrently (the worker and a first visitor): keep the stored one.
+        return AwardCredential.objects.get(award=award).credential
+    return signed
+
+
+def sign_awards(awards: list[Award]) -> int:
+    """Sign many awards' credentials and store them in one INSERT (the worker's path): the
+    key, its decryption and each BadgeClass version are looked up once per batch, not once
+    per award. Awards signed meanwhile by a first visitor keep their credential."""
+    keys: dict[int, tuple[SigningKey, bytes]] = {}
+    versions: dict[tuple[int, str], BadgeClassVersion] = {}
+    rows = []
+    for award in awards:
+        if award.space_id not in keys:
+            key = signing_key_current(space=award.space)
+            keys[award.space_id] = (key, private_key(key))
+        key, seed = keys[award.space_id]
+        digest = ob2.snapshot_digest(award.badge_snapshot, award.issuer_version)
+        version = versions.get((award.badge_id, digest))
+        if version is None:
+            version = versions[award.badge_id, digest] = badgeclass_version_for(award)
+        rows.append(
+            AwardCredential(
+                award=award,
+                space_id=award.space_id,
+                credential=_sign(award, version, key, seed),
+                signing_key=key,
+            )
+        )
+    AwardCredential.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def credential_payload(public_id: UUID | str) -> Payload | None:
+    def build():
+        award = _award(public_id)
+        return Payload.json(credential_for(award)) if award else None
+
+    # A signed credential never changes (revocation is published in the status list).
+    return _cached(f"ob:{FORMAT}:credential:{public_id}", build)
+
+
+def revocation_list_payload(version: IssuerVersion) -> Payload:
+    """1EdTech Revocation List: the revoked credentials of an issuer profile version. Not
+    cached: it changes on every revocation, and it is one indexed query."""
+    revoked = (
+        Award.objects.filter(issuer_version=version, revoked_at__isnull=False)
+        .order_by("revoked_at", "pk")
+        .values_list("public_id", "revocation_reason")
+    )
+    entries = []
+    for public_id, reason in revoked:
+        entry = {"id": links.credential_url(public_id)}
+        if reason:
+            entry["revocationReason"] = reason
+        entries.append(entry)
+    return Payload.json(
+        {
+            "id": links.revocation_list_url(version),
+            "issuer": links.issuer_url(version),
+            "revokedCredentials": entries,
+        }
+    )
+
+
+MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+CID_CONTEXT = "https://www.w3.org/ns/cid/v1"
+
+
+def _multikey(key: SigningKey, space: Space) -> dict:
+    # A retired key is published unchanged: it no longer signs, but every proof it made
+    # stays valid (no "expires"/"revoked" here, which would tell verifiers otherwise).
+    return {
+        "id": links.signing_key_url(key),
+        "type": "Multikey",
+        "controller": links.key_controller_url(space),
+        "publicKeyMultibase": key.public_key_multibase,
+    }
+
+
+def signing_key_payload(public_id: UUID | str) -> Payload | None:
+    def build():
+        key = SigningKey.objects.select_related("space").filter(public_id=public_id).first()
+        if key is None:
+            return None
+        return Payload.json({"@context": MULTIKEY_CONTEXT, **_multikey(key, key.space)})
+
+    return _cached(f"ob:{FORMAT}:key:{public_id}", build)
+
+
+def controller_payload(space_public_id: UUID | str) -> Payload | None:
+    """The controller document of a space's keys: every key, active and retired, may make
+    assertions (so old credentials keep verifying after a rotation)."""
+    space = Space.objects.filter(public_id=space_public_id).first()
+    if space is None:
+        return None
+    keys = list(SigningKey.objects.for_space(space).order_by("created_at", "pk"))
+    return Payload.json(
+        {
+            "@context": [CID_CONTEXT, MULTIKEY_CONTEXT],
+            "id": links.key_controller_url(space),
+            "name": space.name,
+            "verificationMethod": [_multikey(k, space) for k in keys],
+            "assertionMethod": [links.signing_key_url(k) for k in keys],
+        }
+    )
+
+
+# ---- Baked images --------------------------------------------------------------------------
+
+
+def _graphic_bytes(award: Award) -> bytes | None:
+    name = award.badge_snapshot.get("image")
+    if not name or not default_storage.exists(name):
+        return None
+    with default_storage.open(name, "rb") as f:
+        return f.read()
+
+
+def baked_assertion_png(public_id: UUID | str) -> Payload | None:
+    """The badge graphic with the hosted assertion JSON in an ``openbadges`` iTXt chunk.
+    None for no award or no graphic; a 410 payload for a revoked award."""
+    state = assertion_state(public_id)
+    if state is None:
+        return None
+    if state != LIVE:
+        return Payload.of(b"This badge has been revoked.", 410, "text/plain; charset=utf-8")
+
+    def build():
+        award = _award(public_id)
+        graphic = _graphic_bytes(award)
+        if graphic is None:
+            return None
+        text = assertion_payload(public_id).body.decode()
+        return Payload.of(baking.bake(graphic, baking.OB2_KEYWORD, text), 200, "image/png")
+
+    return _cached(f"ob:{FORMAT}:png2:{public_id}", build, local=False)
+
+
+def baked_credential_png(public_id: UUID | str) -> Payload | None:
+    """The badge graphic with the signed credential in an ``openbadgecredential`` chunk."""
+    state = assertion_state(public_id)
+    if state is None:
+        return None
+    if state != LIVE:
+        return Payload.of(b"This badge has been revoked.", 410, "text/plain; charset=utf-8")
+
+    def build():
+        award = _award(public_id)
+        graphic = _graphic_bytes(award)
+        if graphic is None:
+            return None
+        text = credential_payload(public_id).body.decode()
+        return Payload.of(baking.bake(graphic, baking.OB3_KEYWORD, text), 200, "image/png")
+
+    return _cached(f"ob:{FORMAT}:png3:{public_id}", build, local=False)

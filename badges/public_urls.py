@@ -1,0 +1,20 @@
+"""Public Open Badges URLs, mounted at /public/ (the paths of badges.links; never change)."""
+
+from django.urls import path
+
+from badges import public_views as views
+
+app_name = "public"
+
+urlpatterns = [
+    path("assertions/<uuid:award_id>", views.assertion, name="assertion"),
+    path("assertions/<uuid:award_id>/image.png", views.assertion_image, name="assertion_image"),
+    path("credentials/<uuid:award_id>", views.credential, name="credential"),
+    path("credentials/<uuid:award_id>/image.png", views.credential_image, name="credential_image"),
+    path("badges/<uuid:badge_id>", views.badge, name="badge"),
+    path("badges/<uuid:badge_id>/v/<slug:digest>", views.badge_version, name="badge_version"),
+    path("issuers/<uuid:version_id>", views.issuer, name="issuer"),
+    path("issuers/<uuid:version_id>/revocations", views.revocation_list, name="revocation_list"),
+    path("keys/<uuid:key_id>", views.signing_key, name="signing_key"),
+    path("signers/<uuid:space_id>", views.key_controller, name="key_controller"),
+]

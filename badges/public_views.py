@@ -1,0 +1,234 @@
+"""Public Open Badges URLs: anyone may verify an award without an account or our UI.
+
+These serve exactly the paths of ``badges.links`` (ids inside signed credentials and baked
+images point here, so they never change). A URL that names a JSON-LD object answers JSON to a
+client asking for JSON (``Accept: application/ld+json`` or ``application/json``, and by
+default, as the OB 2.0 spec asks) and a page to a browser (``text/html`` preferred);
+``?format=json`` forces JSON for a link a person clicks. JSON carries an ETag and
+Cache-Control and answers ``If-None-Match`` with 304.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from uuid import UUID
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.template.response import TemplateResponse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import parse_etags
+from django.views.decorators.http import require_GET
+
+from badgeplatform.access import public_view
+from badges.openbadges import publish, verification
+from badges.openbadges.publish import Payload
+
+JSON_TYPES = ("application/ld+json", "application/json")
+# Live documents (an assertion can be revoked) may be cached briefly; versions never change.
+LIVE = "public, max-age=300"
+IMMUTABLE = "public, max-age=86400"
+
+
+@lru_cache(maxsize=512)
+def _preferred(accept: str, offered: tuple[str, ...]) -> str | None:
+    # Django's Accept parsing costs more than serving a cached document; clients send a
+    # handful of distinct headers, so remember the answer per header.
+    probe = HttpRequest()
+    if accept:
+        probe.META["HTTP_ACCEPT"] = accept
+    return probe.get_preferred_type(list(offered))
+
+
+def _negotiate(request: HttpRequest, offered: tuple[str, ...]) -> str | None:
+    return _preferred(request.META.get("HTTP_ACCEPT", "")[:500], offered)
+
+
+NEGOTIATED = (*JSON_TYPES, "text/html")
+
+
+def _wants_json(request: HttpRequest) -> str | None:
+    """The JSON media type to answer with, or None for the HTML page.
+
+    JSON-LD is the default (no Accept, */*); a browser's Accept ranks text/html first."""
+    if request.GET.get("format") == "json":
+        return "application/ld+json"
+    preferred = _negotiate(request, NEGOTIATED)
+    return preferred if preferred in JSON_TYPES else None
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    tags = parse_etags(header)
+    return "*" in tags or etag in tags or f"W/{etag}" in tags
+
+
+def _respond(
+    request: HttpRequest,
+    payload: Payload | None,
+    *,
+    cache_control: str = LIVE,
+    content_type: str | None = None,
+    filename: str = "",
+) -> HttpResponse:
+    if payload is None:
+        raise Http404("No such badge object")
+    if _not_modified(request, payload.etag):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(
+            payload.body,
+            status=payload.status,
+            content_type=content_type or payload.content_type,
+        )
+        if filename and request.GET.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    headers = response.headers  # a new response: nothing to merge with
+    headers["ETag"] = payload.etag
+    headers["Cache-Control"] = cache_control
+    headers["Access-Control-Allow-Origin"] = "*"  # verifiers run in other sites' pages
+    headers["Vary"] = "Accept"
+    return response
+
+
+def _json_type(wanted: str) -> str:
+    # OB 2.0: application/ld+json by default; application/json when only that is asked for.
+    return "application/json" if wanted == "application/json" else "application/ld+json"
+
+
+def _page(request: HttpRequest, template: str, context: dict, status: int = 200):
+    response = TemplateResponse(request, template, context, status=status)
+    response["Cache-Control"] = "no-cache"
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+@public_view("The OB 2.0 hosted assertion and the award's verification page: anyone verifies.")
+@require_GET
+def assertion(request: HttpRequest, award_id: UUID) -> HttpResponse:
+    wanted = _wants_json(request)
+    if wanted:
+        return _respond(
+            request, publish.assertion_payload(award_id), content_type=_json_type(wanted)
+        )
+    award = publish._award(award_id)
+    if award is None:
+        raise Http404("No such award")
+    context = verification.page_context(award)
+    return _page(request, "badges/public/award.html", context)
+
+
+@public_view("The baked badge image (OB 2.0 assertion inside) is what recipients share.")
+@require_GET
+def assertion_image(request: HttpRequest, award_id: UUID) -> HttpResponse:
+    return _respond(
+        request,
+        publish.baked_assertion_png(award_id),
+        cache_control=LIVE,
+        filename=f"badge-{award_id}.png",
+    )
+
+
+@public_view("OB 3.0 credentials are handed to anyone the recipient shares them with.")
+@require_GET
+def credential(request: HttpRequest, award_id: UUID) -> HttpResponse:
+    # Always JSON (a browser downloads or shows it): the page lives at the assertion URL.
+    wanted = _negotiate(request, JSON_TYPES) or "application/ld+json"
+    return _respond(
+        request,
+        publish.credential_payload(award_id),
+        cache_control=IMMUTABLE,
+        content_type=_json_type(wanted),
+        filename=f"badge-{award_id}-credential.json",
+    )
+
+
+@public_view("The baked badge image with the signed OB 3.0 credential inside.")
+@require_GET
+def credential_image(request: HttpRequest, award_id: UUID) -> HttpResponse:
+    return _respond(
+        request,
+        publish.baked_credential_png(award_id),
+        cache_control=LIVE,
+        filename=f"badge-{award_id}-credential.png",
+    )
+
+
+@public_view("The OB 2.0 BadgeClass as it is now: a published badge is public.")
+@require_GET
+def badge(request: HttpRequest, badge_id: UUID) -> HttpResponse:
+    found = publish.current_badge(badge_id)
+    if found is None:
+        raise Http404("No such badge")
+    payload = publish.badge_payload(found)
+    wanted = _wants_json(request)
+    if wanted:
+        return _respond(request, payload, content_type=_json_type(wanted))
+    return _page(
+        request,
+        "badges/public/badge.html",
+        {"badge": json.loads(payload.body), "withdrawn": found.state == found.State.WITHDRAWN},
+    )
+
+
+@public_view("The OB 2.0 BadgeClass exactly as awards carry it (never changes).")
+@require_GET
+def badge_version(request: HttpRequest, badge_id: UUID, digest: str) -> HttpResponse:
+    payload = publish.badgeclass_version_payload(badge_id, digest)
+    wanted = _wants_json(request)
+    if wanted or payload is None:
+        return _respond(request, payload, cache_control=IMMUTABLE, content_type=_json_type(wanted))
+    return _page(
+        request,
+        "badges/public/badge.html",
+        {"badge": json.loads(payload.body), "version": True},
+    )
+
+
+@public_view("An OB 2.0 Issuer Profile / OB 3.0 Profile version: issuers are public.")
+@require_GET
+def issuer(request: HttpRequest, version_id: UUID) -> HttpResponse:
+    version = publish.issuer_version(version_id)
+    if version is None:
+        raise Http404("No such issuer")
+    payload = publish.issuer_payload(version)
+    wanted = _wants_json(request)
+    if wanted:
+        return _respond(request, payload, cache_control=IMMUTABLE, content_type=_json_type(wanted))
+    return _page(request, "badges/public/issuer.html", {"issuer": json.loads(payload.body)})
+
+
+@public_view("OB 3.0 credentialStatus: verifiers check revocation here.")
+@require_GET
+def revocation_list(request: HttpRequest, version_id: UUID) -> HttpResponse:
+    version = publish.issuer_version(version_id)
+    if version is None:
+        raise Http404("No such issuer")
+    wanted = _negotiate(request, JSON_TYPES) or "application/json"
+    return _respond(
+        request,
+        publish.revocation_list_payload(version),
+        cache_control="public, max-age=60",
+        content_type=_json_type(wanted),
+    )
+
+
+@public_view("A proof's verificationMethod: the public key that checks OB 3.0 signatures.")
+@require_GET
+def signing_key(request: HttpRequest, key_id: UUID) -> HttpResponse:
+    wanted = _negotiate(request, JSON_TYPES) or "application/ld+json"
+    return _respond(
+        request,
+        publish.signing_key_payload(key_id),
+        cache_control=IMMUTABLE,
+        content_type=_json_type(wanted),
+    )
+
+
+@public_view("The controller document listing a space's public signing keys.")
+@require_GET
+def key_controller(request: HttpRequest, space_id: UUID) -> HttpResponse:
+    wanted = _negotiate(request, JSON_TYPES) or "application/ld+json"
+    return _respond(request, publish.controller_payload(space_id), content_type=_json_type(wanted))

@@ -1,0 +1,226 @@
+"""Benchmark: latency of the public Open Badges URLs against a bare Django view (the floor).
+
+    python -m bench.public [-n 300] [--warmup 30]
+
+Starts a real server (gunicorn, one sync worker, DEBUG off) on 127.0.0.1 with a fresh SQLite
+database in a temporary folder, seeds one space, badge and award, and times, interleaved
+round by round so drift hits all alike, one GET of each of:
+
+- floor: a view that returns a constant (only in this benchmark's URLconf, bench.urls_public),
+- the hosted OB 2.0 assertion JSON,
+- the award's BadgeClass JSON,
+- the baked PNG.
+
+Every request opens a new connection (the sync worker closes it), so each figure includes
+connecting; the floor pays the same. Prints the medians; the last line is
+``ratio_assertion_to_floor=<x>`` (target <= 1.3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port: int, path: str, accept: str) -> tuple[int, int, float]:
+    """(status, body bytes, seconds) of one GET on a new connection."""
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers={"Accept": accept})
+    response = conn.getresponse()
+    body = response.read()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return response.status, len(body), elapsed
+
+
+def seed() -> None:
+    """Run inside the benchmark's environment: one award; prints its public paths as JSON."""
+    import django
+
+    django.setup()
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from badges.issuing import RecipientInput, awards_issue
+    from badges.models import Badge, Graphic
+    from issuers.services import issuer_create
+    from orgs.services import space_create
+    from users.models import User
+
+    admin = User.objects.create(username="bench", email="bench@example.test")
+    space = space_create(name="Bench University", slug="bench", admin=admin)
+    issuer = issuer_create(
+        space=space,
+        organisation=space.root_organisation,
+        actor=None,
+        name="Bench University",
+        website="https://bench.example.test",
+        email="badges@bench.example.test",
+    )
+    from badges.designer import SHAPES, Design, render_badge  # a real, designer-drawn graphic
+
+    design = Design(
+        shape=SHAPES[0], background="#1F6FEB", border="#0B3D91", text_color="#FFFFFF",
+        line1="BENCH", line2="2026",
+    )  # fmt: skip
+    png = render_badge(design, size=400)
+    graphic = Graphic(space=space, name="Bench", source=Graphic.Source.UPLOAD)
+    graphic.image.save("bench.png", ContentFile(png), save=False)
+    graphic.save()
+    badge = Badge.objects.create(
+        space=space,
+        organisation=space.root_organisation,
+        name="Benchmarking Basics",
+        description="Measures before optimising.",
+        language="en",
+        issuer=issuer,
+        graphic=graphic,
+        criteria_text="Run the benchmark twice and explain the difference.",
+        state=Badge.State.PUBLISHED,
+        published_at=timezone.now(),
+        expiry_amount=2,
+        expiry_unit=Badge.ExpiryUnit.YEARS,
+    )
+    _, outcomes = awards_issue(
+        badge=badge,
+        recipients=[
+            RecipientInput(email="learner@example.test", first_name="Lee", last_name="Ner")
+        ],
+        notify=False,
+    )
+    award = outcomes[0].award
+    from badges.openbadges.publish import badgeclass_version_for
+
+    award.refresh_from_db()
+    version = badgeclass_version_for(award)
+    print(
+        json.dumps(
+            {
+                "assertion": f"/public/assertions/{award.public_id}",
+                "badge": f"/public/badges/{badge.public_id}/v/{version.digest}",
+                "image": f"/public/assertions/{award.public_id}/image.png",
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--requests", type=int, default=300, help="timed rounds")
+    parser.add_argument("--warmup", type=int, default=30, help="untimed rounds first")
+    args = parser.parse_args()
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-public-") as tmp:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings_public",
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-only-not-secret",
+            "SECURE_SSL_REDIRECT": "0",
+            "SITE_URL": f"http://127.0.0.1:{port}",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "VAR_DIR": tmp,
+            "LOG_LEVEL": "WARNING",
+        }
+        for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+            env.pop(name, None)  # the embedded default: SQLite, local memory cache
+        python = sys.executable
+        subprocess.run(
+            [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True
+        )
+        seeded = subprocess.run(
+            [python, "-c", "from bench.public import seed; seed()"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        paths = json.loads(seeded.stdout.strip().splitlines()[-1])
+        server = subprocess.Popen(
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "badgeplatform.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--worker-class",
+                "sync",
+                "--log-level",
+                "warning",
+            ],  # fmt: skip
+            cwd=REPO,
+            env=env,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    if get(port, "/healthz", "application/json")[0] == 200:
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise SystemExit("the server did not start")
+            run(port, paths, args)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def run(port: int, paths: dict, args) -> None:
+    targets = {
+        "floor": ("/bench/floor", "application/json"),
+        "assertion_json": (paths["assertion"], "application/ld+json"),
+        "badge_json": (paths["badge"], "application/ld+json"),
+        "baked_png": (paths["image"], "image/png"),
+    }
+    times: dict[str, list[float]] = {name: [] for name in targets}
+    sizes: dict[str, int] = {}
+    for round_number in range(args.warmup + args.requests):
+        for name, (path, accept) in targets.items():
+            status, size, elapsed = get(port, path, accept)
+            if status != 200:
+                raise SystemExit(f"{name}: GET {path} answered {status}")
+            sizes[name] = size
+            if round_number >= args.warmup:
+                times[name].append(elapsed)
+    print(
+        f"python {sys.version.split()[0]}, gunicorn 1 sync worker, SQLite, local-memory cache; "
+        f"{args.requests} rounds after {args.warmup} warm-up rounds"
+    )
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, values in times.items():
+        p90 = statistics.quantiles(values, n=10)[-1]
+        print(
+            f"{name:15s} median {medians[name] * 1000:6.3f} ms  p90 {p90 * 1000:6.3f} ms  "
+            f"({sizes[name]} bytes)"
+        )
+    print(f"ratio_badge_to_floor={medians['badge_json'] / medians['floor']:.3f}")
+    print(f"ratio_image_to_floor={medians['baked_png'] / medians['floor']:.3f}")
+    print(f"ratio_assertion_to_floor={medians['assertion_json'] / medians['floor']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
