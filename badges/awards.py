@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from badgeplatform.audit import audit_log
 from badges.models import Award
+from badges.openbadges.publish import award_changed
 from users.models import User
 
 MAX_REASON = 500
@@ -18,12 +20,7 @@ class AlreadyRevoked(Exception):
 
 def _public_copies_changed(award: Award) -> None:
     """After commit: the public Open Badges output (cached JSON, images, the verification
-    page) follows the change at once. That output lives in badges.openbadges, built
-    alongside this module; until it is there, there is nothing cached to refresh."""
-    try:
-        from badges.openbadges.publish import award_changed
-    except ImportError:
-        return
+    page) follows the change at once."""
     transaction.on_commit(lambda: award_changed(award))
 
 
@@ -46,6 +43,14 @@ def award_revoke(*, award: Award, actor: User, reason: str) -> Award:
     if not updated:
         raise AlreadyRevoked("This award was already revoked.")
     award.revoked_at, award.revocation_reason, award.revoked_by = now, reason, actor
+    audit_log(
+        space=award.space,
+        actor=actor,
+        action="award.revoke",
+        obj=award,
+        label=f"{award.badge_snapshot.get('name', 'Badge')} → {award.recipient_email}",
+        changes={"reason": reason},
+    )
     _public_copies_changed(award)
     return award
 

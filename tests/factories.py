@@ -174,15 +174,16 @@ def make_award(space: Space, *, badge=None, recipient: User | None = None, **bad
     return outcomes[0].award
 
 
-def revoke_award(award, reason: str = "Awarded by mistake."):
-    """Revoke as the revoke service must: the row's revoked_at and reason, then
-    ``publish.award_changed`` so the public JSON says so at once."""
-    from badges.openbadges.publish import award_changed
+def revoke_award(award, reason: str = "Awarded by mistake.", actor: User | None = None):
+    """Revoke through the one revoke service; its on-commit refresh of the public JSON runs
+    here as a real commit would (tests run inside a transaction)."""
+    from django.test import TestCase
 
-    award.revoked_at = timezone.now()
-    award.revocation_reason = reason
-    award.save(update_fields=["revoked_at", "revocation_reason"])
-    award_changed(award)
+    from badges.awards import award_revoke
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        award_revoke(award=award, actor=actor, reason=reason)
+    award.refresh_from_db()
     return award
 
 
@@ -215,37 +216,3 @@ def put_on_plan(space: Space, code: str) -> Space:
     space.save(update_fields=["plan"])
     space.__dict__.pop("_space_plan", None)
     return space
-
-
-# ---- Open Badges output (issue 5): awards made through the one issuing service ----------
-
-
-def make_award(space: Space, *, badge=None, recipient: User | None = None, **badge_fields):
-    """One award of ``badge`` (a new published badge by default) to ``recipient`` (a new member
-    by default), made by ``awards_issue`` exactly as the app makes them."""
-    from datetime import timedelta
-
-    from badges.issuing import RecipientInput, awards_issue
-
-    badge = badge or make_badge(space, **badge_fields)
-    recipient = recipient or add_member(space)
-    _, outcomes = awards_issue(
-        badge=badge,
-        recipients=[RecipientInput(user=recipient)],
-        achieved_at=timezone.now().replace(microsecond=0) - timedelta(days=2),
-        notify=False,
-    )
-    assert outcomes[0].status == "awarded", outcomes[0].errors
-    return outcomes[0].award
-
-
-def revoke_award(award, reason: str = "Awarded by mistake."):
-    """Revoke as the revoke service must: the row's revoked_at and reason, then
-    ``publish.award_changed`` so the public JSON says so at once."""
-    from badges.openbadges.publish import award_changed
-
-    award.revoked_at = timezone.now()
-    award.revocation_reason = reason
-    award.save(update_fields=["revoked_at", "revocation_reason"])
-    award_changed(award)
-    return award
