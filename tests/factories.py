@@ -74,3 +74,22 @@ def add_member(
 
 def space_admin(space: Space) -> User:
     return Membership.objects.filter(space=space, role__name=SPACE_ADMINISTRATOR).first().user
+
+
+# ---- Organisations, groups, users and roles (issue 3) ----------------------------------------
+
+
+class RoleFactory(factory.django.DjangoModelFactory):
+    """A custom (non-default) role."""
+
+    class Meta:
+        model = Role
+
+    space = factory.LazyFunction(make_space)
+    name = factory.Sequence(lambda n: f"Custom role {n}")
+    permissions = factory.LazyFunction(lambda: ["view_reports"])
+    is_default = False
+
+
+def member_of(space: Space, user: User) -> Member:
+    return Member.objects.get(space=space, user=user)

@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
                 ('external_id', models.CharField(blank=True, max_length=200, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('space', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='orgs.space')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='space_memberships', to=settings.AUTH_USER_MODEL)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships_here', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
