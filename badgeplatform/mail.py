@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -112,6 +113,61 @@ def enqueue_delivery(email_id: int) -> None:
         )
 
 
+# kind → renderer(email) returning (subject, text, html) for rows queued unrendered.
+Renderer = Callable[[OutboundEmail], tuple[str, str, str]]
+_RENDERERS: dict[str, Renderer] = {}
+
+
+def register_renderer(kind: str, renderer: Renderer) -> None:
+    _RENDERERS[kind] = renderer
+
+
+def queue_bulk(rows: list[OutboundEmail]) -> list[OutboundEmail]:
+    """Store many emails in one INSERT and hand them to one task after commit.
+
+    Rows may be unrendered (``kind`` + ``context``): the renderer registered for the kind fills
+    them in at send time. Rows whose ``dedupe_key`` already exists are skipped.
+    """
+    for row in rows:
+        if not row.subject and row.kind not in _RENDERERS:
+            raise ValueError(f"No renderer registered for unrendered emails of kind {row.kind!r}")
+    keys = [r.dedupe_key for r in rows if r.dedupe_key]
+    if keys:
+        taken = set(
+            OutboundEmail.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+        )
+        rows = [r for r in rows if r.dedupe_key not in taken]
+    if not rows:
+        return []
+    created = OutboundEmail.objects.bulk_create(rows)
+    ids = [r.pk for r in created]
+    transaction.on_commit(lambda: enqueue_many(ids))
+    return created
+
+
+def enqueue_many(email_ids: list[int]) -> None:
+    from badgeplatform.tasks import deliver_emails
+
+    try:
+        deliver_emails.delay(email_ids)
+    except Exception:  # the rows stay pending for the drain
+        log.warning(
+            "Broker unavailable; %d emails left for the outbox drain", len(email_ids), exc_info=True
+        )
+
+
+def _render_if_needed(email: OutboundEmail) -> OutboundEmail:
+    if email.subject:
+        return email
+    subject, text, html = _RENDERERS[email.kind](email)
+    subject = " ".join(subject.split())[:300]
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        subject=subject, body_text=text, body_html=html
+    )
+    email.subject, email.body_text, email.body_html = subject, text, html
+    return email
+
+
 class DeliveryFailed(Exception):
     pass
 
@@ -133,10 +189,11 @@ def deliver(email_id: int) -> bool:
     if not claimed:
         return False
     email = OutboundEmail.objects.get(pk=email_id)
-    message = EmailMultiAlternatives(email.subject, email.body_text, to=[email.to])
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
     try:
+        email = _render_if_needed(email)
+        message = EmailMultiAlternatives(email.subject, email.body_text, to=[email.to])
+        if email.body_html:
+            message.attach_alternative(email.body_html, "text/html")
         message.send()
     except Exception as exc:
         give_up = email.attempts >= MAX_ATTEMPTS

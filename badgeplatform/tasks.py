@@ -16,3 +16,15 @@ def deliver_email(self, email_id: int) -> bool:
 @shared_task
 def drain_outbox() -> int:
     return mail.drain_outbox()
+
+
+@shared_task(bind=True, acks_late=True)
+def deliver_emails(self, email_ids: list[int]) -> int:
+    """One task per recipient batch; a row that fails is retried by the drain with backoff."""
+    sent = 0
+    for email_id in email_ids:
+        try:
+            sent += mail.deliver(email_id)
+        except mail.DeliveryFailed:
+            continue
+    return sent

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from badgeplatform import views
+from badgeplatform import audit_views, views
 from orgs import urls as orgs_urls
 from users import urls as users_urls
 
@@ -16,6 +16,7 @@ TENANT_APPS = [
 space_patterns = [
     path("", views.space_root, name="space_root"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("settings/audit/", audit_views.audit_log, name="audit_log"),
 ]
 space_patterns += [path("", include((patterns, app))) for app, patterns in TENANT_APPS]
 

@@ -76,6 +76,82 @@ def space_admin(space: Space) -> User:
     return Membership.objects.filter(space=space, role__name=SPACE_ADMINISTRATOR).first().user
 
 
+# ---- Issuers, graphics, badges, awards ----------------------------------------------------
+
+
+def png_bytes(size: int = 64, colour: str = "#2f6fde") -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGBA", (size, size), colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def make_issuer(space: Space, organisation: Organisation | None = None, **profile):
+    from issuers.services import issuer_create
+
+    defaults = {
+        "name": "Acme Learning",
+        "website": "https://acme.example",
+        "email": "badges@acme.example",
+        "description": "Issues Acme's badges.",
+    }
+    return issuer_create(
+        space=space,
+        organisation=organisation or space.root_organisation,
+        actor=None,
+        **{**defaults, **profile},
+    )
+
+
+def make_graphic(space: Space, name: str = "Blue circle"):
+    from django.core.files.base import ContentFile
+
+    from badges.models import Graphic
+
+    graphic = Graphic(space=space, name=name, source=Graphic.Source.UPLOAD, width=64, height=64)
+    graphic.image.save(
+        f"{factory.Faker('uuid4').evaluate(None, None, {'locale': None})}.png",
+        ContentFile(png_bytes()),
+        save=False,
+    )
+    graphic.save()
+    return graphic
+
+
+def make_badge(
+    space: Space,
+    *,
+    organisation: Organisation | None = None,
+    state: str = "published",
+    name: str = "Python Fundamentals",
+    **fields,
+):
+    from badges.models import Badge
+
+    organisation = organisation or space.root_organisation
+    defaults = {
+        "description": "Can write and test small Python programs.",
+        "language": "en",
+        "criteria_text": "Pass the final assessment.",
+    }
+    if "issuer" not in fields:
+        fields["issuer"] = make_issuer(space, organisation)
+    if "graphic" not in fields:
+        fields["graphic"] = make_graphic(space)
+    badge = Badge.objects.create(
+        space=space,
+        organisation=organisation,
+        name=name,
+        state=state,
+        published_at=timezone.now() if state == "published" else None,
+        **{**defaults, **fields},
+    )
+    return badge
+
+
 # ---- Organisations, groups, users and roles (issue 3) ----------------------------------------
 
 

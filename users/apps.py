@@ -18,3 +18,8 @@ class UsersConfig(AppConfig):
             perm=(Perm.MANAGE_ROLES, Perm.MANAGE_USERS),
             order=10,
         )
+
+        from badgeplatform import mail
+        from users.services import render_verification_email
+
+        mail.register_renderer("verify_email", render_verification_email)

@@ -54,19 +54,33 @@ def verification_url(user: User) -> str:
     return settings.SITE_URL + reverse("accounts:verify", args=[uid, token])
 
 
+def _verification_context(user: User, space: Space | None) -> dict:
+    return {
+        "user": user,
+        "space": space,
+        "verify_url": verification_url(user),
+        "expires_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+    }
+
+
 def verification_send(*, user: User, space: Space | None = None) -> None:
     """Queue the "verify your email and create a password" email (sent after commit)."""
     queue_email(
         to=user.email,
         template="verify_email",
-        context={
-            "user": user,
-            "space": space,
-            "verify_url": verification_url(user),
-            "expires_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
-        },
+        context=_verification_context(user, space),
         space=space,
     )
+
+
+def render_verification_email(email) -> tuple[str, str, str]:
+    """Renderer for verification emails queued unrendered in bulk (new recipients)."""
+    from badgeplatform.mail import render_email
+    from orgs.models import Space
+
+    user = User.objects.get(pk=email.context["user"])
+    space = Space.objects.filter(pk=email.context.get("space")).first()
+    return render_email("verify_email", _verification_context(user, space))
 
 
 def user_create_unverified(

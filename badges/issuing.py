@@ -1,0 +1,357 @@
+"""Issuing: one function that turns recipients into awards, for every path.
+
+The browser (one person, a group, a CSV), the Events API and rules all call
+``awards_issue``. It resolves recipients, creates missing people and awards in bulk with a
+constant number of queries, whatever the batch size, finds duplicates (same badge + recipient +
+achievement time) instead of creating them, and queues the emails (unrendered, one task per
+batch) to go out after commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from badgeplatform.mail import queue_bulk
+from badgeplatform.models import OutboundEmail
+from badgeplatform.permissions import USER_ROLE
+from badges.models import Award, Badge, IssueBatch
+from users.models import Member, Membership, Role, User
+
+if TYPE_CHECKING:
+    from orgs.models import Space
+
+# An ActivityTime this far ahead of our clock is a mistake, not clock skew.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_NAME = 150
+MAX_EXTERNAL_ID = 200
+
+
+@dataclass
+class RecipientInput:
+    """One recipient as a caller knows them. ``user`` is set when already resolved (picked
+    from the space's members); otherwise ``external_id`` and/or ``email`` identify them."""
+
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    external_id: str = ""
+    achieved_at: datetime | None = None
+    user: User | None = None
+
+
+@dataclass
+class IssueOutcome:
+    index: int
+    status: str  # "awarded" | "duplicate" | "rejected"
+    award: Award | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    new_user: bool = False
+
+
+class BadgeNotIssuable(Exception):
+    """The badge is a draft or withdrawn: nothing can be issued."""
+
+
+def _single_line(value: str) -> bool:
+    return not any(c in value for c in "\r\n\x00")
+
+
+def _validate(r: RecipientInput, achieved_at: datetime, now: datetime) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if r.email:
+        try:
+            validate_email(r.email)
+        except ValidationError:
+            errors["Email"] = "Enter a valid email address."
+        if len(r.email) > 254:
+            errors["Email"] = "An email address has at most 254 characters."
+    for key, value in (("FirstName", r.first_name), ("LastName", r.last_name)):
+        if len(value) > MAX_NAME:
+            errors[key] = f"At most {MAX_NAME} characters."
+        elif not _single_line(value):
+            errors[key] = "Use a single line without line breaks."
+    if len(r.external_id) > MAX_EXTERNAL_ID or not _single_line(r.external_id):
+        errors["UserId"] = f"A single line of at most {MAX_EXTERNAL_ID} characters."
+    if timezone.is_naive(achieved_at):
+        errors["ActivityTime"] = (
+            "Give the time with its UTC offset, e.g. 2026-05-01T09:30:00+02:00."
+        )
+    elif achieved_at > now + FUTURE_TOLERANCE:
+        errors["ActivityTime"] = "The achievement time is in the future."
+    if r.user is None and not r.email and not r.external_id:
+        errors["Email"] = "Give the recipient's email address."
+    return errors
+
+
+def _username_for(email: str, taken: set[str]) -> str:
+    base = "".join(c for c in email.split("@")[0] if c.isalnum() or c in "._+-")[:100] or "user"
+    candidate = base
+    while candidate.lower() in taken:
+        candidate = f"{base}-{secrets.token_hex(3)}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def badge_snapshot(badge: Badge) -> dict:
+    """The badge as issued; awards keep it so later edits change only later awards."""
+    return {
+        "public_id": str(badge.public_id),
+        "name": badge.name,
+        "description": badge.description,
+        "language": badge.language,
+        "criteria_url": badge.criteria_url,
+        "criteria_text": badge.criteria_text,
+        "image": badge.graphic.image.name if badge.graphic_id else "",
+        "attributes": [{"key": a.key, "value": a.value} for a in badge.attributes.all()],
+        "organisation": badge.organisation.name,
+    }
+
+
+def awards_issue(
+    *,
+    badge: Badge,
+    recipients: list[RecipientInput],
+    achieved_at: datetime | None = None,
+    source: str = IssueBatch.Source.MANUAL,
+    actor: User | None = None,
+    batch: IssueBatch | None = None,
+    notify: bool = True,
+) -> tuple[IssueBatch, list[IssueOutcome]]:
+    """Issue ``badge`` to ``recipients`` in one batch; one outcome per recipient, in order.
+
+    Raises BadgeNotIssuable for a draft or withdrawn badge. A concurrent call that created the
+    same person or award first makes this one retry, and then find them: a repeated call
+    never awards twice.
+    """
+    if not badge.is_issuable:
+        raise BadgeNotIssuable(
+            f"“{badge}” is {badge.get_state_display().lower()}: publish it first."
+        )
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _issue(
+                    badge=badge,
+                    recipients=recipients,
+                    achieved_at=achieved_at,
+                    source=source,
+                    actor=actor,
+                    batch=batch,
+                    notify=notify,
+                )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify):
+    space: Space = badge.space
+    now = timezone.now()
+    default_time = achieved_at or now
+    # Lock the badge row: a withdrawal committed meanwhile is seen, and it is seen consistently.
+    badge = (
+        Badge.objects.select_for_update(of=("self",))
+        .select_related("issuer__current", "graphic", "organisation", "space")
+        .get(pk=badge.pk)
+    )
+    if not badge.is_issuable:
+        raise BadgeNotIssuable(
+            f"“{badge}” is {badge.get_state_display().lower()}: publish it first."
+        )
+    issuer_version = badge.issuer.current
+    snapshot = badge_snapshot(badge)
+
+    one_shot = batch is None
+    if one_shot:
+        batch = IssueBatch.objects.create(
+            space=space,
+            badge=badge,
+            source=source,
+            created_by=actor,
+            issued_at=now,
+            status=IssueBatch.Status.DONE,
+            finished_at=now,
+        )
+    issued_at = batch.issued_at
+    expires_at = badge.expiry_for(issued_at)
+
+    outcomes: list[IssueOutcome] = []
+    rows: list[tuple[IssueOutcome, RecipientInput, datetime]] = []
+    for index, r in enumerate(recipients):
+        r.email = r.email.strip()
+        r.first_name, r.last_name = r.first_name.strip(), r.last_name.strip()
+        r.external_id = r.external_id.strip()
+        when = r.achieved_at or default_time
+        outcome = IssueOutcome(index=index, status="rejected", errors=_validate(r, when, now))
+        outcomes.append(outcome)
+        if not outcome.errors:
+            rows.append((outcome, r, when))
+
+    # --- Resolve people: by external id in this space, then by email anywhere (2 queries).
+    ext_ids = {r.external_id for _, r, _ in rows if r.external_id and r.user is None}
+    by_ext = {
+        m.external_id: m.user
+        for m in Member.objects.filter(space=space, external_id__in=ext_ids).select_related("user")
+    }
+    emails = {r.email.lower() for _, r, _ in rows if r.email and r.user is None}
+    if ext_ids:
+        # A UserId that is itself an email address also identifies by email.
+        emails |= {e.lower() for e in ext_ids if "@" in e}
+    by_email = {
+        u.email_lower: u
+        for u in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
+    }
+
+    new_users: dict[str, User] = {}
+    taken_usernames: set[str] = set()
+    needs_username = []
+    resolved: list[tuple[IssueOutcome, RecipientInput, datetime, User | str]] = []
+    for outcome, r, when in rows:
+        user = r.user or by_ext.get(r.external_id)
+        if user is None:
+            email = r.email or (r.external_id if "@" in r.external_id else "")
+            user = by_email.get(email.lower()) if email else None
+            if user is None:
+                if not email:
+                    outcome.errors["Email"] = "This recipient is new: give their email address."
+                    continue
+                missing = [
+                    k for k, v in (("FirstName", r.first_name), ("LastName", r.last_name)) if not v
+                ]
+                if missing:
+                    for key in missing:
+                        outcome.errors[key] = "This recipient is new: give their name."
+                    continue
+                key = email.lower()
+                if key not in new_users:
+                    new_users[key] = User(
+                        email=email, first_name=r.first_name, last_name=r.last_name
+                    )
+                    needs_username.append(new_users[key])
+                    outcome.new_user = True
+                user = key  # resolved to the new user's pk after the bulk insert
+        resolved.append((outcome, r, when, user))
+
+    if new_users:
+        local_parts = [u.email.split("@")[0].lower() for u in needs_username]
+        taken_usernames = {
+            n.lower()
+            for n in User.objects.annotate(n=Lower("username"))
+            .filter(n__in=local_parts)
+            .values_list("username", flat=True)
+        }
+        for u in needs_username:
+            u.username = _username_for(u.email, taken_usernames)
+            u.set_unusable_password()
+        User.objects.bulk_create(list(new_users.values()))
+
+    # --- Membership: people not yet in the space join it, in the badge's organisation.
+    people = {
+        (new_users[u] if isinstance(u, str) else u).pk: (new_users[u] if isinstance(u, str) else u)
+        for _, _, _, u in resolved
+    }
+    in_space = set(
+        Member.objects.filter(space=space, user_id__in=people).values_list("user_id", flat=True)
+    )
+    joining = [pk for pk in people if pk not in in_space]
+    ext_for = {}
+    for _, r, _, u in resolved:
+        pk = (new_users[u] if isinstance(u, str) else u).pk
+        if r.external_id and "@" not in r.external_id and pk in joining:
+            ext_for.setdefault(pk, r.external_id)
+    if joining:
+        user_role = Role.objects.get(space=space, name=USER_ROLE, is_default=True)
+        Member.objects.bulk_create(
+            [Member(space=space, user_id=pk, external_id=ext_for.get(pk)) for pk in joining]
+        )
+        Membership.objects.bulk_create(
+            [
+                Membership(space=space, user_id=pk, organisation=badge.organisation, role=user_role)
+                for pk in joining
+            ]
+        )
+
+    # --- Awards: find duplicates (1 query), then insert the rest (1 query).
+    existing = {
+        (a.recipient_id, a.achieved_at): a
+        for a in Award.objects.filter(
+            badge=badge,
+            recipient_id__in=people,
+            achieved_at__in={when for _, _, when, _ in resolved},
+        )
+    }
+    to_create: dict[tuple[int, datetime], Award] = {}
+    for outcome, _, when, u in resolved:
+        user = new_users[u] if isinstance(u, str) else u
+        key = (user.pk, when)
+        if key in existing:
+            outcome.status, outcome.award = "duplicate", existing[key]
+        elif key in to_create:  # the same achievement twice in this batch
+            outcome.status, outcome.award = "duplicate", to_create[key]
+        else:
+            award = Award(
+                space=space,
+                badge=badge,
+                batch=batch,
+                recipient=user,
+                organisation=badge.organisation,
+                issuer_version=issuer_version,
+                source=source,
+                achieved_at=when,
+                issued_at=issued_at,
+                expires_at=expires_at,
+                badge_snapshot=snapshot,
+                recipient_email=user.email,
+                identity_salt=secrets.token_hex(16),
+            )
+            to_create[key] = award
+            outcome.status, outcome.award = "awarded", award
+    Award.objects.bulk_create(list(to_create.values()))
+
+    # --- Emails, rendered by the worker at send time (1 INSERT, 1 task after commit).
+    if notify:
+        emails = [
+            OutboundEmail(
+                space=space,
+                to=u.email,
+                kind="verify_email",
+                context={"user": u.pk, "space": space.pk},
+                dedupe_key=f"verify-new:{space.pk}:{u.pk}",
+            )
+            for u in new_users.values()
+        ]
+        emails += [
+            OutboundEmail(
+                space=space,
+                to=a.recipient_email,
+                kind="badge_issued",
+                context={"award": a.pk},
+                dedupe_key=f"award:{a.public_id}",
+            )
+            for a in to_create.values()
+        ]
+        queue_bulk(emails)
+
+    counts = {
+        s: sum(1 for o in outcomes if o.status == s) for s in ("awarded", "duplicate", "rejected")
+    }
+    batch.total += len(recipients)
+    batch.processed += len(recipients)
+    batch.issued += counts["awarded"]
+    batch.duplicates += counts["duplicate"]
+    batch.failed += counts["rejected"]
+    batch.failures = (batch.failures or []) + [
+        {"index": o.index, "errors": o.errors} for o in outcomes if o.status == "rejected"
+    ]
+    batch.save(update_fields=["total", "processed", "issued", "duplicates", "failed", "failures"])
+    return batch, outcomes

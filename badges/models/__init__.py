@@ -1,0 +1,7 @@
+"""The badges domain, one module per concern; import models from here."""
+
+from badges.models.awards import Award, IssueBatch
+from badges.models.badges import Badge, BadgeAttribute, BadgeEvent
+from badges.models.graphics import Graphic
+
+__all__ = ["Award", "Badge", "BadgeAttribute", "BadgeEvent", "Graphic", "IssueBatch"]

@@ -1,0 +1,132 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from issuers.models import IssuerVersion
+from orgs.models import Organisation, Space
+
+
+class IssueBatch(models.Model):
+    """One issue action: a manual issue from the browser, one API call, or one rule run.
+
+    Its ``issued_at`` plus the badge's expiry period gives each award's expiry date. Large
+    browser batches are processed by a worker; ``status`` and the counters drive the progress
+    bar and the result page.
+    """
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Issued in the browser"
+        API = "api", "Events API"
+        RULE = "rule", "Rule"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Issuing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
+    badge = models.ForeignKey("badges.Badge", on_delete=models.PROTECT, related_name="batches")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    issued_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Rows waiting for the worker (browser batches), and per-row problems once processed.
+    pending_rows = models.JSONField(null=True, blank=True)
+    failures = models.JSONField(default=list, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    issued = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["space", "-created_at"], name="batch_space_created")]
+
+    def __str__(self) -> str:
+        return f"Batch {self.public_id} ({self.status})"
+
+
+class AwardQuerySet(models.QuerySet):
+    def for_space(self, space: Space) -> "AwardQuerySet":
+        return self.filter(space=space)
+
+    def active(self) -> "AwardQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class Award(models.Model):
+    """One badge to one recipient. Snapshots keep it as issued: later edits of the badge or
+    the issuer profile change only later awards. Removing a person from a space never
+    touches their awards (they point at the platform-wide user)."""
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
+    badge = models.ForeignKey("badges.Badge", on_delete=models.PROTECT, related_name="awards")
+    batch = models.ForeignKey(IssueBatch, on_delete=models.PROTECT, related_name="awards")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="awards"
+    )
+    # The badge's organisation when issued: reports count awards per organisation subtree.
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    issuer_version = models.ForeignKey(IssuerVersion, on_delete=models.PROTECT, related_name="+")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    source = models.CharField(max_length=10, choices=IssueBatch.Source.choices)
+    achieved_at = models.DateTimeField()  # the ActivityTime
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # The badge as issued: name, description, language, criteria, image path, attributes.
+    badge_snapshot = models.JSONField()
+    recipient_email = models.EmailField(max_length=254)  # the identity the award was made to
+    identity_salt = models.CharField(max_length=32)  # for the hashed recipient identity
+    is_public = models.BooleanField(default=False)  # the recipient shows their name publicly
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=500, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = AwardQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # The same achievement is awarded once: retried calls and duplicated CSV rows
+            # find the existing award instead of making a second one.
+            models.UniqueConstraint(
+                "badge", "recipient", "achieved_at", name="award_unique_badge_recipient_time"
+            ),
+        ]
+        indexes = [
+            # Reports: WHERE space_id = ? AND issued_at BETWEEN ? AND ?
+            models.Index(fields=["space", "issued_at"], name="award_space_issued"),
+            # Awards of a badge, newest first.
+            models.Index(fields=["badge", "-issued_at"], name="award_badge_issued"),
+            # The backpack: WHERE recipient_id = ? ORDER BY issued_at DESC
+            models.Index(fields=["recipient", "-issued_at"], name="award_recipient_issued"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.badge_snapshot.get('name', 'Badge')} → {self.recipient_email}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    @property
+    def state(self) -> str:
+        """valid / expired / revoked, as the backpack and the verification page say it."""
+        if self.is_revoked:
+            return "revoked"
+        if self.is_expired():
+            return "expired"
+        return "valid"

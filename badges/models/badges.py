@@ -1,0 +1,151 @@
+import calendar
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+
+from issuers.models import Issuer
+from orgs.models import Organisation, Space
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Calendar months, clamping the day (31 January + 1 month = 28/29 February)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+class BadgeQuerySet(models.QuerySet):
+    def for_space(self, space: Space) -> "BadgeQuerySet":
+        return self.filter(space=space)
+
+    def published(self) -> "BadgeQuerySet":
+        return self.filter(state=Badge.State.PUBLISHED)
+
+
+class Badge(models.Model):
+    """A badge class. Draft → published → withdrawn → published again. Only a published badge
+    can be issued; awards keep a snapshot of the badge as it was when issued."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class ExpiryUnit(models.TextChoices):
+        DAYS = "days", "days"
+        MONTHS = "months", "months"
+        YEARS = "years", "years"
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="badges")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="badges")
+    # The stable public identifier: the Events API's ActivityId, and part of public URLs.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    language = models.CharField(max_length=8, blank=True)  # ISO 639-1
+    issuer = models.ForeignKey(
+        Issuer, null=True, blank=True, on_delete=models.PROTECT, related_name="badges"
+    )
+    graphic = models.ForeignKey(
+        "badges.Graphic", null=True, blank=True, on_delete=models.PROTECT, related_name="badges"
+    )
+    criteria_url = models.URLField(max_length=500, blank=True)
+    criteria_text = models.TextField(blank=True)  # Markdown, rendered sanitised
+    expiry_amount = models.PositiveIntegerField(null=True, blank=True)
+    expiry_unit = models.CharField(max_length=6, choices=ExpiryUnit.choices, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = BadgeQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The badge list: WHERE space_id = ? [AND state = ?] ORDER BY updated_at DESC
+            models.Index(fields=["space", "state", "-updated_at"], name="badge_space_state"),
+            models.Index(fields=["space", "organisation"], name="badge_space_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or "Untitled badge"
+
+    def missing_for_publication(self) -> list[str]:
+        """What a person must still fill in before the badge can be published."""
+        missing = []
+        if not self.name.strip():
+            missing.append("a name")
+        if not self.description.strip():
+            missing.append("a description")
+        if not self.language:
+            missing.append("a language")
+        if self.issuer_id is None:
+            missing.append("an issuer")
+        if self.graphic_id is None:
+            missing.append("a graphic")
+        if not (self.criteria_url or self.criteria_text.strip()):
+            missing.append("criteria (a URL or text)")
+        return missing
+
+    def can_publish(self) -> bool:
+        return self.state != Badge.State.PUBLISHED and not self.missing_for_publication()
+
+    @property
+    def is_issuable(self) -> bool:
+        return self.state == Badge.State.PUBLISHED
+
+    def expiry_for(self, issued_at: datetime) -> datetime | None:
+        """The expiry date of an award issued at ``issued_at`` (None: never expires)."""
+        if not self.expiry_amount or not self.expiry_unit:
+            return None
+        if self.expiry_unit == Badge.ExpiryUnit.DAYS:
+            return issued_at + timedelta(days=self.expiry_amount)
+        months = self.expiry_amount * (12 if self.expiry_unit == Badge.ExpiryUnit.YEARS else 1)
+        return add_months(issued_at, months)
+
+
+class BadgeAttribute(models.Model):
+    """A custom key/value carried in the badge and shown in the backpack."""
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
+    badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="attributes")
+    key = models.CharField(max_length=100)
+    value = models.CharField(max_length=500)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.value}"
+
+
+class BadgeEvent(models.Model):
+    """The badge's history: created, edited, published, withdrawn, republished."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
+    badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
