@@ -9,3 +9,7 @@ class BadgesConfig(AppConfig):
         from badges import emails
 
         mail.register_renderer("badge_issued", emails.render_badge_issued)
+
+        from badges import holdings
+
+        holdings.register()  # badges and awards block an organisation's removal until moved

@@ -91,7 +91,7 @@ def _check_name_free_under(
 
 @transaction.atomic
 def organisation_create(
-    *, space: Space, parent: Organisation, name: str, description: str = ""
+    *, space: Space, parent: Organisation, name: str, description: str = "", actor: User | None
 ) -> Organisation:
     """A child under ``parent`` (a team, department, faculty, office or region); any depth."""
     if parent.space_id != space.pk:
@@ -99,26 +99,44 @@ def organisation_create(
     _lock_tree(space)
     parent = _fresh(parent)
     _check_name_free_under(parent, name)
-    return Organisation.objects.create(
+    org = Organisation.objects.create(
         space=space, parent=parent, name=name, description=description
     )
-
-
-@transaction.atomic
-def organisation_update(*, organisation: Organisation, name: str, description: str) -> Organisation:
-    _lock_tree(organisation.space)
-    org = _fresh(organisation)
-    if org.parent is not None:
-        _check_name_free_under(org.parent, name, exclude=org)
-    org.name = name
-    org.description = description
-    # MPTT re-sorts the node among its siblings when a name in order_insertion_by changes.
-    org.save()
+    audit_log(
+        space=space,
+        actor=actor,
+        action="organisation.create",
+        obj=org,
+        changes={"parent": parent.name},
+    )
     return org
 
 
 @transaction.atomic
-def organisation_move(*, organisation: Organisation, new_parent: Organisation) -> Organisation:
+def organisation_update(
+    *, organisation: Organisation, name: str, description: str, actor: User | None
+) -> Organisation:
+    _lock_tree(organisation.space)
+    org = _fresh(organisation)
+    if org.parent is not None:
+        _check_name_free_under(org.parent, name, exclude=org)
+    changes = {
+        f: [getattr(org, f), new]
+        for f, new in (("name", name), ("description", description))
+        if getattr(org, f) != new
+    }
+    org.name = name
+    org.description = description
+    # MPTT re-sorts the node among its siblings when a name in order_insertion_by changes.
+    org.save()
+    audit_log(space=org.space, actor=actor, action="organisation.update", obj=org, changes=changes)
+    return org
+
+
+@transaction.atomic
+def organisation_move(
+    *, organisation: Organisation, new_parent: Organisation, actor: User | None
+) -> Organisation:
     """Re-parent a node (and its whole subtree) within the same space."""
     _lock_tree(organisation.space)
     org, new_parent = _fresh(organisation), _fresh(new_parent)
@@ -133,8 +151,16 @@ def organisation_move(*, organisation: Organisation, new_parent: Organisation) -
     if new_parent.pk == org.parent_id:
         return org
     _check_name_free_under(new_parent, org.name)
+    old_parent = org.parent
     org.parent = new_parent
     org.save()  # MPTT moves the subtree and keeps siblings ordered by name
+    audit_log(
+        space=org.space,
+        actor=actor,
+        action="organisation.move",
+        obj=org,
+        changes={"parent": [old_parent.name, new_parent.name]},
+    )
     return org
 
 
@@ -152,6 +178,14 @@ class HoldingLine:
     blocks: bool = False
     movable: bool = False
     names: list[str] = field(default_factory=list)
+
+    @property
+    def phrase(self) -> str:
+        """"1 badge", "3 badges" (labels are plural nouns)."""
+        label = self.label.lower()
+        if self.count == 1 and label.endswith("s"):
+            label = label[:-1]
+        return f"{self.count} {label}"
 
 
 @dataclass
@@ -179,7 +213,8 @@ class RemovalPlan:
                 "and cannot be removed."
             )
         if self.blocking:
-            what = " and ".join(f"{line.count} {line.label.lower()}" for line in self.blocking)
+            parts = [line.phrase for line in self.blocking]
+            what = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
             return (
                 f"“{self.organisation.name}” still holds {what}. Move them to another "
                 "organisation first; then it can be removed."
@@ -260,7 +295,7 @@ def organisation_removal_plan(*, organisation: Organisation) -> RemovalPlan:
 
 @transaction.atomic
 def organisation_move_holdings(
-    *, organisation: Organisation, target: Organisation
+    *, organisation: Organisation, target: Organisation, actor: User | None
 ) -> dict[str, int]:
     """Move what blocks a removal (issuers, badges…) out of the subtree into ``target``."""
     from orgs import holdings
@@ -276,6 +311,13 @@ def organisation_move_holdings(
     for h in holdings.registered():
         if h.blocks_removal and h.move is not None:
             moved[h.label] = h.move(org.space, nodes, target)
+    audit_log(
+        space=org.space,
+        actor=actor,
+        action="organisation.move_holdings",
+        obj=org,
+        changes={"to": target.name, **moved},
+    )
     return moved
 
 
@@ -290,7 +332,7 @@ class RemovalResult:
 
 
 @transaction.atomic
-def organisation_remove(*, organisation: Organisation) -> RemovalResult:
+def organisation_remove(*, organisation: Organisation, actor: User | None) -> RemovalResult:
     """Remove a node and its subtree; refuse the root and nodes that still hold blocking things.
 
     Groups in the subtree are deleted, memberships on the removed nodes and groups end, people
@@ -332,6 +374,19 @@ def organisation_remove(*, organisation: Organisation) -> RemovalResult:
             f"“{org.name}” cannot be removed: {', '.join(kinds)} still refer to it."
         ) from exc
     rehomed = memberships_rehome_orphans(space=space, user_ids=user_ids, organisation=parent)
+    audit_log(
+        space=space,
+        actor=actor,
+        action="organisation.remove",
+        label=org.name,
+        changes={
+            "parent": parent.name,
+            "organisations": n_orgs,
+            "groups": n_groups,
+            "memberships_ended": n_memberships,
+            "people_rehomed": rehomed,
+        },
+    )
     return RemovalResult(org.name, parent, n_orgs, n_groups, n_memberships, rehomed)
 
 
@@ -352,29 +407,54 @@ def _check_group_name_free(
 
 @transaction.atomic
 def group_create(
-    *, space: Space, organisation: Organisation, name: str, description: str = ""
+    *,
+    space: Space,
+    organisation: Organisation,
+    name: str,
+    description: str = "",
+    actor: User | None,
 ) -> Group:
     if organisation.space_id != space.pk:
         raise ValueError("The organisation belongs to another space")
     _check_group_name_free(organisation, name)
-    return Group.objects.create(
+    group = Group.objects.create(
         space=space, organisation=organisation, name=name, description=description
     )
-
-
-@transaction.atomic
-def group_update(*, group: Group, name: str, description: str, organisation: Organisation) -> Group:
-    """Rename a group, or move it into another organisation of the same space."""
-    if organisation.space_id != group.space_id:
-        raise ValueError("The organisation belongs to another space")
-    _check_group_name_free(organisation, name, exclude=group)
-    group.name, group.description, group.organisation = name, description, organisation
-    group.save(update_fields=["name", "description", "organisation"])
+    audit_log(
+        space=space,
+        actor=actor,
+        action="group.create",
+        obj=group,
+        changes={"organisation": organisation.name},
+    )
     return group
 
 
 @transaction.atomic
-def group_delete(*, group: Group) -> tuple[int, int]:
+def group_update(
+    *, group: Group, name: str, description: str, organisation: Organisation, actor: User | None
+) -> Group:
+    """Rename a group, or move it into another organisation of the same space."""
+    if organisation.space_id != group.space_id:
+        raise ValueError("The organisation belongs to another space")
+    _check_group_name_free(organisation, name, exclude=group)
+    changes = {
+        f: [str(old), str(new)]
+        for f, old, new in (
+            ("name", group.name, name),
+            ("description", group.description, description),
+            ("organisation", group.organisation, organisation),
+        )
+        if old != new
+    }
+    group.name, group.description, group.organisation = name, description, organisation
+    group.save(update_fields=["name", "description", "organisation"])
+    audit_log(space=group.space, actor=actor, action="group.update", obj=group, changes=changes)
+    return group
+
+
+@transaction.atomic
+def group_delete(*, group: Group, actor: User | None) -> tuple[int, int]:
     """Delete a group; its memberships end, its people stay in the space.
 
     Returns (memberships ended, people placed in the group's organisation because the group was
@@ -388,5 +468,12 @@ def group_delete(*, group: Group) -> tuple[int, int]:
     group.delete()
     rehomed = memberships_rehome_orphans(
         space=group.space, user_ids=user_ids, organisation=organisation
+    )
+    audit_log(
+        space=group.space,
+        actor=actor,
+        action="group.delete",
+        label=group.name,
+        changes={"memberships_ended": len(user_ids), "people_rehomed": rehomed},
     )
     return len(user_ids), rehomed

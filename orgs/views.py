@@ -153,6 +153,7 @@ def add_child(request: HttpRequest, org_id: int) -> HttpResponse:
                 parent=parent,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
+                actor=request.user,
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -177,6 +178,7 @@ def edit(request: HttpRequest, org_id: int) -> HttpResponse:
                 organisation=org,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
+                actor=request.user,
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -224,7 +226,7 @@ def move(request: HttpRequest, org_id: int) -> HttpResponse:
         new_parent = get_organisation_for(request, int(form.cleaned_data["parent"]))
         access.require(Perm.MANAGE_ORGANISATIONS, organisation=new_parent)
         try:
-            services.organisation_move(organisation=org, new_parent=new_parent)
+            services.organisation_move(organisation=org, new_parent=new_parent, actor=request.user)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -255,7 +257,9 @@ def remove(request: HttpRequest, org_id: int) -> HttpResponse:
             target = get_organisation_for(request, int(move_form.cleaned_data["target"]))
             access.require(Perm.MANAGE_ORGANISATIONS, organisation=target)
             try:
-                moved = services.organisation_move_holdings(organisation=org, target=target)
+                moved = services.organisation_move_holdings(
+                    organisation=org, target=target, actor=request.user
+                )
             except ValidationError as exc:
                 _apply_errors(move_form, exc)
             else:
@@ -265,7 +269,7 @@ def remove(request: HttpRequest, org_id: int) -> HttpResponse:
         status = 400
     elif request.method == "POST":
         try:
-            result = services.organisation_remove(organisation=org)
+            result = services.organisation_remove(organisation=org, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             status = 400
@@ -348,6 +352,7 @@ def group_create(request: HttpRequest, org_id: int) -> HttpResponse:
                 organisation=target,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
+                actor=request.user,
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -384,6 +389,7 @@ def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 organisation=target,
+                actor=request.user,
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -400,7 +406,7 @@ def group_delete(request: HttpRequest, group_id: int) -> HttpResponse:
     group = get_group_for(request, group_id)
     request.access.require(Perm.MANAGE_GROUPS, organisation=group.organisation)
     if request.method == "POST":
-        ended, rehomed = services.group_delete(group=group)
+        ended, rehomed = services.group_delete(group=group, actor=request.user)
         text = f"The group “{group.name}” was deleted; {ended} membership(s) ended."
         if rehomed:
             text += f" {rehomed} person/people now sit in “{group.organisation.name}” as User."
@@ -497,7 +503,9 @@ def _group_member_action(request, group, place, action, add_form, role_choices) 
             return 400
         role = Role.objects.get(space=space, pk=add_form.cleaned_data["role"])
         try:
-            user_services.membership_add(space=space, user=member.user, place=place, role=role)
+            user_services.membership_add(
+                space=space, user=member.user, place=place, role=role, actor=request.user
+            )
         except ValidationError as exc:
             add_form.add_error("person", exc)
             return 400
@@ -525,12 +533,14 @@ def _group_member_action(request, group, place, action, add_form, role_choices) 
                 messages.error(request, "Choose a role you may give.")
                 return 400
             role = Role.objects.get(space=space, pk=form.cleaned_data["role"])
-            user_services.membership_set_role(membership=membership, role=role)
+            user_services.membership_set_role(membership=membership, role=role, actor=request.user)
             messages.success(
                 request, f"{membership.user.display_name} is now {role.name} in “{group.name}”."
             )
         elif action == "remove":
-            user_services.group_members_remove(group=group, user_ids=[membership.user_id])
+            user_services.group_members_remove(
+                group=group, user_ids=[membership.user_id], actor=request.user
+            )
             messages.success(
                 request, f"{membership.user.display_name} was taken out of “{group.name}”."
             )

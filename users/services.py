@@ -15,15 +15,16 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from badgeplatform.audit import audit_log
 from badgeplatform.mail import queue_email
 from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE, Perm
 from orgs.services import space_create
 from users.models import Member, Membership, Role, User
+from users.places import Place
 from users.tokens import verification_token
 
 if TYPE_CHECKING:
     from orgs.models import Group, Organisation, Space
-    from users.places import Place
 
 
 def normalise_email(email: str) -> str:
@@ -222,6 +223,14 @@ def _clean_external_id(external_id: str | None) -> str | None:
     return (external_id or "").strip() or None
 
 
+def _places_audit(places: PlaceRoles) -> list[str]:
+    return [f"{place} as {role.name}" for place, role in places]
+
+
+def _person(user: User) -> str:
+    return f"{user.display_name} <{user.email}>"
+
+
 @transaction.atomic
 def member_create(
     *,
@@ -232,6 +241,7 @@ def member_create(
     username: str,
     places: PlaceRoles,
     external_id: str | None = None,
+    actor: User | None,
 ) -> Member:
     """A new person, put into ``places`` with their roles, and the verification email queued
     (it invites them to verify their address and create a password)."""
@@ -245,6 +255,14 @@ def member_create(
     )
     _memberships_create(space=space, user=user, places=places)
     verification_send(user=user, space=space)
+    audit_log(
+        space=space,
+        actor=actor,
+        action="member.create",
+        obj=user,
+        label=_person(user),
+        changes={"places": _places_audit(places), "external_id": member.external_id},
+    )
     return member
 
 
@@ -254,7 +272,7 @@ def member_add_existing(
     space: Space,
     user: User,
     places: PlaceRoles,
-    added_by: User,
+    actor: User,
     external_id: str | None = None,
 ) -> Member:
     """Someone already on the platform joins this space. They are told by email; the email says
@@ -274,42 +292,85 @@ def member_add_existing(
             context={
                 "user": user,
                 "space": space,
-                "added_by": added_by,
+                "added_by": actor,
                 "login_url": settings.SITE_URL + reverse("accounts:login"),
             },
             space=space,
         )
     else:
         verification_send(user=user, space=space)
+    audit_log(
+        space=space,
+        actor=actor,
+        action="member.add_existing",
+        obj=user,
+        label=_person(user),
+        changes={"places": _places_audit(places), "external_id": member.external_id},
+    )
     return member
 
 
 @transaction.atomic
-def member_update(*, member: Member, external_id: str | None) -> Member:
+def member_update(*, member: Member, external_id: str | None, actor: User | None) -> Member:
+    old = member.external_id
     member.external_id = _clean_external_id(external_id)
     member.save(update_fields=["external_id"])
+    if old != member.external_id:
+        audit_log(
+            space=member.space,
+            actor=actor,
+            action="member.update",
+            obj=member.user,
+            label=_person(member.user),
+            changes={"external_id": [old, member.external_id]},
+        )
     return member
 
 
+def _audit_membership(action: str, membership: Membership, actor: User | None, **changes):
+    audit_log(
+        space=membership.space,
+        actor=actor,
+        action=action,
+        obj=membership.user,
+        label=_person(membership.user),
+        changes=changes,
+    )
+
+
 @transaction.atomic
-def membership_add(*, space: Space, user: User, place: Place, role: Role) -> Membership:
+def membership_add(
+    *, space: Space, user: User, place: Place, role: Role, actor: User | None
+) -> Membership:
     if Membership.objects.filter(space=space, user=user, **place.membership_kwargs()).exists():
         raise ValidationError(
             f"{user.display_name} is already in “{place}”. Change the role there instead."
         )
-    return Membership.objects.create(space=space, user=user, role=role, **place.membership_kwargs())
-
-
-@transaction.atomic
-def membership_set_role(*, membership: Membership, role: Role) -> Membership:
-    membership.role = role
-    membership.save(update_fields=["role"])
-    ensure_space_admin_remains(membership.space)
+    membership = Membership.objects.create(
+        space=space, user=user, role=role, **place.membership_kwargs()
+    )
+    _audit_membership("membership.add", membership, actor, place=str(place), role=role.name)
     return membership
 
 
 @transaction.atomic
-def membership_transfer(*, membership: Membership, place: Place) -> Membership:
+def membership_set_role(*, membership: Membership, role: Role, actor: User | None) -> Membership:
+    old = membership.role.name
+    membership.role = role
+    membership.save(update_fields=["role"])
+    ensure_space_admin_remains(membership.space)
+    _audit_membership(
+        "membership.set_role",
+        membership,
+        actor,
+        place=str(Place.of(membership)),
+        role=[old, role.name],
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_transfer(*, membership: Membership, place: Place, actor: User | None) -> Membership:
     """Move a person from one place to another, keeping the role they held."""
     others = Membership.objects.filter(
         space=membership.space_id, user=membership.user_id, **place.membership_kwargs()
@@ -319,14 +380,18 @@ def membership_transfer(*, membership: Membership, place: Place) -> Membership:
             f"{membership.user.display_name} is already in “{place}”: remove this place "
             "instead, or change the role there."
         )
+    old = str(Place.of(membership))
     membership.organisation, membership.group = place.organisation, place.group
     membership.save(update_fields=["organisation", "group"])
     ensure_space_admin_remains(membership.space)
+    _audit_membership(
+        "membership.transfer", membership, actor, place=[old, str(place)], role=membership.role.name
+    )
     return membership
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership) -> None:
+def membership_remove(*, membership: Membership, actor: User | None) -> None:
     if (
         not Membership.objects.filter(space=membership.space_id, user=membership.user_id)
         .exclude(pk=membership.pk)
@@ -336,50 +401,87 @@ def membership_remove(*, membership: Membership) -> None:
             "This is their only organisation or group. Add another place first, or remove "
             "the person from the space."
         )
+    place = str(Place.of(membership))
     membership.delete()
     ensure_space_admin_remains(membership.space)
+    _audit_membership(
+        "membership.remove", membership, actor, place=place, role=membership.role.name
+    )
 
 
 # ---- Bulk actions ----------------------------------------------------------------------------
+# One audit entry per action, naming the people it touched (by email).
+
+
+def _emails(user_ids: Iterable[int]) -> list[str]:
+    return list(
+        User.objects.filter(pk__in=set(user_ids)).order_by("email").values_list("email", flat=True)
+    )
 
 
 @transaction.atomic
-def members_remove_from_space(*, space: Space, user_ids: Iterable[int]) -> int:
+def members_remove_from_space(*, space: Space, user_ids: Iterable[int], actor: User | None) -> int:
     """End these people's membership of the space: their places and roles go, the people (and
     everything they were awarded, which points at the user) stay on the platform."""
     user_ids = set(user_ids)
+    people = _emails(user_ids)
     Membership.objects.filter(space=space, user_id__in=user_ids).delete()
     removed, _ = Member.objects.filter(space=space, user_id__in=user_ids).delete()
     ensure_space_admin_remains(space)
+    audit_log(
+        space=space,
+        actor=actor,
+        action="member.remove_from_space",
+        label=f"{removed} people",
+        changes={"people": people},
+    )
     return removed
 
 
 @transaction.atomic
-def group_members_add(*, group: Group, user_ids: Iterable[int], role: Role) -> int:
+def group_members_add(
+    *, group: Group, user_ids: Iterable[int], role: Role, actor: User | None
+) -> int:
     """Add these people into ``group`` with ``role``; those already in it keep their role."""
     already = set(group.memberships.values_list("user_id", flat=True))
-    rows = [
-        Membership(space_id=group.space_id, user_id=uid, group=group, role=role)
-        for uid in sorted(set(user_ids) - already)
-    ]
-    return len(Membership.objects.bulk_create(rows))
+    adding = sorted(set(user_ids) - already)
+    Membership.objects.bulk_create(
+        Membership(space_id=group.space_id, user_id=uid, group=group, role=role) for uid in adding
+    )
+    audit_log(
+        space=group.space,
+        actor=actor,
+        action="group.members_add",
+        obj=group,
+        changes={"role": role.name, "people": _emails(adding)},
+    )
+    return len(adding)
 
 
 @transaction.atomic
-def group_members_remove(*, group: Group, user_ids: Iterable[int]) -> int:
+def group_members_remove(*, group: Group, user_ids: Iterable[int], actor: User | None) -> int:
     """Take these people out of ``group``; people for whom it was their only place are put in
     the group's organisation as User."""
     ending = group.memberships.filter(user_id__in=set(user_ids))
     affected = set(ending.values_list("user_id", flat=True))
     ending.delete()
-    memberships_rehome_orphans(
+    rehomed = memberships_rehome_orphans(
         space=group.space, user_ids=affected, organisation=group.organisation
+    )
+    audit_log(
+        space=group.space,
+        actor=actor,
+        action="group.members_remove",
+        obj=group,
+        changes={"people": _emails(affected), "people_rehomed": rehomed},
     )
     return len(affected)
 
 
 @transaction.atomic
-def group_members_transfer(*, source: Group, target: Group, user_ids: Iterable[int]) -> int:
+def group_members_transfer(
+    *, source: Group, target: Group, user_ids: Iterable[int], actor: User | None
+) -> int:
     """Move these people from ``source`` into ``target`` with the role they held in ``source``.
     Someone already in ``target`` keeps their role there and just leaves ``source``."""
     if source.pk == target.pk:
@@ -393,6 +495,13 @@ def group_members_transfer(*, source: Group, target: Group, user_ids: Iterable[i
     Membership.objects.filter(pk__in=[m.pk for m in moving if m.user_id in already]).delete()
     Membership.objects.filter(pk__in=[m.pk for m in moving if m.user_id not in already]).update(
         group=target
+    )
+    audit_log(
+        space=source.space,
+        actor=actor,
+        action="group.members_transfer",
+        obj=source,
+        changes={"to": target.name, "people": _emails(m.user_id for m in moving)},
     )
     return len(moving)
 
@@ -421,27 +530,45 @@ def _check_permissions(permissions: Iterable[str]) -> list[str]:
 
 
 @transaction.atomic
-def role_create(*, space: Space, name: str, description: str, permissions: Iterable[str]) -> Role:
+def role_create(
+    *, space: Space, name: str, description: str, permissions: Iterable[str], actor: User | None
+) -> Role:
     perms = _check_permissions(permissions)
     _check_role_name_free(space, name)
-    return Role.objects.create(
+    role = Role.objects.create(
         space=space, name=name, description=description, permissions=perms, is_default=False
     )
-
-
-@transaction.atomic
-def role_update(*, role: Role, name: str, description: str, permissions: Iterable[str]) -> Role:
-    if role.is_default:
-        raise ValidationError("Default roles cannot be edited.")
-    perms = _check_permissions(permissions)
-    _check_role_name_free(role.space, name, exclude=role)
-    role.name, role.description, role.permissions = name, description, perms
-    role.save(update_fields=["name", "description", "permissions"])
+    audit_log(
+        space=space, actor=actor, action="role.create", obj=role, changes={"permissions": perms}
+    )
     return role
 
 
 @transaction.atomic
-def role_delete(*, role: Role) -> None:
+def role_update(
+    *, role: Role, name: str, description: str, permissions: Iterable[str], actor: User | None
+) -> Role:
+    if role.is_default:
+        raise ValidationError("Default roles cannot be edited.")
+    perms = _check_permissions(permissions)
+    _check_role_name_free(role.space, name, exclude=role)
+    changes = {
+        f: [old, new]
+        for f, old, new in (
+            ("name", role.name, name),
+            ("description", role.description, description),
+            ("permissions", sorted(role.permissions), perms),
+        )
+        if old != new
+    }
+    role.name, role.description, role.permissions = name, description, perms
+    role.save(update_fields=["name", "description", "permissions"])
+    audit_log(space=role.space, actor=actor, action="role.update", obj=role, changes=changes)
+    return role
+
+
+@transaction.atomic
+def role_delete(*, role: Role, actor: User | None) -> None:
     if role.is_default:
         raise ValidationError("Default roles cannot be deleted.")
     held = role.memberships.count()
@@ -450,6 +577,7 @@ def role_delete(*, role: Role) -> None:
             f"“{role.name}” is held {held} time{'s' if held != 1 else ''}. Give those people "
             "another role first; then it can be deleted."
         )
+    audit_log(space=role.space, actor=actor, action="role.delete", label=role.name)
     role.delete()
 
 
@@ -482,14 +610,17 @@ def profile_update(
     return user
 
 
-# ---- Hooks for later areas -------------------------------------------------------------------
+# ---- The user summary -----------------------------------------------------------------------
 
 
 def recent_awards_for(*, space: Space, user: User, limit: int = 5) -> list:
-    """The person's most recent awards in this space, for their summary page.
+    """The person's most recent awards in this space, newest first (one query, by the
+    recipient index). Awards point at the user, so they outlive any membership."""
+    from badges.models import Award
 
-    HOOK: returns nothing until the award model lands (badges.models.Award); then this becomes
-    one query, e.g. ``Award.objects.filter(space=space, recipient=user).select_related("badge")
-    .order_by("-issued_on")[:limit]``, and templates/users/_recent_awards.html renders it.
-    """
-    return []
+    return list(
+        Award.objects.for_space(space)
+        .filter(recipient=user)
+        .select_related("badge")
+        .order_by("-issued_at")[:limit]
+    )

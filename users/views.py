@@ -454,8 +454,8 @@ def user_create(request: HttpRequest) -> HttpResponse:
                             space=space,
                             user=form.existing_user,
                             places=formset.places,
-                            added_by=request.user,
                             external_id=d["external_id"],
+                            actor=request.user,
                         )
                         text = f"{member.user.email} was added to {space.name} and told by email."
                     else:
@@ -467,6 +467,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                             username=d["username"],
                             external_id=d["external_id"],
                             places=formset.places,
+                            actor=request.user,
                         )
                         text = (
                             f"{member.user.display_name} was created. A verification email "
@@ -599,7 +600,9 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
             return 400
         try:
             services.member_update(
-                member=member, external_id=details_form.cleaned_data["external_id"]
+                member=member,
+                external_id=details_form.cleaned_data["external_id"],
+                actor=request.user,
             )
         except IntegrityError:
             details_form.add_error("external_id", "That external identifier was just taken.")
@@ -611,7 +614,9 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
             return 400
         place, role = add_form.cleaned_data["place_obj"], add_form.cleaned_data["role_obj"]
         try:
-            services.membership_add(space=space, user=member.user, place=place, role=role)
+            services.membership_add(
+                space=space, user=member.user, place=place, role=role, actor=request.user
+            )
         except ValidationError as exc:
             add_form.add_error("place", exc)
             return 400
@@ -638,7 +643,7 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
             if role is None or not can_assign_role(access, role, place):
                 messages.error(request, "Choose a role you may give there.")
                 return 400
-            services.membership_set_role(membership=membership, role=role)
+            services.membership_set_role(membership=membership, role=role, actor=request.user)
             messages.success(request, f"{name} is now {role.name} in “{place}”.")
         elif action == "transfer":
             target = options.get(request.POST.get(f"t{membership.pk}-place", ""))
@@ -649,10 +654,10 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
                 raise PermissionDenied(
                     f"You cannot place someone as “{membership.role.name}” in “{target}”."
                 )
-            services.membership_transfer(membership=membership, place=target)
+            services.membership_transfer(membership=membership, place=target, actor=request.user)
             messages.success(request, f"{name} moved from “{place}” to “{target}”.")
         elif action == "remove_place":
-            services.membership_remove(membership=membership)
+            services.membership_remove(membership=membership, actor=request.user)
             messages.success(request, f"{name} is no longer in “{place}”.")
         else:
             messages.error(request, "Unknown action.")
@@ -778,19 +783,21 @@ def _bulk_run(request, form, plan, options) -> str:
     n = len(user_ids)
     people = f"{n} {'person' if n == 1 else 'people'}"
     if d["action"] == "remove_from_space":
-        services.members_remove_from_space(space=space, user_ids=user_ids)
+        services.members_remove_from_space(space=space, user_ids=user_ids, actor=request.user)
         return f"{people} removed from {space.name}. Their awarded badges are untouched."
     if d["action"] == "add_to_group":
         group = options.group(d["group"])
         role = Role.objects.get(space=space, pk=d["role"])
-        services.group_members_add(group=group, user_ids=user_ids, role=role)
+        services.group_members_add(group=group, user_ids=user_ids, role=role, actor=request.user)
         return f"{people} added into “{group.name}” as {role.name}."
     if d["action"] == "remove_from_group":
         group = options.group(d["group"])
-        services.group_members_remove(group=group, user_ids=user_ids)
+        services.group_members_remove(group=group, user_ids=user_ids, actor=request.user)
         return f"{people} taken out of “{group.name}”."
     source, target = options.group(d["from_group"]), options.group(d["to_group"])
-    services.group_members_transfer(source=source, target=target, user_ids=user_ids)
+    services.group_members_transfer(
+        source=source, target=target, user_ids=user_ids, actor=request.user
+    )
     return f"{people} transferred from “{source.name}” into “{target.name}”."
 
 
@@ -882,7 +889,9 @@ def role_create(request: HttpRequest) -> HttpResponse:
     form = RoleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            role = services.role_create(space=request.space, **form.cleaned_data)
+            role = services.role_create(
+                space=request.space, **form.cleaned_data, actor=request.user
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -908,7 +917,7 @@ def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.role_update(role=role, **form.cleaned_data)
+            services.role_update(role=role, **form.cleaned_data, actor=request.user)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -929,7 +938,7 @@ def role_delete(request: HttpRequest, role_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            services.role_delete(role=role)
+            services.role_delete(role=role, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             status = 400
