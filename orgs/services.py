@@ -181,7 +181,7 @@ class HoldingLine:
 
     @property
     def phrase(self) -> str:
-        """"1 badge", "3 badges" (labels are plural nouns)."""
+        """ "1 badge", "3 badges" (labels are plural nouns)."""
         label = self.label.lower()
         if self.count == 1 and label.endswith("s"):
             label = label[:-1]
