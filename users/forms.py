@@ -204,11 +204,10 @@ class CreateUserForm(forms.Form):
     own and are not asked for: the view offers to add them to the space instead."""
 
     email = forms.EmailField(max_length=254)
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
     username = forms.CharField(
         max_length=150,
-        required=False,
         validators=[UnicodeUsernameValidator()],
         help_text="Letters, digits and @ . + - _ only; unique on the platform.",
     )
@@ -216,11 +215,20 @@ class CreateUserForm(forms.Form):
         label="External identifier", max_length=200, required=False, help_text=EXTERNAL_ID_HELP
     )
 
+    PERSONAL_FIELDS = ("first_name", "last_name", "username")
+
     def __init__(self, *args, space, **kwargs):
+        from users.models import User
+
         super().__init__(*args, **kwargs)
         self.space = space
         self.existing_user = None
         self.existing_member = None
+        email = (self.data.get("email") or "").strip() if self.is_bound else ""
+        if "@" in email and User.objects.get_by_email(normalise_email(email)) is not None:
+            # Someone already has this address: their name and username are their own.
+            for name in self.PERSONAL_FIELDS:
+                self.fields[name].required = False
 
     def clean_email(self):
         from users.models import Member, User
@@ -249,16 +257,11 @@ class CreateUserForm(forms.Form):
             )
         return external_id
 
-    def clean(self):
-        data = super().clean()
-        if self.existing_user is None and "email" in data:
-            for name in ("first_name", "last_name", "username"):
-                if name in data and not data[name]:
-                    self.add_error(name, "This field is required.")
-            username = (data.get("username") or "").strip()
-            if username and not username_available(username):
-                self.add_error("username", "That username is taken. Please choose another.")
-        return data
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if username and self.existing_user is None and not username_available(username):
+            raise forms.ValidationError("That username is taken. Please choose another.")
+        return username
 
 
 class MemberDetailsForm(forms.Form):
@@ -300,9 +303,9 @@ class UserFilterForm(forms.Form):
     role = forms.ChoiceField(required=False)
     organisation = forms.ChoiceField(required=False)
     scope = forms.ChoiceField(
-        label="Which people",
+        label="Scope",
         required=False,
-        choices=[("below", "In it and below"), ("only", "Directly in it")],
+        choices=[("below", "It and everything below"), ("only", "Only that organisation")],
     )
     group = forms.ChoiceField(required=False)
     order = forms.ChoiceField(label="Order by", choices=ORDER_CHOICES, required=False)

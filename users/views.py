@@ -403,7 +403,10 @@ def user_list(request: HttpRequest) -> HttpResponse:
         .order_by(*ORDERINGS[data.get("order") or "name"])
     )
     page = Paginator(members, USERS_PER_PAGE).get_page(request.GET.get("page"))
-    bulk_form = BulkActionForm(group_choices=_group_choices(options, access), roles=roles)
+    # Its own ids: the filter form above has a "group" and a "role" too.
+    bulk_form = BulkActionForm(
+        group_choices=_group_choices(options, access), roles=roles, auto_id="bulk_%s"
+    )
     context = {
         "form": form,
         "page": page,
