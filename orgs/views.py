@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -89,16 +90,28 @@ def build_forest(orgs: list[Organisation], access: Access) -> list[TreeNode]:
     return roots
 
 
+def _count_of(qs, by: str) -> Coalesce:
+    """COUNT(*) of ``qs`` as a correlated subquery (grouped by the column it is filtered on)."""
+    counted = qs.order_by().values(by).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), 0)
+
+
 @space_view(Perm.MANAGE_ORGANISATIONS)
 @require_GET
 def tree(request: HttpRequest) -> HttpResponse:
     """The organisations the user manages, as a collapsible tree, in one query."""
     access = request.access
+    # Two correlated counts rather than two joins: joining groups and memberships together
+    # would count their product.
     nodes = (
         Organisation.objects.for_space(request.space)
         .annotate(
-            group_count=Count("groups", distinct=True),
-            member_count=Count("memberships", distinct=True),
+            group_count=_count_of(
+                Group.objects.filter(organisation=OuterRef("pk")), "organisation"
+            ),
+            member_count=_count_of(
+                Membership.objects.filter(organisation=OuterRef("pk")), "organisation"
+            ),
         )
         .order_by("tree_id", "lft")
     )

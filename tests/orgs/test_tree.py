@@ -51,7 +51,9 @@ def test_tree_shows_nested_nodes_with_actions(client_a, space_a, tree):
     assert html.index("Arts") < html.index("Engineering") < html.index("Computing")
     assert html.index("Computing") < html.index("AI Lab")
     assert url("add_child", space_a, tree["team"].pk) in html
-    # The root cannot be removed or moved: no such links for it.
+    assert (
+        "1 person" in html and "0 people · 1 group" in html
+    )  # root; Computing    # The root cannot be removed or moved: no such links for it.
     assert url("remove", space_a, tree["root"].pk) not in html
 
 

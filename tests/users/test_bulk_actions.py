@@ -5,6 +5,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from badgeplatform.models import AuditEntry
 from orgs.models import Organisation
 from tests.factories import UserFactory, add_member, build_tree, make_space, member_of, role
 from users.models import Member, Membership, User
@@ -62,6 +63,9 @@ def test_remove_from_space_confirms_then_removes_and_keeps_the_accounts(client_a
     assert not Membership.objects.filter(space=space_a, user__in=[m.user for m in picked]).exists()
     # The people themselves (whom awards point at) are still on the platform.
     assert User.objects.filter(pk__in=[m.user_id for m in picked]).count() == 2
+    entry = AuditEntry.objects.get(space=space_a, action="member.remove_from_space")
+    assert entry.actor.username == "alice"
+    assert sorted(entry.changes["people"]) == sorted(m.user.email for m in picked)
 
 
 def test_remove_from_space_leaves_their_other_spaces_alone(client_a, space_a, crew):
