@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -418,8 +419,13 @@ def user_list(request: HttpRequest) -> HttpResponse:
             access.can(Perm.MANAGE_USERS, organisation=o) for o in options.organisations
         ),
     }
-    template = "users/list.html#results" if request.htmx else "users/list.html"
-    return TemplateResponse(request, template, context)
+    # htmx asks for the results only; a history restore (Back after a pushed URL) needs the
+    # whole page, and caches must keep the two apart.
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "users/list.html#results" if fragment else "users/list.html"
+    response = TemplateResponse(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def _place_forms(request, options, roles, data=None):

@@ -155,6 +155,15 @@ def test_htmx_filter_answers_with_the_results_fragment(client_a, space_a, people
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="results">') and "<html" not in html
     assert "Zoe" in html and "Dina" not in html
+    assert "HX-Request" in response["Vary"]
+    # Going Back to a pushed URL asks for the whole page again.
+    restore = client_a.get(
+        list_url(space_a),
+        {"q": "zoe"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+    assert "<html" in restore.content.decode()
 
 
 def test_org_admin_lists_only_the_people_of_their_subtree(client, space_a, people, tree):
