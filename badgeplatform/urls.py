@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from badgeplatform import audit_views, views
+from branding import urls as branding_urls
+from branding import views as branding_views
 from orgs import urls as orgs_urls
 from users import urls as users_urls
 
@@ -11,10 +13,12 @@ from users import urls as users_urls
 TENANT_APPS = [
     ("orgs", orgs_urls.space_urlpatterns),
     ("users", users_urls.space_urlpatterns),
+    ("branding", branding_urls.space_urlpatterns),
 ]
 
 space_patterns = [
-    path("", views.space_root, name="space_root"),
+    # The space's front door: its landing page (white-label) or the way to its dashboard.
+    path("", branding_views.space_root, name="space_root"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("settings/audit/", audit_views.audit_log, name="audit_log"),
 ]
@@ -26,5 +30,6 @@ urlpatterns = [
     path("accounts/", include((users_urls.account_urlpatterns, "accounts"))),
     path("s/<slug:space_slug>/", include(space_patterns)),
     path("media/<path:path>", views.media, name="media"),
+    path("branding/", include((branding_urls.asset_urlpatterns, "branding_assets"))),
     path("admin/", admin.site.urls),
 ]
