@@ -182,6 +182,7 @@ def put_on_plan(space: Space, code: str) -> Space:
     space.__dict__.pop("_space_plan", None)
     return space
 
+
 # ---- Organisations, groups, users and roles (issue 3) ----------------------------------------
 
 
