@@ -303,9 +303,9 @@ class UserFilterForm(forms.Form):
     role = forms.ChoiceField(required=False)
     organisation = forms.ChoiceField(required=False)
     scope = forms.ChoiceField(
-        label="Scope",
+        label="Include",
         required=False,
-        choices=[("below", "It and everything below"), ("only", "Only that organisation")],
+        choices=[("below", "Sub-organisations too"), ("only", "That one only")],
     )
     group = forms.ChoiceField(required=False)
     order = forms.ChoiceField(label="Order by", choices=ORDER_CHOICES, required=False)
