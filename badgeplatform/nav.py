@@ -23,14 +23,16 @@ class NavItem:
     section: str
     label: str
     url_name: str
-    perm: str | None
+    perm: str | tuple[str, ...] | None  # a tuple: shown to holders of any one of them
     order: int
 
 
 _ITEMS: list[NavItem] = []
 
 
-def register(section: str, label: str, url_name: str, *, perm: str | None, order: int) -> None:
+def register(
+    section: str, label: str, url_name: str, *, perm: str | tuple[str, ...] | None, order: int
+) -> None:
     if section not in {key for key, _, _ in SECTIONS}:
         raise ValueError(f"Unknown menu section {section!r}")
     item = NavItem(section, label, url_name, perm, order)
@@ -57,7 +59,8 @@ def build_menu(request: HttpRequest) -> list[MenuSection]:
     current_ns = match.namespace if match else ""
     sections = {key: MenuSection(key, label, icon) for key, label, icon in SECTIONS}
     for item in sorted(_ITEMS, key=lambda i: i.order):
-        if item.perm is not None and not access.can_anywhere(item.perm):
+        perms = item.perm if isinstance(item.perm, tuple) else (item.perm,)
+        if item.perm is not None and not any(access.can_anywhere(p) for p in perms):
             continue
         try:
             url = reverse(item.url_name, args=[space.slug])

@@ -17,3 +17,7 @@ class BadgesConfig(AppConfig):
         nav.register(
             "issuing", "Issue history", "issuing:history", perm=Perm.ISSUE_BADGES, order=30
         )
+
+        from badges import holdings
+
+        holdings.register()  # badges and awards block an organisation's removal until moved

@@ -216,3 +216,44 @@ def put_on_plan(space: Space, code: str) -> Space:
     space.save(update_fields=["plan"])
     space.__dict__.pop("_space_plan", None)
     return space
+
+
+# ---- Organisations, groups, users and roles (issue 3) ----------------------------------------
+
+
+class RoleFactory(factory.django.DjangoModelFactory):
+    """A custom (non-default) role."""
+
+    class Meta:
+        model = Role
+
+    space = factory.LazyFunction(make_space)
+    name = factory.Sequence(lambda n: f"Custom role {n}")
+    permissions = factory.LazyFunction(lambda: ["view_reports"])
+    is_default = False
+
+
+def member_of(space: Space, user: User) -> Member:
+    return Member.objects.get(space=space, user=user)
+
+
+def build_tree(space: Space) -> dict[str, Organisation | Group]:
+    """root → faculty (Engineering) → dept (Computing) → team (AI Lab), a sibling faculty
+    (Arts), a group in the department and one in the sibling. Reloaded, since MPTT shifts
+    lft/rght in the database as nodes are added."""
+    faculty = OrganisationFactory(space=space, name="Engineering")
+    dept = OrganisationFactory(space=space, parent=faculty, name="Computing")
+    team = OrganisationFactory(space=space, parent=dept, name="AI Lab")
+    sibling = OrganisationFactory(space=space, name="Arts")
+    nodes = {
+        "root": space.root_organisation,
+        "faculty": faculty,
+        "dept": dept,
+        "team": team,
+        "sibling": sibling,
+    }
+    for node in nodes.values():
+        node.refresh_from_db()
+    nodes["dept_group"] = GroupFactory(space=space, organisation=dept, name="Cohort 2026")
+    nodes["sibling_group"] = GroupFactory(space=space, organisation=sibling, name="Choir")
+    return nodes

@@ -7,8 +7,17 @@ class UsersConfig(AppConfig):
 
     def ready(self) -> None:
         from badgeplatform import nav
+        from badgeplatform.permissions import Perm
 
-        nav.register("settings", "Roles", "users:roles", perm=None, order=10)
+        nav.register("users", "All users", "users:list", perm=Perm.MANAGE_USERS, order=10)
+        nav.register("users", "Create user", "users:create", perm=Perm.MANAGE_USERS, order=20)
+        nav.register(
+            "settings",
+            "Roles",
+            "users:roles",
+            perm=(Perm.MANAGE_ROLES, Perm.MANAGE_USERS),
+            order=10,
+        )
 
         from badgeplatform import mail
         from users.services import render_verification_email

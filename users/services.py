@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from badgeplatform.audit import audit_log
 from badgeplatform.mail import queue_email, queue_rendered_email
+from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE, Perm
 from orgs.services import space_create
-from users.models import User
+from users.models import Member, Membership, Role, User
+from users.places import Place
 from users.tokens import verification_token
 
 if TYPE_CHECKING:
-    from orgs.models import Space
+    from orgs.models import Group, Organisation, Space
 
 
 def normalise_email(email: str) -> str:
@@ -175,4 +181,473 @@ def password_reset_send(*, user: User) -> None:
             + reverse("accounts:password_reset_confirm", args=[uid, token]),
             "expires_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
         },
+    )
+
+
+# ---- People in a space: places and roles -----------------------------------------------------
+#
+# Rules every change below keeps:
+# - a person in a space always has at least one place (organisation or group): when their last
+#   one ends because a group or organisation went away, they are put in the organisation that
+#   held it with the plain User role; removing a last place by hand is refused;
+# - the space keeps at least one Space Administrator on its root organisation;
+# - awards reference the user, never the Member row, so nothing here can touch them.
+
+PlaceRoles = list[tuple["Place", "Role"]]
+
+
+def _user_role(space: Space) -> Role:
+    return Role.objects.get(space=space, name=USER_ROLE, is_default=True)
+
+
+def memberships_rehome_orphans(
+    *, space: Space, user_ids: Iterable[int], organisation: Organisation
+) -> int:
+    """Give ``organisation`` (with the User role) to each of these people who, still in the
+    space, no longer hold any place in it. Returns how many were placed."""
+    user_ids = set(user_ids)
+    if not user_ids:
+        return 0
+    orphans = (
+        Member.objects.filter(space=space, user_id__in=user_ids)
+        .exclude(user_id__in=Membership.objects.filter(space=space).values("user_id"))
+        .values_list("user_id", flat=True)
+    )
+    role = _user_role(space)
+    created = Membership.objects.bulk_create(
+        Membership(space=space, user_id=uid, organisation=organisation, role=role)
+        for uid in orphans
+    )
+    return len(created)
+
+
+def ensure_space_admin_remains(space: Space) -> None:
+    """Raise (rolling the surrounding transaction back) if no one administers the space."""
+    if not Membership.objects.filter(
+        space=space,
+        organisation__parent__isnull=True,
+        role__name=SPACE_ADMINISTRATOR,
+        role__is_default=True,
+    ).exists():
+        raise ValidationError(
+            "That would leave the space without a Space Administrator on its root "
+            "organisation. Make someone else Space Administrator first."
+        )
+
+
+def _memberships_create(*, space: Space, user: User, places: PlaceRoles) -> list[Membership]:
+    seen = set()
+    rows = []
+    for place, role in places:
+        if place.value in seen:
+            raise ValidationError(f"“{place}” is listed twice: a person has one role per place.")
+        seen.add(place.value)
+        rows.append(Membership(space=space, user=user, role=role, **place.membership_kwargs()))
+    return Membership.objects.bulk_create(rows)
+
+
+def _clean_external_id(external_id: str | None) -> str | None:
+    return (external_id or "").strip() or None
+
+
+def _places_audit(places: PlaceRoles) -> list[str]:
+    return [f"{place} as {role.name}" for place, role in places]
+
+
+def _person(user: User) -> str:
+    return f"{user.display_name} <{user.email}>"
+
+
+@transaction.atomic
+def member_create(
+    *,
+    space: Space,
+    email: str,
+    first_name: str,
+    last_name: str,
+    username: str,
+    places: PlaceRoles,
+    external_id: str | None = None,
+    actor: User | None,
+) -> Member:
+    """A new person, put into ``places`` with their roles, and the verification email queued
+    (it invites them to verify their address and create a password)."""
+    if not places:
+        raise ValidationError("Choose at least one organisation or group.")
+    user = user_create_unverified(
+        email=email, first_name=first_name, last_name=last_name, username=username
+    )
+    member = Member.objects.create(
+        space=space, user=user, external_id=_clean_external_id(external_id)
+    )
+    _memberships_create(space=space, user=user, places=places)
+    verification_send(user=user, space=space)
+    audit_log(
+        space=space,
+        actor=actor,
+        action="member.create",
+        obj=user,
+        label=_person(user),
+        changes={"places": _places_audit(places), "external_id": member.external_id},
+    )
+    return member
+
+
+@transaction.atomic
+def member_add_existing(
+    *,
+    space: Space,
+    user: User,
+    places: PlaceRoles,
+    actor: User,
+    external_id: str | None = None,
+) -> Member:
+    """Someone already on the platform joins this space. They are told by email; the email says
+    nothing about their other spaces. Someone who never verified gets the verification email."""
+    if not places:
+        raise ValidationError("Choose at least one organisation or group.")
+    if Member.objects.filter(space=space, user=user).exists():
+        raise ValidationError("This person is already in your space.")
+    member = Member.objects.create(
+        space=space, user=user, external_id=_clean_external_id(external_id)
+    )
+    _memberships_create(space=space, user=user, places=places)
+    if user.is_verified:
+        queue_email(
+            to=user.email,
+            template="added_to_space",
+            context={
+                "user": user,
+                "space": space,
+                "added_by": actor,
+                "login_url": settings.SITE_URL + reverse("accounts:login"),
+            },
+            space=space,
+        )
+    else:
+        verification_send(user=user, space=space)
+    audit_log(
+        space=space,
+        actor=actor,
+        action="member.add_existing",
+        obj=user,
+        label=_person(user),
+        changes={"places": _places_audit(places), "external_id": member.external_id},
+    )
+    return member
+
+
+@transaction.atomic
+def member_update(*, member: Member, external_id: str | None, actor: User | None) -> Member:
+    old = member.external_id
+    member.external_id = _clean_external_id(external_id)
+    member.save(update_fields=["external_id"])
+    if old != member.external_id:
+        audit_log(
+            space=member.space,
+            actor=actor,
+            action="member.update",
+            obj=member.user,
+            label=_person(member.user),
+            changes={"external_id": [old, member.external_id]},
+        )
+    return member
+
+
+def _audit_membership(action: str, membership: Membership, actor: User | None, **changes):
+    audit_log(
+        space=membership.space,
+        actor=actor,
+        action=action,
+        obj=membership.user,
+        label=_person(membership.user),
+        changes=changes,
+    )
+
+
+@transaction.atomic
+def membership_add(
+    *, space: Space, user: User, place: Place, role: Role, actor: User | None
+) -> Membership:
+    if Membership.objects.filter(space=space, user=user, **place.membership_kwargs()).exists():
+        raise ValidationError(
+            f"{user.display_name} is already in “{place}”. Change the role there instead."
+        )
+    membership = Membership.objects.create(
+        space=space, user=user, role=role, **place.membership_kwargs()
+    )
+    _audit_membership("membership.add", membership, actor, place=str(place), role=role.name)
+    return membership
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, role: Role, actor: User | None) -> Membership:
+    old = membership.role.name
+    membership.role = role
+    membership.save(update_fields=["role"])
+    ensure_space_admin_remains(membership.space)
+    _audit_membership(
+        "membership.set_role",
+        membership,
+        actor,
+        place=str(Place.of(membership)),
+        role=[old, role.name],
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_transfer(*, membership: Membership, place: Place, actor: User | None) -> Membership:
+    """Move a person from one place to another, keeping the role they held."""
+    others = Membership.objects.filter(
+        space=membership.space_id, user=membership.user_id, **place.membership_kwargs()
+    ).exclude(pk=membership.pk)
+    if others.exists():
+        raise ValidationError(
+            f"{membership.user.display_name} is already in “{place}”: remove this place "
+            "instead, or change the role there."
+        )
+    old = str(Place.of(membership))
+    membership.organisation, membership.group = place.organisation, place.group
+    membership.save(update_fields=["organisation", "group"])
+    ensure_space_admin_remains(membership.space)
+    _audit_membership(
+        "membership.transfer", membership, actor, place=[old, str(place)], role=membership.role.name
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: User | None) -> None:
+    if (
+        not Membership.objects.filter(space=membership.space_id, user=membership.user_id)
+        .exclude(pk=membership.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            "This is their only organisation or group. Add another place first, or remove "
+            "the person from the space."
+        )
+    place = str(Place.of(membership))
+    membership.delete()
+    ensure_space_admin_remains(membership.space)
+    _audit_membership(
+        "membership.remove", membership, actor, place=place, role=membership.role.name
+    )
+
+
+# ---- Bulk actions ----------------------------------------------------------------------------
+# One audit entry per action, naming the people it touched (by email).
+
+
+def _emails(user_ids: Iterable[int]) -> list[str]:
+    return list(
+        User.objects.filter(pk__in=set(user_ids)).order_by("email").values_list("email", flat=True)
+    )
+
+
+@transaction.atomic
+def members_remove_from_space(*, space: Space, user_ids: Iterable[int], actor: User | None) -> int:
+    """End these people's membership of the space: their places and roles go, the people (and
+    everything they were awarded, which points at the user) stay on the platform."""
+    user_ids = set(user_ids)
+    people = _emails(user_ids)
+    Membership.objects.filter(space=space, user_id__in=user_ids).delete()
+    removed, _ = Member.objects.filter(space=space, user_id__in=user_ids).delete()
+    ensure_space_admin_remains(space)
+    audit_log(
+        space=space,
+        actor=actor,
+        action="member.remove_from_space",
+        label=f"{removed} people",
+        changes={"people": people},
+    )
+    return removed
+
+
+@transaction.atomic
+def group_members_add(
+    *, group: Group, user_ids: Iterable[int], role: Role, actor: User | None
+) -> int:
+    """Add these people into ``group`` with ``role``; those already in it keep their role."""
+    already = set(group.memberships.values_list("user_id", flat=True))
+    adding = sorted(set(user_ids) - already)
+    Membership.objects.bulk_create(
+        Membership(space_id=group.space_id, user_id=uid, group=group, role=role) for uid in adding
+    )
+    audit_log(
+        space=group.space,
+        actor=actor,
+        action="group.members_add",
+        obj=group,
+        changes={"role": role.name, "people": _emails(adding)},
+    )
+    return len(adding)
+
+
+@transaction.atomic
+def group_members_remove(*, group: Group, user_ids: Iterable[int], actor: User | None) -> int:
+    """Take these people out of ``group``; people for whom it was their only place are put in
+    the group's organisation as User."""
+    ending = group.memberships.filter(user_id__in=set(user_ids))
+    affected = set(ending.values_list("user_id", flat=True))
+    ending.delete()
+    rehomed = memberships_rehome_orphans(
+        space=group.space, user_ids=affected, organisation=group.organisation
+    )
+    audit_log(
+        space=group.space,
+        actor=actor,
+        action="group.members_remove",
+        obj=group,
+        changes={"people": _emails(affected), "people_rehomed": rehomed},
+    )
+    return len(affected)
+
+
+@transaction.atomic
+def group_members_transfer(
+    *, source: Group, target: Group, user_ids: Iterable[int], actor: User | None
+) -> int:
+    """Move these people from ``source`` into ``target`` with the role they held in ``source``.
+    Someone already in ``target`` keeps their role there and just leaves ``source``."""
+    if source.pk == target.pk:
+        raise ValidationError("Choose two different groups.")
+    moving = list(source.memberships.filter(user_id__in=set(user_ids)))
+    already = set(
+        target.memberships.filter(user_id__in=[m.user_id for m in moving]).values_list(
+            "user_id", flat=True
+        )
+    )
+    Membership.objects.filter(pk__in=[m.pk for m in moving if m.user_id in already]).delete()
+    Membership.objects.filter(pk__in=[m.pk for m in moving if m.user_id not in already]).update(
+        group=target
+    )
+    audit_log(
+        space=source.space,
+        actor=actor,
+        action="group.members_transfer",
+        obj=source,
+        changes={"to": target.name, "people": _emails(m.user_id for m in moving)},
+    )
+    return len(moving)
+
+
+# ---- Roles -----------------------------------------------------------------------------------
+
+
+def _check_role_name_free(space: Space, name: str, exclude: Role | None = None) -> None:
+    qs = Role.objects.filter(space=space, name__iexact=name)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    if qs.exists():
+        raise ValidationError({"name": f"There is already a role called “{name}”."})
+
+
+def _check_permissions(permissions: Iterable[str]) -> list[str]:
+    perms = sorted({Perm(p).value for p in permissions})
+    if not perms:
+        raise ValidationError(
+            {
+                "permissions": "Choose at least one permission. People with no admin rights "
+                "already have the User role."
+            }
+        )
+    return perms
+
+
+@transaction.atomic
+def role_create(
+    *, space: Space, name: str, description: str, permissions: Iterable[str], actor: User | None
+) -> Role:
+    perms = _check_permissions(permissions)
+    _check_role_name_free(space, name)
+    role = Role.objects.create(
+        space=space, name=name, description=description, permissions=perms, is_default=False
+    )
+    audit_log(
+        space=space, actor=actor, action="role.create", obj=role, changes={"permissions": perms}
+    )
+    return role
+
+
+@transaction.atomic
+def role_update(
+    *, role: Role, name: str, description: str, permissions: Iterable[str], actor: User | None
+) -> Role:
+    if role.is_default:
+        raise ValidationError("Default roles cannot be edited.")
+    perms = _check_permissions(permissions)
+    _check_role_name_free(role.space, name, exclude=role)
+    changes = {
+        f: [old, new]
+        for f, old, new in (
+            ("name", role.name, name),
+            ("description", role.description, description),
+            ("permissions", sorted(role.permissions), perms),
+        )
+        if old != new
+    }
+    role.name, role.description, role.permissions = name, description, perms
+    role.save(update_fields=["name", "description", "permissions"])
+    audit_log(space=role.space, actor=actor, action="role.update", obj=role, changes=changes)
+    return role
+
+
+@transaction.atomic
+def role_delete(*, role: Role, actor: User | None) -> None:
+    if role.is_default:
+        raise ValidationError("Default roles cannot be deleted.")
+    held = role.memberships.count()
+    if held:
+        raise ValidationError(
+            f"“{role.name}” is held {held} time{'s' if held != 1 else ''}. Give those people "
+            "another role first; then it can be deleted."
+        )
+    audit_log(space=role.space, actor=actor, action="role.delete", label=role.name)
+    role.delete()
+
+
+# ---- Personal settings -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    username: str,
+    avatar: ContentFile | None = None,
+    remove_avatar: bool = False,
+) -> User:
+    """A person's own name, username and profile picture (``avatar`` is already re-encoded)."""
+    if not username_available(username, exclude=user):
+        raise ValidationError({"username": "That username is taken. Please choose another."})
+    old_avatar = user.avatar.name if user.avatar else ""
+    user.first_name, user.last_name, user.username = first_name, last_name, username
+    if avatar is not None:
+        user.avatar.save(avatar.name, avatar, save=False)
+    elif remove_avatar:
+        user.avatar = ""
+    user.save(update_fields=["first_name", "last_name", "username", "avatar"])
+    if old_avatar and old_avatar != (user.avatar.name if user.avatar else ""):
+        storage = user.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old_avatar))
+    return user
+
+
+# ---- The user summary -----------------------------------------------------------------------
+
+
+def recent_awards_for(*, space: Space, user: User, limit: int = 5) -> list:
+    """The person's most recent awards in this space, newest first (one query, by the
+    recipient index). Awards point at the user, so they outlive any membership."""
+    from badges.models import Award
+
+    return list(
+        Award.objects.for_space(space)
+        .filter(recipient=user)
+        .select_related("badge")
+        .order_by("-issued_at")[:limit]
     )

@@ -19,9 +19,18 @@ account_urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password/change/", views.change_password, name="change_password"),
+    path("settings/", views.personal_settings, name="settings"),
 ]
 
 # Tenant pages, mounted under /s/<space_slug>/.
 space_urlpatterns = [
+    path("users/", views.user_list, name="list"),
+    path("users/new/", views.user_create, name="create"),
+    path("users/bulk/", views.bulk, name="bulk"),
+    path("users/<int:member_id>/", views.user_detail, name="detail"),
+    path("users/<int:member_id>/edit/", views.user_edit, name="edit"),
     path("settings/roles/", views.roles, name="roles"),
+    path("settings/roles/new/", views.role_create, name="role_create"),
+    path("settings/roles/<int:role_id>/edit/", views.role_edit, name="role_edit"),
+    path("settings/roles/<int:role_id>/delete/", views.role_delete, name="role_delete"),
 ]

@@ -1,21 +1,53 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform import ratelimit
-from badgeplatform.access import public_view, space_view, user_view
+from badgeplatform.access import Access, public_view, space_view, user_view
+from badgeplatform.images import MB, ImagePolicy, process_image
+from badgeplatform.permissions import Perm
+from orgs.forms import RoleChoiceForm
 from users import services
-from users.forms import EmailForm, LoginForm, RegistrationForm, SetPasswordForm
-from users.models import Role, User
+from users.forms import (
+    BulkActionForm,
+    CreateUserForm,
+    EmailForm,
+    LoginForm,
+    MemberDetailsForm,
+    PlaceFormSet,
+    PlaceRoleForm,
+    ProfileForm,
+    RegistrationForm,
+    RoleForm,
+    SetPasswordForm,
+    TransferForm,
+    UserFilterForm,
+)
+from users.models import Member, Membership, Role, User
+from users.places import (
+    Place,
+    PlaceOptions,
+    can_assign_role,
+    can_manage_place,
+    members_in_reach_q,
+)
 from users.tokens import verification_token
 
 
@@ -233,17 +265,768 @@ def change_password(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "users/change_password.html", {"form": form})
 
 
+# ---- The Users area --------------------------------------------------------------------------
+#
+# An administrator sees and manages the people who hold a place (organisation or group) inside
+# the organisations where they hold "manage users"; a Space Administrator sees everyone. Each
+# action checks the place it touches, and nobody hands out a role with rights they lack there.
+
+USERS_PER_PAGE = 25
+
+NOT_IN_REACH = (
+    "You manage only the people of the organisations where you hold “Manage users”; this person "
+    "has no place there."
+)
+
+
+def _memberships_here(space) -> Prefetch:
+    return Prefetch(
+        "user__memberships",
+        queryset=Membership.objects.filter(space=space)
+        .select_related("organisation", "group__organisation", "role")
+        .order_by("organisation__lft", "group__name"),
+        to_attr="memberships_here",
+    )
+
+
+def visible_members(request: HttpRequest) -> QuerySet[Member]:
+    """The space's people whom the user manages (one EXISTS condition, or none at the root)."""
+    space = request.space
+    qs = Member.objects.for_space(space)
+    reach = members_in_reach_q(request.access)
+    if reach is not None:
+        qs = qs.filter(
+            Exists(Membership.objects.filter(space=space, user=OuterRef("user_id")).filter(reach))
+        )
+    return qs
+
+
+def _membership_in_reach(access: Access, m: Membership) -> bool:
+    org = m.organisation if m.organisation_id else m.group.organisation
+    return access.can(Perm.MANAGE_USERS, organisation=org)
+
+
+def get_member_for(request: HttpRequest, member_id: int) -> Member:
+    """A person of this space the user manages: 404 outside the space, 403 outside their reach."""
+    member = get_object_or_404(
+        Member.objects.select_related("user").prefetch_related(_memberships_here(request.space)),
+        space=request.space,
+        pk=member_id,
+    )
+    access = request.access
+    if not access.can(Perm.MANAGE_USERS) and not any(
+        _membership_in_reach(access, m) for m in member.user.memberships_here
+    ):
+        raise PermissionDenied(NOT_IN_REACH)
+    return member
+
+
+def _querystring(request: HttpRequest, drop: tuple[str, ...] = ("page", "select")) -> str:
+    params = request.GET.copy()
+    for key in drop:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+ORDERINGS = {
+    "name": [Lower("user__last_name"), Lower("user__first_name"), Lower("user__username")],
+    "-name": [
+        Lower("user__last_name").desc(),
+        Lower("user__first_name").desc(),
+        Lower("user__username").desc(),
+    ],
+    "created": ["created_at", "pk"],
+    "-created": ["-created_at", "-pk"],
+}
+
+
+def _subtree_place_q(org, only: bool) -> Q:
+    """Memberships on ``org`` (and, unless ``only``, everything beneath it: an MPTT range), or
+    on the groups there."""
+    if only:
+        return Q(organisation=org) | Q(group__organisation=org)
+    return Q(
+        organisation__tree_id=org.tree_id,
+        organisation__lft__gte=org.lft,
+        organisation__rght__lte=org.rght,
+    ) | Q(
+        group__organisation__tree_id=org.tree_id,
+        group__organisation__lft__gte=org.lft,
+        group__organisation__rght__lte=org.rght,
+    )
+
+
+def _group_choices(options: PlaceOptions, access: Access) -> list[tuple[str, str]]:
+    return options.group_choices(lambda g: can_manage_place(access, Place(group=g)))
+
+
+@space_view(Perm.MANAGE_USERS)
+@require_GET
+def user_list(request: HttpRequest) -> HttpResponse:
+    """Ordered by name or creation date, filtered by role, organisation or group, searched by
+    name/email/external id, paginated; the query count does not grow with the people shown."""
+    space, access = request.space, request.access
+    options = PlaceOptions(space)
+    roles = list(Role.objects.for_space(space))
+    form = UserFilterForm(
+        request.GET or None,
+        roles=roles,
+        organisation_choices=options.organisation_choices(
+            lambda o: access.can(Perm.MANAGE_USERS, organisation=o)
+        ),
+        group_choices=_group_choices(options, access),
+    )
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    members = visible_members(request)
+    place_filters = []
+    for term in (data.get("q") or "").split()[:6]:
+        members = members.filter(
+            Q(user__first_name__icontains=term)
+            | Q(user__last_name__icontains=term)
+            | Q(user__email__icontains=term)
+            | Q(user__username__icontains=term)
+            | Q(external_id__icontains=term)
+        )
+    if data.get("role"):
+        place_filters.append(Q(role_id=int(data["role"])))
+    if org := options.organisation(data.get("organisation")):
+        place_filters.append(_subtree_place_q(org, only=data.get("scope") == "only"))
+    if group := options.group(data.get("group")):
+        place_filters.append(Q(group=group))
+    for place_q in place_filters:
+        members = members.filter(
+            Exists(Membership.objects.filter(space=space, user=OuterRef("user_id")).filter(place_q))
+        )
+    members = (
+        members.select_related("user")
+        .prefetch_related(_memberships_here(space))
+        .order_by(*ORDERINGS[data.get("order") or "name"])
+    )
+    page = Paginator(members, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    # Its own ids: the filter form above has a "group" and a "role" too.
+    bulk_form = BulkActionForm(
+        group_choices=_group_choices(options, access), roles=roles, auto_id="bulk_%s"
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "bulk_form": bulk_form,
+        "query": _querystring(request),
+        "select_all": request.GET.get("select") == "all",
+        "filtered": any(data.get(k) for k in ("q", "role", "organisation", "group")),
+        "can_create": any(
+            access.can(Perm.MANAGE_USERS, organisation=o) for o in options.organisations
+        ),
+    }
+    # htmx asks for the results only; a history restore (Back after a pushed URL) needs the
+    # whole page, and caches must keep the two apart.
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "users/list.html#results" if fragment else "users/list.html"
+    response = TemplateResponse(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _place_forms(request, options, roles, data=None):
+    return PlaceFormSet(
+        data,
+        prefix="places",
+        form_kwargs={"options": options, "roles": roles, "access": request.access},
+    )
+
+
+@space_view(Perm.MANAGE_USERS)
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    """Create user, or — when the email already has an account — offer to add that person."""
+    space = request.space
+    options = PlaceOptions(space)
+    roles = list(Role.objects.for_space(space))
+    data = request.POST.copy() if request.method == "POST" else None
+    if data is not None and "add_row" in data:
+        # "Add another organisation or group" (works without JavaScript): one more row.
+        total = int(data.get("places-TOTAL_FORMS") or 1)
+        data["places-TOTAL_FORMS"] = str(min(total + 1, 20))
+    form = CreateUserForm(data, space=space)
+    formset = _place_forms(request, options, roles, data)
+    offer_existing = False
+    status = 200
+    if data is not None and "add_row" not in data:
+        if form.is_valid() and formset.is_valid():
+            d = form.cleaned_data
+            if form.existing_user is not None and "add_existing" not in data:
+                # Say so and offer to add them; nothing about their other spaces is shown.
+                offer_existing = True
+            else:
+                try:
+                    if form.existing_user is not None:
+                        member = services.member_add_existing(
+                            space=space,
+                            user=form.existing_user,
+                            places=formset.places,
+                            external_id=d["external_id"],
+                            actor=request.user,
+                        )
+                        text = f"{member.user.email} was added to {space.name} and told by email."
+                    else:
+                        member = services.member_create(
+                            space=space,
+                            email=d["email"],
+                            first_name=d["first_name"],
+                            last_name=d["last_name"],
+                            username=d["username"],
+                            external_id=d["external_id"],
+                            places=formset.places,
+                            actor=request.user,
+                        )
+                        text = (
+                            f"{member.user.display_name} was created. A verification email "
+                            f"invites them to verify {member.user.email} and create a password."
+                        )
+                except (IntegrityError, ValidationError) as exc:
+                    form.add_error(
+                        None,
+                        " ".join(exc.messages)
+                        if isinstance(exc, ValidationError)
+                        else "That username, email or external identifier was just taken. "
+                        "Please check and try again.",
+                    )
+                else:
+                    messages.success(request, text)
+                    return redirect("users:detail", space.slug, member.pk)
+        if form.errors or formset.total_error_count():
+            status = 400
+    return TemplateResponse(
+        request,
+        "users/create.html",
+        {"form": form, "formset": formset, "offer_existing": offer_existing},
+        status=status,
+    )
+
+
+def _membership_rows(request, member, options, roles):
+    access = request.access
+    rows = []
+    for m in member.user.memberships_here:
+        place = Place.of(m)
+        manageable = can_assign_role(access, m.role, place)
+        row = {"membership": m, "place": place, "manageable": manageable}
+        if manageable:
+            row["role_form"] = RoleChoiceForm(
+                role_choices=[
+                    (str(r.pk), r.name) for r in roles if can_assign_role(access, r, place)
+                ],
+                initial={"role": str(m.role_id)},
+                prefix=f"m{m.pk}",
+            )
+            row["transfer_form"] = TransferForm(
+                choices=options.place_choices(
+                    lambda p, m=m, place=place: (
+                        p.value != place.value and can_assign_role(access, m.role, p)
+                    )
+                ),
+                prefix=f"t{m.pk}",
+            )
+        rows.append(row)
+    return rows
+
+
+@space_view(Perm.MANAGE_USERS)
+@require_GET
+def user_detail(request: HttpRequest, member_id: int) -> HttpResponse:
+    """The person's places and roles, and their recently awarded badges."""
+    member = get_member_for(request, member_id)
+    access = request.access
+    memberships = member.user.memberships_here
+    return TemplateResponse(
+        request,
+        "users/detail.html",
+        {
+            "member": member,
+            "person": member.user,
+            "memberships": memberships,
+            "recent_awards": services.recent_awards_for(space=request.space, user=member.user),
+            "can_remove": member.user_id != request.user.pk
+            and all(_membership_in_reach(access, m) for m in memberships),
+        },
+    )
+
+
+@space_view(Perm.MANAGE_USERS)
+@require_http_methods(["GET", "POST"])
+def user_edit(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Add to, remove from or transfer between organisations and groups; change roles; the
+    external identifier. Several actions, told apart by the submit button's ``action``."""
+    member = get_member_for(request, member_id)
+    space, access = request.space, request.access
+    options = PlaceOptions(space)
+    roles = list(Role.objects.for_space(space))
+    action = request.POST.get("action") if request.method == "POST" else None
+    details_form = MemberDetailsForm(
+        request.POST if action == "details" else None,
+        member=member,
+        initial={"external_id": member.external_id or ""},
+    )
+    add_form = PlaceRoleForm(
+        request.POST if action == "add_place" else None,
+        options=options,
+        roles=roles,
+        access=access,
+        place_required=True,
+        prefix="add",
+    )
+    status = 200
+    if action:
+        status = _member_edit_action(
+            request, member, action, options, roles, details_form, add_form
+        )
+        if status == 302 and not request.htmx:
+            return redirect("users:edit", space.slug, member.pk)
+        if status == 302:
+            status = 200
+            member = get_member_for(request, member_id)
+            add_form = PlaceRoleForm(
+                options=options, roles=roles, access=access, place_required=True, prefix="add"
+            )
+    context = {
+        "member": member,
+        "person": member.user,
+        "details_form": details_form,
+        "add_form": add_form,
+        "rows": _membership_rows(request, member, options, roles),
+    }
+    template = (
+        "users/edit.html#places" if request.htmx and action != "details" else "users/edit.html"
+    )
+    return TemplateResponse(request, template, context, status=status)
+
+
+def _member_edit_action(request, member, action, options, roles, details_form, add_form) -> int:
+    """One edit action; 302 when done (with a message), 400 with errors shown otherwise."""
+    access, space = request.access, request.space
+    name = member.user.display_name
+    if action == "details":
+        if not details_form.is_valid():
+            return 400
+        try:
+            services.member_update(
+                member=member,
+                external_id=details_form.cleaned_data["external_id"],
+                actor=request.user,
+            )
+        except IntegrityError:
+            details_form.add_error("external_id", "That external identifier was just taken.")
+            return 400
+        messages.success(request, "The details were saved.")
+        return 302
+    if action == "add_place":
+        if not add_form.is_valid():
+            return 400
+        place, role = add_form.cleaned_data["place_obj"], add_form.cleaned_data["role_obj"]
+        try:
+            services.membership_add(
+                space=space, user=member.user, place=place, role=role, actor=request.user
+            )
+        except ValidationError as exc:
+            add_form.add_error("place", exc)
+            return 400
+        messages.success(request, f"{name} is now {role.name} in “{place}”.")
+        return 302
+    membership = next(
+        (m for m in member.user.memberships_here if str(m.pk) == request.POST.get("membership")),
+        None,
+    )
+    if membership is None:
+        messages.error(request, "That place is no longer theirs; the page has been refreshed.")
+        return 400
+    place = Place.of(membership)
+    if not can_assign_role(access, membership.role, place):
+        raise PermissionDenied(
+            f"{name} holds “{membership.role.name}” in “{place}”; changing it needs rights you "
+            "do not hold there."
+        )
+    try:
+        if action == "set_role":
+            role = next(
+                (r for r in roles if str(r.pk) == request.POST.get(f"m{membership.pk}-role")), None
+            )
+            if role is None or not can_assign_role(access, role, place):
+                messages.error(request, "Choose a role you may give there.")
+                return 400
+            services.membership_set_role(membership=membership, role=role, actor=request.user)
+            messages.success(request, f"{name} is now {role.name} in “{place}”.")
+        elif action == "transfer":
+            target = options.get(request.POST.get(f"t{membership.pk}-place", ""))
+            if target is None:
+                messages.error(request, "Choose where to transfer them.")
+                return 400
+            if not can_assign_role(access, membership.role, target):
+                raise PermissionDenied(
+                    f"You cannot place someone as “{membership.role.name}” in “{target}”."
+                )
+            services.membership_transfer(membership=membership, place=target, actor=request.user)
+            messages.success(request, f"{name} moved from “{place}” to “{target}”.")
+        elif action == "remove_place":
+            services.membership_remove(membership=membership, actor=request.user)
+            messages.success(request, f"{name} is no longer in “{place}”.")
+        else:
+            messages.error(request, "Unknown action.")
+            return 400
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return 400
+    return 302
+
+
+# ---- Bulk actions ----------------------------------------------------------------------------
+
+
+def _list_return_url(request: HttpRequest) -> str:
+    base = reverse("users:list", args=[request.space.slug])
+    target = request.POST.get("next") or ""
+    return target if target.startswith(base) and "\n" not in target else base
+
+
+@dataclass
+class BulkPlan:
+    affected: list[Member]
+    summary: str
+    skipped_note: str = ""
+    error: str = ""
+    confirm_label: str = ""
+
+
+def _bulk_plan(request, form, members, options, roles) -> BulkPlan:
+    """Who the action touches and what it will do; raises PermissionDenied where it must."""
+    access = request.access
+    d = form.cleaned_data
+    action = d["action"]
+
+    def group_of(name):
+        group = options.group(d.get(name))
+        if group is None or not can_manage_place(access, Place(group=group)):
+            raise PermissionDenied("You do not manage the members of that group.")
+        return group
+
+    def in_group(member, group):
+        return next((m for m in member.user.memberships_here if m.group_id == group.pk), None)
+
+    def n_people(n):
+        return f"{n} {'person' if n == 1 else 'people'}"
+
+    def skipped_note(n, what):
+        return f"{n_people(n)} of those selected {'is' if n == 1 else 'are'} {what}." if n else ""
+
+    if action == "remove_from_space":
+        if any(m.user_id == request.user.pk for m in members):
+            return BulkPlan([], "", error="You cannot remove yourself from the space here.")
+        outside = [
+            m.user.display_name
+            for m in members
+            if not all(_membership_in_reach(access, x) for x in m.user.memberships_here)
+        ]
+        if outside:
+            raise PermissionDenied(
+                f"{', '.join(outside[:5])} also belong to organisations you do not manage, so "
+                "you cannot remove them from the space."
+            )
+        return BulkPlan(
+            members,
+            f"Remove {n_people(len(members))} from {request.space.name}? Their roles in every "
+            "organisation and group of this space end. Their accounts, and every badge they "
+            "were awarded, stay theirs.",
+            confirm_label=f"Remove {n_people(len(members))} from the space",
+        )
+    if action == "add_to_group":
+        group = group_of("group")
+        role = next((r for r in roles if str(r.pk) == d["role"]), None)
+        if role is None or not can_assign_role(access, role, Place(group=group)):
+            raise PermissionDenied(f"You cannot give that role in “{group.name}”.")
+        affected = [m for m in members if in_group(m, group) is None]
+        return BulkPlan(
+            affected,
+            f"Add {n_people(len(affected))} into “{group.name}” as {role.name}?",
+            skipped_note(len(members) - len(affected), "already in it and keep their role"),
+            confirm_label=f"Add {n_people(len(affected))} into “{group.name}”",
+        )
+    if action == "remove_from_group":
+        group = group_of("group")
+        affected = [m for m in members if in_group(m, group) is not None]
+        for m in affected:
+            if not can_assign_role(access, in_group(m, group).role, Place(group=group)):
+                raise PermissionDenied(
+                    f"{m.user.display_name} holds a role in “{group.name}” with more rights "
+                    "than yours."
+                )
+        return BulkPlan(
+            affected,
+            f"Take {n_people(len(affected))} out of “{group.name}”? They stay in the space; "
+            f"anyone for whom it is their only place is put in “{group.organisation.name}” as "
+            "User.",
+            skipped_note(len(members) - len(affected), "not in it"),
+            confirm_label=f"Take {n_people(len(affected))} out of “{group.name}”",
+        )
+    source, target = group_of("from_group"), group_of("to_group")
+    affected = [m for m in members if in_group(m, source) is not None]
+    for m in affected:
+        role = in_group(m, source).role
+        if not can_assign_role(access, role, Place(group=source)) or not can_assign_role(
+            access, role, Place(group=target)
+        ):
+            raise PermissionDenied(
+                f"{m.user.display_name} holds “{role.name}” in “{source.name}”, which you "
+                f"cannot give in “{target.name}”."
+            )
+    return BulkPlan(
+        affected,
+        f"Transfer {n_people(len(affected))} from “{source.name}” into “{target.name}”, "
+        "keeping the role each holds?",
+        skipped_note(len(members) - len(affected), f"not in “{source.name}”"),
+        confirm_label=f"Transfer {n_people(len(affected))} into “{target.name}”",
+    )
+
+
+def _bulk_run(request, form, plan, options) -> str:
+    d = form.cleaned_data
+    space = request.space
+    user_ids = [m.user_id for m in plan.affected]
+    n = len(user_ids)
+    people = f"{n} {'person' if n == 1 else 'people'}"
+    if d["action"] == "remove_from_space":
+        services.members_remove_from_space(space=space, user_ids=user_ids, actor=request.user)
+        return f"{people} removed from {space.name}. Their awarded badges are untouched."
+    if d["action"] == "add_to_group":
+        group = options.group(d["group"])
+        role = Role.objects.get(space=space, pk=d["role"])
+        services.group_members_add(group=group, user_ids=user_ids, role=role, actor=request.user)
+        return f"{people} added into “{group.name}” as {role.name}."
+    if d["action"] == "remove_from_group":
+        group = options.group(d["group"])
+        services.group_members_remove(group=group, user_ids=user_ids, actor=request.user)
+        return f"{people} taken out of “{group.name}”."
+    source, target = options.group(d["from_group"]), options.group(d["to_group"])
+    services.group_members_transfer(
+        source=source, target=target, user_ids=user_ids, actor=request.user
+    )
+    return f"{people} transferred from “{source.name}” into “{target.name}”."
+
+
+@space_view(Perm.MANAGE_USERS)
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """One action on a cherry-picked set: a confirmation that says how many people it affects,
+    then (with ``confirm``) the action and a result message."""
+    space, access = request.space, request.access
+    options = PlaceOptions(space)
+    roles = list(Role.objects.for_space(space))
+    form = BulkActionForm(request.POST, group_choices=_group_choices(options, access), roles=roles)
+    context = {"form": form, "next": _list_return_url(request), "plan": None, "members": []}
+    if not form.is_valid():
+        return TemplateResponse(request, "users/bulk_confirm.html", context, status=400)
+    ids = form.cleaned_data["member"]
+    members = list(
+        visible_members(request)
+        .filter(pk__in=ids)
+        .select_related("user")
+        .prefetch_related(_memberships_here(space))
+        .order_by(*ORDERINGS["name"])
+    )
+    if len(members) != len(ids):
+        if Member.objects.filter(space=space, pk__in=ids).count() != len(ids):
+            raise Http404("No such person in this space")
+        raise PermissionDenied(
+            "Some of the selected people are outside the organisations you manage."
+        )
+    plan = _bulk_plan(request, form, members, options, roles)
+    context.update(plan=plan, members=members)
+    if plan.error or not plan.affected:
+        return TemplateResponse(request, "users/bulk_confirm.html", context, status=400)
+    if request.POST.get("confirm") == "yes":
+        try:
+            text = _bulk_run(request, form, plan, options)
+        except ValidationError as exc:
+            plan.error = " ".join(exc.messages)
+            return TemplateResponse(request, "users/bulk_confirm.html", context, status=400)
+        messages.success(request, text)
+        return redirect(context["next"])
+    return TemplateResponse(request, "users/bulk_confirm.html", context)
+
+
+# ---- Roles (System settings) -----------------------------------------------------------------
+
+
+def get_role_for(request: HttpRequest, role_id: int) -> Role:
+    return get_object_or_404(Role, space=request.space, pk=role_id)
+
+
 @space_view()
 @require_GET
 def roles(request: HttpRequest) -> HttpResponse:
-    """The space's roles and what each may do (default roles are read-only)."""
-    from badgeplatform.permissions import PERMISSION_LABELS, Perm
+    """The space's roles and what each may do. Administrators who hand out roles ("manage
+    users") read it; those with "manage roles" also keep the custom ones."""
+    from badgeplatform.permissions import PERMISSION_LABELS
 
+    access = request.access
+    if not (access.can(Perm.MANAGE_ROLES) or access.can_anywhere(Perm.MANAGE_USERS)):
+        raise PermissionDenied(
+            "You need the permission “Manage custom admin roles” or “Manage users” to see roles."
+        )
     role_rows = [
         {
             "role": role,
-            "permissions": [PERMISSION_LABELS[Perm(p)] for p in role.permissions if p in Perm],
+            # In catalogue order; a code no longer in the catalogue is ignored.
+            "permissions": [PERMISSION_LABELS[p] for p in Perm if p in role.permission_set],
         }
-        for role in Role.objects.for_space(request.space)
+        for role in Role.objects.for_space(request.space).annotate(held=Count("memberships"))
     ]
-    return TemplateResponse(request, "users/roles.html", {"roles": role_rows})
+    return TemplateResponse(
+        request,
+        "users/roles.html",
+        {"roles": role_rows, "can_manage_roles": access.can(Perm.MANAGE_ROLES)},
+    )
+
+
+def _role_form_response(request, form, role=None, status=200):
+    return TemplateResponse(
+        request, "users/role_form.html", {"form": form, "role": role}, status=status
+    )
+
+
+@space_view(Perm.MANAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def role_create(request: HttpRequest) -> HttpResponse:
+    request.access.require(Perm.MANAGE_ROLES)
+    form = RoleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            role = services.role_create(
+                space=request.space, **form.cleaned_data, actor=request.user
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"The role “{role.name}” was created.")
+            return redirect("users:roles", request.space.slug)
+    return _role_form_response(request, form, status=400 if form.errors else 200)
+
+
+@space_view(Perm.MANAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
+    role = get_role_for(request, role_id)
+    request.access.require(Perm.MANAGE_ROLES)
+    if role.is_default:
+        raise PermissionDenied("Default roles cannot be edited; create a custom role instead.")
+    form = RoleForm(
+        request.POST or None,
+        initial={
+            "name": role.name,
+            "description": role.description,
+            "permissions": role.permissions,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.role_update(role=role, **form.cleaned_data, actor=request.user)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"The role “{role.name}” was saved.")
+            return redirect("users:roles", request.space.slug)
+    return _role_form_response(request, form, role, status=400 if form.errors else 200)
+
+
+@space_view(Perm.MANAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def role_delete(request: HttpRequest, role_id: int) -> HttpResponse:
+    """Delete a custom role; refused while anyone holds it."""
+    role = get_role_for(request, role_id)
+    request.access.require(Perm.MANAGE_ROLES)
+    if role.is_default:
+        raise PermissionDenied("Default roles cannot be deleted.")
+    held = role.memberships.count()
+    status = 200
+    if request.method == "POST":
+        try:
+            services.role_delete(role=role, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            status = 400
+        else:
+            messages.success(request, f"The role “{role.name}” was deleted.")
+            return redirect("users:roles", request.space.slug)
+    return TemplateResponse(
+        request, "users/role_delete.html", {"role": role, "held": held}, status=status
+    )
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+# ---- Personal settings -----------------------------------------------------------------------
+
+
+@user_view
+@require_http_methods(["GET", "POST"])
+def personal_settings(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own name, username and profile picture."""
+    user = request.user
+    form = ProfileForm(
+        request.POST or None,
+        request.FILES or None,
+        user=user,
+        initial={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "username": user.username,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        avatar = None
+        if d.get("avatar"):
+            try:
+                avatar = process_avatar(d["avatar"])
+            except ValidationError as exc:
+                form.add_error("avatar", exc)
+        if not form.errors:
+            try:
+                services.profile_update(
+                    user=user,
+                    first_name=d["first_name"],
+                    last_name=d["last_name"],
+                    username=d["username"],
+                    avatar=avatar,
+                    remove_avatar=d.get("remove_avatar", False),
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            except IntegrityError:
+                form.add_error("username", "That username was just taken. Please choose another.")
+            else:
+                messages.success(request, "Your settings were saved.")
+                return redirect("accounts:settings")
+    return TemplateResponse(
+        request,
+        "users/personal_settings.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# Profile pictures are shown small: 2 MB in, at most 4 Mpx, stored at 512 px at most.
+AVATAR_POLICY = ImagePolicy(
+    max_bytes=2 * MB, max_pixels=4_000_000, max_side=4096, max_frames=50, output_max_side=512
+)
+
+
+def process_avatar(upload) -> ContentFile:
+    """A profile picture: verified, re-encoded as PNG without metadata, under a random name.
+    Raises ImageRejected (a ValidationError with a message) for anything else."""
+    return process_image(upload, policy=AVATAR_POLICY)

@@ -40,6 +40,14 @@
         setTimeout(function () { btn.textContent = old; }, 1500);
       });
     });
+    // An invalid form answered by htmx comes back as 400 with the errors beside the fields:
+    // swap it in like a success (htmx leaves 4xx responses out by default).
+    document.body.addEventListener("htmx:beforeSwap", function (e) {
+      if (e.detail.xhr.status === 400) {
+        e.detail.shouldSwap = true;
+        e.detail.isError = false;
+      }
+    });
     // Confirm dangerous submits: <button data-confirm="Are you sure?">.
     document.addEventListener("submit", function (e) {
       var btn = e.submitter;

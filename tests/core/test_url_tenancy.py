@@ -10,7 +10,15 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.factories import GroupFactory, OrganisationFactory, add_member, make_award, make_badge
+from tests.factories import (
+    GroupFactory,
+    OrganisationFactory,
+    RoleFactory,
+    add_member,
+    make_award,
+    make_badge,
+    member_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +103,8 @@ OBJECT_KWARGS: dict[str, Callable] = {
     "batch_id": lambda space: make_award(space).batch_id,
     "award_id": lambda space: make_award(space).pk,
     "user_id": lambda space: add_member(space).pk,
+    "member_id": lambda space: member_of(space, add_member(space)).pk,
+    "role_id": lambda space: RoleFactory(space=space).pk,
 }
 
 
