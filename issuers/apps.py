@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class IssuersConfig(AppConfig):
     name = "issuers"
+
+    def ready(self) -> None:
+        from badgeplatform import nav
+        from badgeplatform.permissions import Perm
+
+        nav.register("preparing", "Issuers", "issuers:index", perm=Perm.MANAGE_ISSUERS, order=30)

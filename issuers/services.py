@@ -57,13 +57,26 @@ def issuer_update(
     remove_logo: bool = False,
     **profile: str,
 ) -> IssuerVersion:
-    """Add a new profile version (the previous one stays, for the awards that point at it)."""
+    """Add a new profile version (the previous one stays, for the awards that point at it).
+
+    Returns the current version; when nothing differs from it, no version is added."""
     unknown = set(profile) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown issuer profile fields: {sorted(unknown)}")
     # Lock the issuer so two concurrent edits cannot both take the same version number.
     issuer = Issuer.objects.select_for_update().select_related("current").get(pk=issuer.pk)
     previous = issuer.current
+    moves = organisation is not None and organisation.pk != issuer.organisation_id
+    same_profile = all(
+        profile.get(f, getattr(previous, f)) == getattr(previous, f) for f in PROFILE_FIELDS
+    )
+    if same_profile and logo is None and not (remove_logo and previous.logo):
+        # An unchanged profile is not a new version (moving the issuer to another organisation
+        # changes who manages it, not what awards say).
+        if moves:
+            issuer.organisation = organisation
+            issuer.save(update_fields=["organisation"])
+        return previous
     version = IssuerVersion(
         space=issuer.space,
         issuer=issuer,
@@ -78,7 +91,7 @@ def issuer_update(
     version.save()
     issuer.current = version
     fields = ["current"]
-    if organisation is not None and organisation.pk != issuer.organisation_id:
+    if moves:
         issuer.organisation = organisation
         fields.append("organisation")
     issuer.save(update_fields=fields)
