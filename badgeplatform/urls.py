@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from badgeplatform import views
+from badges import urls as badges_urls
+from issuers import urls as issuers_urls
 from orgs import urls as orgs_urls
 from users import urls as users_urls
 
@@ -11,6 +13,9 @@ from users import urls as users_urls
 TENANT_APPS = [
     ("orgs", orgs_urls.space_urlpatterns),
     ("users", users_urls.space_urlpatterns),
+    ("issuers", issuers_urls.space_urlpatterns),
+    ("badges", badges_urls.space_urlpatterns),
+    ("graphics", badges_urls.graphics_urlpatterns),
 ]
 
 space_patterns = [
