@@ -214,18 +214,17 @@ class AttributeRows:
             del self.forms[index]
 
     def is_valid(self) -> bool:
-        valid = all(f.is_valid() for f in self.forms)
+        valid = all([f.is_valid() for f in self.forms])  # a list: every row gets its errors
         if len(self.forms) > self.MAX_ROWS:
             self.non_form_errors.append(f"A badge has at most {self.MAX_ROWS} attributes.")
             return False
-        if valid:
-            seen: set[str] = set()
-            for f in self.forms:
-                key = f.cleaned_data["key"].casefold()
-                if key and key in seen:
-                    f.add_error("key", "This name is used twice; each attribute needs its own.")
-                    valid = False
-                seen.add(key)
+        seen: set[str] = set()
+        for f in self.forms:
+            key = (f.cleaned_data.get("key") or "").casefold()
+            if key and key in seen:
+                f.add_error("key", "This name is used twice; each attribute needs its own.")
+                valid = False
+            seen.add(key)
         return valid
 
     @property
@@ -319,7 +318,7 @@ class DesignerForm(forms.Form):
     icon = forms.FileField(
         label="Icon in the middle",
         required=False,
-        help_text="Optional. PNG, JPEG or GIF, at most 2 MB; a transparent PNG looks best.",
+        help_text="PNG, JPEG or GIF, at most 2 MB; a transparent PNG looks best.",
         widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
     )
     keep_icon = forms.BooleanField(
