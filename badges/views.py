@@ -298,8 +298,13 @@ def _editor(request: HttpRequest, badge: Badge | None) -> HttpResponse:
         return _editor_response(request, badge, tab, form, status=422 if request.htmx else 200)
 
     changes = _changes(tab, form)
+    goto = request.POST.get("goto", tab)
+    # Refuse before writing anything: a 403 must not leave half of the action done.
     if badge is not None and badge.state == Badge.State.PUBLISHED and changes.get("organisation"):
         request.access.require(Perm.PUBLISH_BADGES, organisation=changes["organisation"])
+    if goto == "publish":
+        organisation = changes.get("organisation") or (badge.organisation if badge else None)
+        request.access.require(Perm.PUBLISH_BADGES, organisation=organisation)
     try:
         if badge is None:
             attributes = changes.pop("attributes", ())
@@ -317,7 +322,6 @@ def _editor(request: HttpRequest, badge: Badge | None) -> HttpResponse:
         return _editor_response(request, badge, tab, form, status=422 if request.htmx else 200)
 
     slug = request.space.slug
-    goto = request.POST.get("goto", tab)
     if goto == "publish":
         return _publish_from_editor(request, badge)
     if goto == "summary":

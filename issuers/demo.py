@@ -1,7 +1,20 @@
 """Demo data: the university's own issuer and one for its continuing-education arm."""
 
+import secrets
+
+from django.core.files.base import ContentFile
+
 from issuers.models import Issuer
 from issuers.services import issuer_create
+
+
+def _logo(initials: str, colour: str) -> ContentFile:
+    """A simple round logo drawn by the badge designer (our own pixels: no upload to check)."""
+    from badges.designer import Design, render_badge
+
+    png = render_badge(Design("circle", colour, "#FFFFFF", "#FFFFFF", initials), size=256)
+    return ContentFile(png, name=f"{secrets.token_hex(16)}.png")
+
 
 ISSUERS = [
     {
@@ -10,6 +23,7 @@ ISSUERS = [
         "website": "https://www.northwind.example",
         "email": "credentials@northwind.example",
         "description": "Awards Northwind University's digital badges.",
+        "logo": ("NU", "#1F3A93"),
     },
     {
         "organisation": "Continuing Education",
@@ -17,6 +31,7 @@ ISSUERS = [
         "website": "https://learn.northwind.example",
         "email": "learn@northwind.example",
         "description": "Short courses and professional development.",
+        "logo": ("CE", "#0E7C66"),
     },
 ]
 
@@ -34,5 +49,6 @@ def seed(*, space, admin, stdout) -> None:
         ) or space.root_organisation
         if Issuer.objects.filter(space=space, versions__name=spec["name"]).exists():
             continue
-        issuer_create(space=space, organisation=organisation, actor=admin, **spec)
+        logo = _logo(*spec.pop("logo"))
+        issuer_create(space=space, organisation=organisation, actor=admin, logo=logo, **spec)
     stdout.write(f"  issuers: {Issuer.objects.filter(space=space).count()}")

@@ -11,9 +11,9 @@ from orgs.models import Organisation
 if TYPE_CHECKING:
     from badgeplatform.access import Access
 
-# Issuer logos appear small (profiles, emails, Open Badges issuer images): 1 MB and 2,000 px a
-# side are generous, and the pipeline re-encodes whatever passes to a clean PNG.
-LOGO_POLICY = ImagePolicy(max_bytes=1024 * 1024, max_pixels=2000 * 2000)
+# Issuer logos appear small (profiles, emails, Open Badges issuer images): 2 MB is generous,
+# and what passes is re-encoded to a clean PNG of at most 1,024 px a side.
+LOGO_POLICY = ImagePolicy(max_bytes=2 * 1024 * 1024, output_max_side=1024)
 IMAGE_ACCEPT = "image/png,image/jpeg,image/gif"
 NBSP = "\u00a0"
 
@@ -69,7 +69,7 @@ class IssuerForm(forms.Form):
     email = forms.EmailField(label="Contact email", max_length=254)
     logo = forms.FileField(
         required=False,
-        help_text="PNG, JPEG or GIF, at most 1 MB. It is checked and re-encoded as PNG.",
+        help_text="PNG, JPEG or GIF, at most 2 MB. It is checked and re-encoded as PNG.",
         widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
     )
     remove_logo = forms.BooleanField(label="Remove the current logo", required=False)

@@ -224,7 +224,7 @@ def test_publish_from_the_editor_needs_publish_badges(client, space_a, drafter):
     data = {"tab": "criteria", "criteria_url": "", "criteria_text": "New", "goto": "publish"}
     assert client.post(url("edit", space_a, badge.pk), data).status_code == 403
     badge.refresh_from_db()
-    assert badge.state == "draft"
+    assert badge.state == "draft" and badge.criteria_text != "New"  # nothing half done
 
 
 def test_editing_a_published_badge_needs_publish_badges_too(client, space_a, drafter, creator):
