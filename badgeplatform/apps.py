@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class BadgePlatformConfig(AppConfig):
     name = "badgeplatform"
     verbose_name = "Platform core"
+
+    def ready(self) -> None:
+        from badgeplatform import nav
+        from badgeplatform.permissions import Perm
+
+        nav.register("settings", "Audit log", "audit_log", perm=Perm.MANAGE_SETTINGS, order=90)

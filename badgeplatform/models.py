@@ -53,3 +53,34 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to} ({self.status})"
+
+
+class AuditEntry(models.Model):
+    """One administrative change: who, what, which object, when, from which address.
+
+    Written by services in the same transaction as the change (so an entry exists exactly when
+    the change does) and never editable from the UI.
+    """
+
+    space = models.ForeignKey("orgs.Space", on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=300, blank=True)  # kept if the user goes away
+    action = models.CharField(max_length=60)  # "<area>.<verb>", e.g. "badge.publish"
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # The audit log page: WHERE space_id = ? [AND action LIKE …] ORDER BY at DESC
+            models.Index(fields=["space", "-at"], name="audit_space_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.object_label}"

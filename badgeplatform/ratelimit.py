@@ -2,13 +2,26 @@
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
 
+def client_address(request: HttpRequest) -> str | None:
+    """The client's IP address. X-Forwarded-For is believed only when the connection comes
+    from a proxy listed in TRUSTED_PROXIES, and then only the hop that proxy appended."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    trusted = set(settings.TRUSTED_PROXIES)
+    if remote in trusted:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        for hop in reversed([h for h in hops if h]):
+            if hop not in trusted:
+                return hop
+    return remote
+
+
 def client_ip(request: HttpRequest) -> str:
-    # Only REMOTE_ADDR: a forwarded header is trusted solely behind a configured proxy.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return client_address(request) or "unknown"
 
 
 def _key(name: str, window: int) -> tuple[str, int]:

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "badgeplatform.audit.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "badgeplatform.urls"
@@ -227,6 +228,9 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     # Behind a TLS-terminating proxy (docker-compose, a load balancer) that sets this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Proxies whose X-Forwarded-For is believed (e.g. the load balancer's address).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 # Rate limits (attempts per window) for login and "resend verification".
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)

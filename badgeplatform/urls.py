@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from badgeplatform import views
+from badgeplatform import audit_views, views
 from badges import urls as badges_urls
 from issuers import urls as issuers_urls
 from orgs import urls as orgs_urls
@@ -21,6 +21,7 @@ TENANT_APPS = [
 space_patterns = [
     path("", views.space_root, name="space_root"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("settings/audit/", audit_views.audit_log, name="audit_log"),
 ]
 space_patterns += [path("", include((patterns, app))) for app, patterns in TENANT_APPS]
 

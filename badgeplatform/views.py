@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import public_view, space_view
@@ -36,12 +37,22 @@ def space_root(request: HttpRequest) -> HttpResponse:
 @space_view()
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
+    from badges.models import Award, Badge, Graphic
+    from issuers.models import Issuer
     from users.models import Member
 
     space = request.space
+    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     stats = {
         "organisations": Organisation.objects.for_space(space).count(),
         "members": Member.objects.for_space(space).count(),
+        "issuers": Issuer.objects.for_space(space).count(),
+        "graphics": Graphic.objects.for_space(space).in_library().count(),
+        "published_badges": Badge.objects.for_space(space).published().count(),
+        "awards": Award.objects.for_space(space).count(),
+        "awards_this_month": Award.objects.for_space(space)
+        .filter(issued_at__gte=month_start)
+        .count(),
     }
     return TemplateResponse(request, "dashboard.html", {"stats": stats})
 

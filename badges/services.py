@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from badgeplatform.audit import audit_log
 from badges.designer import Design, render_badge
 from badges.models import Badge, BadgeAttribute, BadgeEvent, Graphic
 
@@ -55,6 +56,12 @@ FIELD_LABELS = {
 }
 
 Attributes = Sequence[tuple[str, str]]
+AUDIT_ACTIONS = {
+    BadgeEvent.Action.CREATED: "create",
+    BadgeEvent.Action.EDITED: "update",
+    BadgeEvent.Action.PUBLISHED: "publish",
+    BadgeEvent.Action.WITHDRAWN: "withdraw",
+}
 
 
 class BadgeIncomplete(ValidationError):
@@ -100,6 +107,14 @@ def _clean_attributes(attributes: Attributes) -> list[tuple[str, str]]:
 
 
 def _event(badge: Badge, action: str, actor: User | None, note: str = "") -> BadgeEvent:
+    """The badge's own history, and the space's audit log, in the change's transaction."""
+    audit_log(
+        space=badge.space,
+        actor=actor,
+        action=f"badge.{AUDIT_ACTIONS[action]}",
+        obj=badge,
+        changes={"note": note} if note else None,
+    )
     return BadgeEvent.objects.create(
         space_id=badge.space_id, badge=badge, action=action, actor=actor, note=note[:300]
     )
@@ -268,6 +283,7 @@ def graphic_upload(*, space: Space, actor: User | None, name: str, image: File) 
     )
     graphic.image.save(_random_png_name(), ContentFile(content), save=False)
     graphic.save()
+    audit_log(space=space, actor=actor, action="graphic.upload", obj=graphic)
     return graphic
 
 
@@ -329,6 +345,7 @@ def graphic_design(
     )
     graphic.image.save(_random_png_name(), ContentFile(png), save=False)
     graphic.save()
+    audit_log(space=space, actor=actor, action="graphic.design", obj=graphic)
     return graphic
 
 
@@ -343,5 +360,6 @@ def graphic_archive(*, graphic: Graphic, actor: User | None) -> Graphic:
     if locked.archived_at is None:
         locked.archived_at = timezone.now()
         locked.save(update_fields=["archived_at"])
+        audit_log(space=locked.space, actor=actor, action="graphic.archive", obj=locked)
     graphic.refresh_from_db()
     return graphic

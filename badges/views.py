@@ -44,6 +44,15 @@ from issuers.models import Issuer
 from orgs.models import Organisation
 
 PAGE_SIZE = 20
+
+
+def querystring_without_page(request: HttpRequest) -> str:
+    """The list's filters, for the pagination links (components/pagination.html)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
 VIEW_PERMS = (Perm.CREATE_BADGES, Perm.PUBLISH_BADGES, Perm.ISSUE_BADGES)
 
 
@@ -174,6 +183,7 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
+        "querystring": querystring_without_page(request),
         "filtered": filtered,
         "may_create": access.can_anywhere(Perm.CREATE_BADGES),
     }

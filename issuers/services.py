@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.core.files.base import File
 from django.db import transaction
 
+from badgeplatform.audit import audit_log
 from issuers.models import Issuer, IssuerVersion
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ def issuer_create(
     version.save()
     issuer.current = version
     issuer.save(update_fields=["current"])
+    audit_log(space=space, actor=actor, action="issuer.create", obj=issuer, label=name)
     return issuer
 
 
@@ -76,6 +78,14 @@ def issuer_update(
         if moves:
             issuer.organisation = organisation
             issuer.save(update_fields=["organisation"])
+            audit_log(
+                space=issuer.space,
+                actor=actor,
+                action="issuer.move",
+                obj=issuer,
+                label=previous.name,
+                changes={"organisation": organisation.name},
+            )
         return previous
     version = IssuerVersion(
         space=issuer.space,
@@ -95,4 +105,21 @@ def issuer_update(
         issuer.organisation = organisation
         fields.append("organisation")
     issuer.save(update_fields=fields)
+    changed = {
+        f: getattr(version, f)
+        for f in PROFILE_FIELDS
+        if getattr(version, f) != getattr(previous, f)
+    }
+    if logo is not None or (remove_logo and previous.logo):
+        changed["logo"] = "replaced" if logo is not None else "removed"
+    if moves:
+        changed["organisation"] = organisation.name
+    audit_log(
+        space=issuer.space,
+        actor=actor,
+        action="issuer.update",
+        obj=issuer,
+        label=version.name,
+        changes={"version": version.number, **changed},
+    )
     return version

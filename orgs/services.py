@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils.text import slugify
 
+from badgeplatform.audit import audit_log
 from badgeplatform.permissions import DEFAULT_ROLES, SPACE_ADMINISTRATOR
 from orgs.models import Organisation, Space
 
@@ -49,4 +50,5 @@ def space_create(*, name: str, slug: str, admin: User) -> Space:
     admin_role = next(r for r in roles if r.name == SPACE_ADMINISTRATOR)
     Member.objects.create(space=space, user=admin)
     Membership.objects.create(space=space, user=admin, organisation=root, role=admin_role)
+    audit_log(space=space, actor=admin, action="space.create", obj=space)
     return space

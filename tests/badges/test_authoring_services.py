@@ -232,3 +232,32 @@ def test_demo_seed_adds_issuers_designed_graphics_and_badges_in_every_state_once
     assert set(Badge.objects.values_list("state", flat=True)) == {"draft", "published", "withdrawn"}
     assert set(Graphic.objects.values_list("source", flat=True)) == {"designer"}
     assert all(g.design and g.width == 600 for g in Graphic.objects.all())
+
+
+def test_every_authoring_change_is_in_the_audit_log(space_a, admin_a):
+    from badgeplatform.models import AuditEntry
+    from issuers.services import issuer_update
+
+    graphic = make_graphic(space_a)
+    services.graphic_archive(graphic=graphic, actor=admin_a)
+    badge = make_badge(space_a, state="draft")
+    issuer_update(issuer=badge.issuer, actor=admin_a, name="Acme Academy")
+    services.badge_update(badge=badge, actor=admin_a, name="Renamed")
+    services.badge_publish(badge=badge, actor=admin_a)
+    services.badge_withdraw(badge=badge, actor=admin_a, note="Paused")
+    entries = AuditEntry.objects.filter(space=space_a).exclude(action="space.create")
+    assert sorted(entries.values_list("action", flat=True)) == [
+        "badge.publish",
+        "badge.update",
+        "badge.withdraw",
+        "graphic.archive",
+        "issuer.create",
+        "issuer.update",
+    ]
+    withdrawn = entries.get(action="badge.withdraw")
+    assert (withdrawn.actor, withdrawn.object_label, withdrawn.changes) == (
+        admin_a,
+        "Renamed",
+        {"note": "Paused"},
+    )
+    assert entries.get(action="issuer.update").changes == {"version": 2, "name": "Acme Academy"}

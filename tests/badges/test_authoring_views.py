@@ -473,13 +473,13 @@ def test_list_is_paginated(client_a, space_a):
 def test_list_query_count_does_not_grow(client_a, space_a, django_assert_num_queries):
     # session, user, space, member, grants; the filter's organisations and issuers; the count
     # and one page of badges joined to organisation, issuer profile and graphic; the shell's
-    # space switcher: 10, whatever the page holds.
+    # space switcher and root organisation (for space-wide menu entries): 11.
     make_badge(space_a, name="One")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client_a.get(url("index", space_a))
     for n in range(12):
         make_badge(space_a, name=f"Badge {n}", state=["draft", "published", "withdrawn"][n % 3])
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client_a.get(url("index", space_a))
     assert len(response.context["page"].object_list) == 13
 
