@@ -230,7 +230,9 @@ def test_publish_from_the_editor_needs_publish_badges(client, space_a, drafter):
 def test_editing_a_published_badge_needs_publish_badges_too(client, space_a, drafter, creator):
     badge = make_badge(space_a)
     client.force_login(drafter)
-    assert client.get(url("edit", space_a, badge.pk)).status_code == 403
+    response = client.get(url("edit", space_a, badge.pk))
+    assert response.status_code == 403
+    assert "“Publish and withdraw badges” as well" in response.content.decode()  # says why
     client.force_login(creator)
     data = details(space_a, name="Renamed", issuer=badge.issuer_id)
     response = client.post(url("edit", space_a, badge.pk), data)
@@ -314,7 +316,9 @@ def test_publishing_needs_publish_badges(client, space_a, drafter, member_a, vie
     badge = make_badge(space_a, state="draft" if view == "publish" else "published")
     for person in (drafter, member_a):
         client.force_login(person)
-        assert client.post(url(view, space_a, badge.pk)).status_code == 403
+        response = client.post(url(view, space_a, badge.pk))
+        assert response.status_code == 403
+        assert "Publish and withdraw badges" in response.content.decode()
     badge.refresh_from_db()
     assert badge.state == ("draft" if view == "publish" else "published")
 
