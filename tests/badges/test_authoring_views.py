@@ -496,3 +496,9 @@ def test_the_menu_lists_the_authoring_pages(client_a, space_a):
         ("Issuers", reverse("issuers:index", args=[space_a.slug])),
     ):
         assert f'href="{target}"' in html and label in html
+
+
+def test_without_javascript_rows_are_added_by_reloading_the_page(client_a, space_a, draft):
+    response = client_a.post(url("edit", space_a, draft.pk), attributes(add_row="1"))
+    assert response.status_code == 200 and "<html" in response.content.decode()
+    assert len(response.context["form"].forms) == 1

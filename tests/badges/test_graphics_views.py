@@ -329,3 +329,10 @@ def test_wrong_method(client_a, space_a):
     assert client_a.get(url("archive", space_a, graphic.pk)).status_code == 405
     assert client_a.post(url("index", space_a)).status_code == 405
     assert client_a.put(url("design", space_a)).status_code == 405
+
+
+def test_without_javascript_the_preview_button_redraws_the_whole_page(client_a, space_a):
+    response = client_a.post(url("design", space_a), design_data(action="preview"))
+    assert response.status_code == 200 and "<form" in response.content.decode()
+    assert preview_png(response).size == (300, 300)
+    assert not Graphic.objects.exists()
