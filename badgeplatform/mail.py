@@ -54,6 +54,11 @@ def queue_email(
     space: Space | None = None,
     dedupe_key: str | None = None,
 ) -> OutboundEmail | None:
+    if space is not None:
+        # Emails sent for a space wear its logo and colours (emails/base.html reads these).
+        from branding.emails import frame_context
+
+        context = {**frame_context(space), **context}
     subject, text, html = render_email(template, context)
     return queue_rendered_email(
         to=to,

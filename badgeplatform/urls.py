@@ -5,6 +5,8 @@ from django.urls import include, path
 
 from badgeplatform import audit_views, views
 from badges import urls as badges_urls
+from branding import urls as branding_urls
+from branding import views as branding_views
 from issuers import urls as issuers_urls
 from orgs import urls as orgs_urls
 from users import urls as users_urls
@@ -16,10 +18,12 @@ TENANT_APPS = [
     ("issuers", issuers_urls.space_urlpatterns),
     ("badges", badges_urls.space_urlpatterns),
     ("graphics", badges_urls.graphics_urlpatterns),
+    ("branding", branding_urls.space_urlpatterns),
 ]
 
 space_patterns = [
-    path("", views.space_root, name="space_root"),
+    # The space's front door: its landing page (white-label) or the way to its dashboard.
+    path("", branding_views.space_root, name="space_root"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("settings/audit/", audit_views.audit_log, name="audit_log"),
 ]
@@ -31,5 +35,6 @@ urlpatterns = [
     path("accounts/", include((users_urls.account_urlpatterns, "accounts"))),
     path("s/<slug:space_slug>/", include(space_patterns)),
     path("media/<path:path>", views.media, name="media"),
+    path("branding/", include((branding_urls.asset_urlpatterns, "branding_assets"))),
     path("admin/", admin.site.urls),
 ]

@@ -30,12 +30,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @space_view()
 @require_GET
-def space_root(request: HttpRequest) -> HttpResponse:
-    return redirect("dashboard", request.space.slug)
-
-
-@space_view()
-@require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     from badges.models import Award, Badge, Graphic
     from issuers.models import Issuer

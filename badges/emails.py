@@ -1,24 +1,41 @@
 """Renderers for badge emails queued unrendered by issuing (see badgeplatform.mail)."""
 
-from badgeplatform.mail import render_email
+from django.utils import timezone
+from django.utils.formats import date_format
+
 from badgeplatform.models import OutboundEmail
 from badges import links
+from branding.emails import render_space_email
 
 
 def render_badge_issued(email: OutboundEmail) -> tuple[str, str, str]:
+    """The space's authored badge issue email (branding.emails), filled in for one award."""
     from badges.models import Award
 
     award = Award.objects.select_related(
         "recipient", "issuer_version", "space", "badge__organisation"
     ).get(pk=email.context["award"])
-    context = {
-        "award": award,
-        "space": award.space,
-        "recipient": award.recipient,
-        "badge_name": award.badge_snapshot.get("name", ""),
-        "issuer_name": award.issuer_version.name,
-        "organisation": award.badge_snapshot.get("organisation", ""),
-        "award_url": links.assertion_url(award),
-        "expires_at": award.expires_at,
-    }
-    return render_email("badge_issued", context)
+    recipient = award.recipient
+    notes = []
+    if not recipient.is_verified:
+        notes.append(
+            "To keep your badges in your own backpack, verify your email address with the link "
+            "in our other email and create a password."
+        )
+    expiry = ""
+    if award.expires_at:
+        expiry = date_format(timezone.localtime(award.expires_at), "j F Y")
+    return render_space_email(
+        space=award.space,
+        kind="badge_issued",
+        values={
+            "first_name": recipient.first_name or recipient.username,
+            "last_name": recipient.last_name,
+            "badge_name": award.badge_snapshot.get("name", ""),
+            "issuer_name": award.issuer_version.name,
+            "organisation": award.badge_snapshot.get("organisation", ""),
+            "link": links.assertion_url(award),
+            "expiry_date": expiry,
+        },
+        notes=notes,
+    )

@@ -3,3 +3,17 @@ from django.apps import AppConfig
 
 class BrandingConfig(AppConfig):
     name = "branding"
+    verbose_name = "Branding, emails and plans"
+
+    def ready(self) -> None:
+        from badgeplatform import nav
+        from badgeplatform.permissions import Perm
+
+        nav.register(
+            "settings", "Branding", "branding:branding", perm=Perm.MANAGE_BRANDING, order=20
+        )
+        nav.register("settings", "Emails", "branding:emails", perm=Perm.MANAGE_BRANDING, order=30)
+        nav.register(
+            "settings", "Landing page", "branding:landing", perm=Perm.MANAGE_BRANDING, order=40
+        )
+        nav.register("settings", "Plan", "branding:plan", perm=Perm.MANAGE_SETTINGS, order=90)

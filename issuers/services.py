@@ -66,7 +66,9 @@ def issuer_update(
     if unknown:
         raise TypeError(f"Unknown issuer profile fields: {sorted(unknown)}")
     # Lock the issuer so two concurrent edits cannot both take the same version number.
-    issuer = Issuer.objects.select_for_update().select_related("current").get(pk=issuer.pk)
+    issuer = (
+        Issuer.objects.select_for_update(of=("self",)).select_related("current").get(pk=issuer.pk)
+    )
     previous = issuer.current
     moves = organisation is not None and organisation.pk != issuer.organisation_id
     same_profile = all(

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from mptt.admin import MPTTModelAdmin
 
+from branding.forms import PlanAdminForm
 from orgs.models import Group, Organisation, Plan, Space
 
 
@@ -28,3 +29,5 @@ class GroupAdmin(admin.ModelAdmin):
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "features", "position"]
+    # Feature codes are branding.plans.Feature: checkboxes, so a typo cannot silently do nothing.
+    form = PlanAdminForm

@@ -152,6 +152,37 @@ def make_badge(
     return badge
 
 
+# ---- Branding and plans -------------------------------------------------------------------
+
+
+def ensure_plans() -> None:
+    """The plans as the data migration seeds them (transactional tests flush that data)."""
+    from branding.plans import PLANS
+    from orgs.models import Plan
+
+    for spec in PLANS:
+        Plan.objects.update_or_create(
+            code=spec.code,
+            defaults={
+                "name": spec.name,
+                "description": spec.description,
+                "features": sorted(spec.features),
+                "position": spec.position,
+            },
+        )
+
+
+def put_on_plan(space: Space, code: str) -> Space:
+    """Move ``space`` to the plan with ``code`` ("free", "standard", "white-label")."""
+    from orgs.models import Plan
+
+    ensure_plans()
+    space.plan = Plan.objects.get(code=code)
+    space.save(update_fields=["plan"])
+    space.__dict__.pop("_space_plan", None)
+    return space
+
+
 # ---- Badge authoring (issue 4) ----------------------------------------------------------
 
 

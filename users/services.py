@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from badgeplatform.mail import queue_email
+from badgeplatform.mail import queue_email, queue_rendered_email
 from orgs.services import space_create
 from users.models import User
 from users.tokens import verification_token
@@ -58,24 +59,50 @@ def _verification_context(user: User, space: Space | None) -> dict:
     }
 
 
+def render_verification(user: User, space: Space | None) -> tuple[str, str, str]:
+    """Subject, text and HTML of the verification email.
+
+    Inside a space it is the space's authored welcome email in its logo and colours
+    (branding.emails); outside one (e.g. "resend verification") the platform's own.
+    """
+    if space is None:
+        from badgeplatform.mail import render_email
+
+        return render_email("verify_email", _verification_context(user, None))
+    from django.utils.formats import date_format
+
+    from branding.emails import render_space_email
+
+    expires = timezone.localdate() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    return render_space_email(
+        space=space,
+        kind="verification",
+        values={
+            "first_name": user.first_name or user.username,
+            "last_name": user.last_name,
+            "username": user.username,
+            "organisation": space.name,
+            "link": verification_url(user),
+            "expiry_date": date_format(expires, "j F Y"),
+        },
+    )
+
+
 def verification_send(*, user: User, space: Space | None = None) -> None:
     """Queue the "verify your email and create a password" email (sent after commit)."""
-    queue_email(
-        to=user.email,
-        template="verify_email",
-        context=_verification_context(user, space),
-        space=space,
+    subject, text, html = render_verification(user, space)
+    queue_rendered_email(
+        to=user.email, subject=subject, text=text, html=html, kind="verify_email", space=space
     )
 
 
 def render_verification_email(email) -> tuple[str, str, str]:
     """Renderer for verification emails queued unrendered in bulk (new recipients)."""
-    from badgeplatform.mail import render_email
     from orgs.models import Space
 
     user = User.objects.get(pk=email.context["user"])
     space = Space.objects.filter(pk=email.context.get("space")).first()
-    return render_email("verify_email", _verification_context(user, space))
+    return render_verification(user, space)
 
 
 def user_create_unverified(

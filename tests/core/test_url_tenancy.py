@@ -73,10 +73,22 @@ def test_every_url_is_named_and_declares_its_access():
     assert not missing, f"views without an access declaration: {missing}"
 
 
+# Tenant URLs declared public, with the reason. They are still walked below: with nothing
+# published they must answer exactly like a space view (404 for another space, sign-in for
+# anonymous visitors); tests/branding covers what they show when something is published.
+PUBLIC_TENANT_ROUTES = {
+    "space_root": "The space's front door: its landing page is public when the space has "
+    "published one (white-label plan); without one it is the members-only redirect it was.",
+}
+
+
 def test_tenant_urls_are_exactly_the_space_views():
     for route in all_routes():
         decl = declaration(route)
         if decl is None:
+            continue
+        if route.name in PUBLIC_TENANT_ROUTES:
+            assert decl[0] == "public" and "space_slug" in route.kwargs, route.name
             continue
         assert (decl[0] == "space") == ("space_slug" in route.kwargs), route.name
 
@@ -92,7 +104,11 @@ OBJECT_KWARGS: dict[str, Callable] = {
 
 
 def tenant_routes() -> list[Route]:
-    return [r for r in all_routes() if (declaration(r) or ("",))[0] == "space"]
+    return [
+        r
+        for r in all_routes()
+        if (declaration(r) or ("",))[0] == "space" or r.name in PUBLIC_TENANT_ROUTES
+    ]
 
 
 def test_there_are_tenant_urls_to_walk():

@@ -1,0 +1,197 @@
+"""Branding changes. Views, commands and the demo call these; each refuses what the plan lacks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+
+from badgeplatform.audit import audit_log
+from badgeplatform.mail import queue_rendered_email
+from badgeplatform.models import OutboundEmail
+from branding.emails import render_authored, sample_values, spec_for
+from branding.models import EmailTemplate, LandingPage, SpaceBranding, validate_hex_colour
+from branding.plans import Feature, require_feature
+
+if TYPE_CHECKING:
+    from orgs.models import Space
+    from users.models import User
+
+
+def get_branding_for(space: Space) -> SpaceBranding:
+    """The space's branding row, or an unsaved default one. One query, cached on the space."""
+    cached = getattr(space, "_branding", None)
+    if cached is None:
+        cached = SpaceBranding.objects.filter(space=space).first() or SpaceBranding(space=space)
+        space._branding = cached
+    return cached
+
+
+def get_landing_page_for(space: Space) -> LandingPage:
+    return LandingPage.objects.filter(space=space).first() or LandingPage(space=space)
+
+
+def _delete_file_after_commit(name: str) -> None:
+    # The row points elsewhere only once the transaction commits; a rollback keeps the file.
+    if name:
+        transaction.on_commit(lambda: default_storage.delete(name))
+
+
+def _lock_branding(space: Space) -> SpaceBranding:
+    SpaceBranding.objects.get_or_create(space=space)
+    return SpaceBranding.objects.select_for_update().get(space=space)
+
+
+def _saved(space: Space, branding: SpaceBranding, fields: list[str]) -> SpaceBranding:
+    branding.version = F("version") + 1  # the CSS ETag: browsers revalidate and see the change
+    branding.save(update_fields=[*fields, "version", "updated_at"])
+    branding.refresh_from_db(fields=["version"])
+    space._branding = branding
+    return branding
+
+
+@transaction.atomic
+def branding_set_colours(
+    *, actor: User, space: Space, nav_bg: str, nav_text: str, accent: str
+) -> SpaceBranding:
+    """Save the three colours (each ``#RRGGBB``, or "" for the platform default)."""
+    require_feature(space, Feature.CUSTOM_COLOURS)
+    for value in (nav_bg, nav_text, accent):
+        validate_hex_colour(value)  # the form checked already; this is the invariant
+    branding = _lock_branding(space)
+    before = {"nav_bg": branding.nav_bg, "nav_text": branding.nav_text, "accent": branding.accent}
+    after = {"nav_bg": nav_bg.lower(), "nav_text": nav_text.lower(), "accent": accent.lower()}
+    branding.nav_bg, branding.nav_text, branding.accent = after.values()
+    audit_log(
+        space=space,
+        actor=actor,
+        action="branding.colours",
+        label="Colours",
+        changes={k: [before[k], v] for k, v in after.items() if before[k] != v},
+    )
+    return _saved(space, branding, ["nav_bg", "nav_text", "accent"])
+
+
+def branding_reset_colours(*, actor: User, space: Space) -> SpaceBranding:
+    return branding_set_colours(actor=actor, space=space, nav_bg="", nav_text="", accent="")
+
+
+@transaction.atomic
+def branding_set_image(
+    *, actor: User, space: Space, which: Literal["logo", "icon"], image: ContentFile | None
+) -> SpaceBranding:
+    """Replace (or with None remove) the logo or the icon. ``image`` comes from
+    badgeplatform.images.process_image, so it is verified, re-encoded and randomly named."""
+    if which not in ("logo", "icon"):
+        raise ValueError(f"Unknown branding image {which!r}")
+    require_feature(space, Feature.CUSTOM_LOGO)
+    branding = _lock_branding(space)
+    field = getattr(branding, which)
+    old_name = field.name
+    if image is None:
+        setattr(branding, which, "")
+    else:
+        field.save(image.name, image, save=False)
+    _delete_file_after_commit(old_name)
+    audit_log(
+        space=space,
+        actor=actor,
+        action=f"branding.{which}",
+        label=f"{which.title()} {'removed' if image is None else 'uploaded'}",
+    )
+    return _saved(space, branding, [which])
+
+
+@transaction.atomic
+def email_template_save(
+    *, actor: User, space: Space, kind: str, subject: str, body: str
+) -> EmailTemplate:
+    """Store the space's subject and body for ``kind`` (validated by EmailTemplateForm)."""
+    spec_for(kind)
+    require_feature(space, Feature.CUSTOM_EMAILS)
+    if "\r" in subject or "\n" in subject:
+        raise ValueError("An email subject must be a single line")
+    template, _ = EmailTemplate.objects.update_or_create(
+        space=space,
+        kind=kind,
+        defaults={"subject": subject, "body": body, "updated_by": actor},
+    )
+    audit_log(
+        space=space,
+        actor=actor,
+        action="email_template.save",
+        obj=template,
+        label=spec_for(kind).label,
+        changes={"subject": subject},
+    )
+    return template
+
+
+@transaction.atomic
+def email_template_reset(*, actor: User, space: Space, kind: str) -> None:
+    """Back to the default content (the space's own text is deleted)."""
+    spec_for(kind)
+    require_feature(space, Feature.CUSTOM_EMAILS)
+    deleted, _ = EmailTemplate.objects.filter(space=space, kind=kind).delete()
+    if deleted:
+        audit_log(
+            space=space, actor=actor, action="email_template.reset", label=spec_for(kind).label
+        )
+
+
+@transaction.atomic
+def email_test_send(
+    *, actor: User, space: Space, kind: str, subject: str, body: str
+) -> OutboundEmail | None:
+    """Send ``actor`` the email as it would look, filled with sample values."""
+    require_feature(space, Feature.CUSTOM_EMAILS)
+    values = sample_values(space, kind, user=actor)
+    subject, text, html = render_authored(
+        space=space, kind=kind, subject=subject, body=body, values=values
+    )
+    return queue_rendered_email(
+        to=actor.email,
+        subject=f"[Test] {subject}",
+        text=text,
+        html=html,
+        kind=f"test_{kind}",
+        space=space,
+    )
+
+
+@transaction.atomic
+def landing_page_save(
+    *,
+    actor: User,
+    space: Space,
+    enabled: bool,
+    heading: str,
+    text: str,
+    hero: ContentFile | None = None,
+    remove_hero: bool = False,
+) -> LandingPage:
+    """Save the landing page; a new ``hero`` replaces the old one, ``remove_hero`` drops it."""
+    require_feature(space, Feature.LANDING_PAGE)
+    LandingPage.objects.get_or_create(space=space)
+    page = LandingPage.objects.select_for_update().get(space=space)
+    page.enabled, page.heading, page.text = enabled, heading, text
+    old_name = page.hero.name
+    if hero is not None:
+        page.hero.save(hero.name, hero, save=False)
+        _delete_file_after_commit(old_name)
+    elif remove_hero:
+        page.hero = ""
+        _delete_file_after_commit(old_name)
+    page.save()
+    audit_log(
+        space=space,
+        actor=actor,
+        action="landing_page.save",
+        obj=page,
+        label="Landing page",
+        changes={"enabled": enabled, "heading": heading},
+    )
+    return page
