@@ -69,6 +69,14 @@ def csrf_token(page) -> str:
     return next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
 
 
+def open_menu_section(menu, label: str) -> None:
+    """The shell opens only the first few menu sections (and the current one); others start
+    folded, so open the one a person would click on before following its links."""
+    menu.locator(f"details.nav-section:has(> summary:has-text('{label}'))").evaluate(
+        "d => { d.open = true; }"
+    )
+
+
 def css_var(page, selector, prop):
     return page.eval_on_selector(selector, f"e => getComputedStyle(e).{prop}")
 
@@ -78,6 +86,7 @@ def test_admin_brands_the_space_and_sees_it_on_the_next_page(page, lena, tmp_pat
     put_on_plan(space, "standard")
     sign_in(page, "lena")
     menu = page.get_by_role("complementary", name="Main menu")
+    open_menu_section(menu, "System settings")
     menu.get_by_role("link", name="Branding").click()
     page.get_by_role("heading", name="Branding", exact=True).wait_for()
     # The picker is revealed by JavaScript next to each hex input.
@@ -236,6 +245,7 @@ def test_landing_page_on_white_label_and_refused_on_free(
     admin, space = lena
     sign_in(page, "lena")
     menu = page.get_by_role("complementary", name="Main menu")
+    open_menu_section(menu, "System settings")
     menu.get_by_role("link", name="Landing page").click()
     page.get_by_text("part of the White-label plan").wait_for()
     assert page.get_by_label("Heading").count() == 0
