@@ -5,8 +5,10 @@ from django.urls import include, path
 
 from badgeplatform import audit_views, views
 from badges import backpack_urls, issuing_urls, public_urls
+from badges import urls as badges_urls
 from branding import urls as branding_urls
 from branding import views as branding_views
+from issuers import urls as issuers_urls
 from orgs import urls as orgs_urls
 from users import urls as users_urls
 
@@ -14,6 +16,9 @@ from users import urls as users_urls
 TENANT_APPS = [
     ("orgs", orgs_urls.space_urlpatterns),
     ("users", users_urls.space_urlpatterns),
+    ("issuers", issuers_urls.space_urlpatterns),
+    ("badges", badges_urls.space_urlpatterns),
+    ("graphics", badges_urls.graphics_urlpatterns),
     ("branding", branding_urls.space_urlpatterns),
     ("issuing", issuing_urls.space_urlpatterns),
 ]

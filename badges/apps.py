@@ -11,6 +11,12 @@ class BadgesConfig(AppConfig):
         from badges.openbadges import tasks  # noqa: F401 - registers credential signing
 
         mail.register_renderer("badge_issued", emails.render_badge_issued)
+        nav.register(
+            "preparing", "Managing Badges", "badges:index", perm=Perm.CREATE_BADGES, order=10
+        )
+        nav.register(
+            "preparing", "Graphics Library", "graphics:index", perm=Perm.MANAGE_GRAPHICS, order=20
+        )
 
         nav.register("issuing", "Issue a badge", "issuing:start", perm=Perm.ISSUE_BADGES, order=10)
         nav.register("issuing", "Awards", "issuing:awards", perm=Perm.ISSUE_BADGES, order=20)

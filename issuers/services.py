@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.core.files.base import File
 from django.db import transaction
 
+from badgeplatform.audit import audit_log
 from issuers.models import Issuer, IssuerVersion
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ def issuer_create(
     version.save()
     issuer.current = version
     issuer.save(update_fields=["current"])
+    audit_log(space=space, actor=actor, action="issuer.create", obj=issuer, label=name)
     return issuer
 
 
@@ -57,7 +59,9 @@ def issuer_update(
     remove_logo: bool = False,
     **profile: str,
 ) -> IssuerVersion:
-    """Add a new profile version (the previous one stays, for the awards that point at it)."""
+    """Add a new profile version (the previous one stays, for the awards that point at it).
+
+    Returns the current version; when nothing differs from it, no version is added."""
     unknown = set(profile) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown issuer profile fields: {sorted(unknown)}")
@@ -66,6 +70,25 @@ def issuer_update(
         Issuer.objects.select_for_update(of=("self",)).select_related("current").get(pk=issuer.pk)
     )
     previous = issuer.current
+    moves = organisation is not None and organisation.pk != issuer.organisation_id
+    same_profile = all(
+        profile.get(f, getattr(previous, f)) == getattr(previous, f) for f in PROFILE_FIELDS
+    )
+    if same_profile and logo is None and not (remove_logo and previous.logo):
+        # An unchanged profile is not a new version (moving the issuer to another organisation
+        # changes who manages it, not what awards say).
+        if moves:
+            issuer.organisation = organisation
+            issuer.save(update_fields=["organisation"])
+            audit_log(
+                space=issuer.space,
+                actor=actor,
+                action="issuer.move",
+                obj=issuer,
+                label=previous.name,
+                changes={"organisation": organisation.name},
+            )
+        return previous
     version = IssuerVersion(
         space=issuer.space,
         issuer=issuer,
@@ -80,8 +103,25 @@ def issuer_update(
     version.save()
     issuer.current = version
     fields = ["current"]
-    if organisation is not None and organisation.pk != issuer.organisation_id:
+    if moves:
         issuer.organisation = organisation
         fields.append("organisation")
     issuer.save(update_fields=fields)
+    changed = {
+        f: getattr(version, f)
+        for f in PROFILE_FIELDS
+        if getattr(version, f) != getattr(previous, f)
+    }
+    if logo is not None or (remove_logo and previous.logo):
+        changed["logo"] = "replaced" if logo is not None else "removed"
+    if moves:
+        changed["organisation"] = organisation.name
+    audit_log(
+        space=issuer.space,
+        actor=actor,
+        action="issuer.update",
+        obj=issuer,
+        label=version.name,
+        changes={"version": version.number, **changed},
+    )
     return version

@@ -257,3 +257,26 @@ def build_tree(space: Space) -> dict[str, Organisation | Group]:
     nodes["dept_group"] = GroupFactory(space=space, organisation=dept, name="Cohort 2026")
     nodes["sibling_group"] = GroupFactory(space=space, organisation=sibling, name="Choir")
     return nodes
+
+
+# ---- Badge authoring (issue 4) ----------------------------------------------------------
+
+
+def make_role(space: Space, name: str, perms) -> Role:
+    """A custom role with exactly ``perms`` (e.g. create badges without publishing them)."""
+    return Role.objects.create(space=space, name=name, permissions=sorted(str(p) for p in perms))
+
+
+def add_with_perms(space: Space, perms, *, organisation: Organisation | None = None, **user):
+    """A new member holding a custom role with ``perms`` on ``organisation`` (default: root)."""
+    name = "Custom " + "+".join(sorted(str(p) for p in perms)) or "Custom none"
+    role_obj = Role.objects.filter(space=space, name=name).first() or make_role(space, name, perms)
+    person = UserFactory(**user)
+    Member.objects.get_or_create(space=space, user=person)
+    Membership.objects.create(
+        space=space,
+        user=person,
+        organisation=organisation or space.root_organisation,
+        role=role_obj,
+    )
+    return person

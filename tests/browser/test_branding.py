@@ -65,16 +65,16 @@ def lena(db):
     return admin, space
 
 
-def open_settings(menu) -> None:
-    """Unfold "System settings" in the side menu, as a person would, if it is folded (only the
-    first few sections start open)."""
-    section = menu.locator("details.nav-section", has_text="System settings")
-    if section.get_attribute("open") is None:
-        section.locator("summary").click()
-
-
 def csrf_token(page) -> str:
     return next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+
+
+def open_menu_section(menu, label: str) -> None:
+    """Make sure a menu section is unfolded (a person may have folded it) before following
+    its links."""
+    menu.locator(f"details.nav-section:has(> summary:has-text('{label}'))").evaluate(
+        "d => { d.open = true; }"
+    )
 
 
 def css_var(page, selector, prop):
@@ -86,7 +86,7 @@ def test_admin_brands_the_space_and_sees_it_on_the_next_page(page, lena, tmp_pat
     put_on_plan(space, "standard")
     sign_in(page, "lena")
     menu = page.get_by_role("complementary", name="Main menu")
-    open_settings(menu)
+    open_menu_section(menu, "System settings")
     menu.get_by_role("link", name="Branding").click()
     page.get_by_role("heading", name="Branding", exact=True).wait_for()
     # The picker is revealed by JavaScript next to each hex input.
@@ -245,7 +245,7 @@ def test_landing_page_on_white_label_and_refused_on_free(
     admin, space = lena
     sign_in(page, "lena")
     menu = page.get_by_role("complementary", name="Main menu")
-    open_settings(menu)
+    open_menu_section(menu, "System settings")
     menu.get_by_role("link", name="Landing page").click()
     page.get_by_text("part of the White-label plan").wait_for()
     assert page.get_by_label("Heading").count() == 0

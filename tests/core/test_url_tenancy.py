@@ -17,6 +17,8 @@ from tests.factories import (
     add_member,
     make_award,
     make_badge,
+    make_graphic,
+    make_issuer,
     member_of,
 )
 
@@ -105,6 +107,8 @@ OBJECT_KWARGS: dict[str, Callable] = {
     "user_id": lambda space: add_member(space).pk,
     "member_id": lambda space: member_of(space, add_member(space)).pk,
     "role_id": lambda space: RoleFactory(space=space).pk,
+    "issuer_id": lambda space: make_issuer(space).pk,
+    "graphic_id": lambda space: make_graphic(space).pk,
 }
 
 

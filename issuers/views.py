@@ -1,0 +1,131 @@
+"""Issuer profiles ('Preparing Badges' → 'Issuers').
+
+Issuers belong to an organisation; "manage issuers" held there or above lets a person create and
+edit them. Editing adds a profile version (see issuers.services) so earlier awards keep the
+profile they were issued under.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from badgeplatform.access import space_view
+from badgeplatform.permissions import Perm
+from issuers import services
+from issuers.forms import IssuerForm
+from issuers.models import Issuer
+
+PAGE_SIZE = 25
+
+
+def get_issuer_for(request: HttpRequest, issuer_id: int) -> Issuer:
+    """The issuer with this id in the request's space (anything else is a 404)."""
+    issuer = Issuer.objects.for_space(request.space).with_profile().filter(pk=issuer_id).first()
+    if issuer is None:
+        raise Http404("No such issuer")
+    return issuer
+
+
+@space_view(Perm.MANAGE_ISSUERS)
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The issuers of the organisations the user manages issuers for.
+
+    Queries: the count and one page of issuers with their current profile, organisation and
+    badge count (a join + GROUP BY), whatever the page holds.
+    """
+    issuers = (
+        Issuer.objects.for_space(request.space)
+        .filter(request.access.organisations_q(Perm.MANAGE_ISSUERS, prefix="organisation__"))
+        .with_profile()
+        .annotate(badge_count=Count("badges"))
+        .order_by("current__name", "pk")
+    )
+    page = Paginator(issuers, PAGE_SIZE).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "issuers/list.html", {"page": page})
+
+
+@space_view(Perm.MANAGE_ISSUERS)
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    form = IssuerForm(request.POST or None, request.FILES or None, access=request.access)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        # The organisation field only offers nodes the user may manage issuers on.
+        issuer = services.issuer_create(
+            space=request.space,
+            organisation=data["organisation"],
+            actor=request.user,
+            name=data["name"],
+            website=data["website"],
+            email=data["email"],
+            description=data["description"],
+            logo=data["logo"],
+        )
+        messages.success(request, f"Issuer “{issuer.name}” created.")
+        return redirect("issuers:detail", request.space.slug, issuer.pk)
+    return TemplateResponse(request, "issuers/form.html", {"form": form, "issuer": None})
+
+
+@space_view(Perm.MANAGE_ISSUERS)
+@require_GET
+def detail(request: HttpRequest, issuer_id: int) -> HttpResponse:
+    """The current profile, every earlier version and the badges that name this issuer."""
+    issuer = get_issuer_for(request, issuer_id)
+    request.access.require(Perm.MANAGE_ISSUERS, organisation=issuer.organisation)
+    versions = issuer.versions.select_related("created_by")
+    badges = issuer.badges.select_related("organisation").order_by("name")[:50]
+    return TemplateResponse(
+        request,
+        "issuers/detail.html",
+        {"issuer": issuer, "versions": versions, "badges": badges},
+    )
+
+
+@space_view(Perm.MANAGE_ISSUERS)
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, issuer_id: int) -> HttpResponse:
+    issuer = get_issuer_for(request, issuer_id)
+    request.access.require(Perm.MANAGE_ISSUERS, organisation=issuer.organisation)
+    current = issuer.current
+    initial = {
+        "name": current.name,
+        "organisation": issuer.organisation_id,
+        "website": current.website,
+        "description": current.description,
+        "email": current.email,
+    }
+    form = IssuerForm(
+        request.POST or None,
+        request.FILES or None,
+        access=request.access,
+        initial=initial,
+        has_logo=bool(current.logo),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        version = services.issuer_update(
+            issuer=issuer,
+            actor=request.user,
+            organisation=data["organisation"],
+            logo=data["logo"],
+            remove_logo=data.get("remove_logo", False),
+            name=data["name"],
+            website=data["website"],
+            email=data["email"],
+            description=data["description"],
+        )
+        if version.pk == current.pk:
+            messages.info(request, "Nothing changed.")
+        else:
+            messages.success(
+                request,
+                f"Saved as profile version {version.number}. Awards made from now on carry it; "
+                "earlier awards keep the profile they were issued with.",
+            )
+        return redirect("issuers:detail", request.space.slug, issuer.pk)
+    return TemplateResponse(request, "issuers/form.html", {"form": form, "issuer": issuer})
