@@ -5,12 +5,14 @@ from django.urls import include, path
 
 from badgeplatform import views
 from orgs import urls as orgs_urls
+from reporting import urls as reporting_urls
 from users import urls as users_urls
 
 # (app_name, tenant patterns): mounted under /s/<space_slug>/ with the app's namespace.
 TENANT_APPS = [
     ("orgs", orgs_urls.space_urlpatterns),
     ("users", users_urls.space_urlpatterns),
+    ("reporting", reporting_urls.space_urlpatterns),
 ]
 
 space_patterns = [
