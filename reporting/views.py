@@ -200,6 +200,7 @@ def _page_context(request: HttpRequest, report: Report) -> dict:
         {
             "choices": choices,
             "unit": unit,
+            "series": rows,  # (bucket date, issued, cumulative)
             "rows": [
                 {"label": bucket_label(b, unit), "count": f"{n:,}", "cumulative": f"{c:,}"}
                 for b, n, c in rows
