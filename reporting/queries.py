@@ -22,6 +22,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from django.db import connections
 from django.db.models import Count, Min, Q, QuerySet
@@ -32,20 +33,44 @@ from orgs.models import Organisation, Space
 from reporting.periods import DAY, MONTH, Period, report_tz
 
 
+class OrgNode(NamedTuple):
+    """An organisation as reports need it: its place in the tree and its name. (Plain tuples:
+    the picker lists every organisation of the space, and model instances cost more.)"""
+
+    pk: int
+    name: str
+    parent_id: int | None
+    tree_id: int
+    lft: int
+    rght: int
+    level: int
+
+
+def report_organisations(space: Space, scope_q: Q) -> list[OrgNode]:
+    """The organisations matching ``scope_q`` (the reader's ranges), in tree order."""
+    rows = (
+        Organisation.objects.for_space(space)
+        .filter(scope_q)
+        .order_by("tree_id", "lft")
+        .values_list(*OrgNode._fields)
+    )
+    return [OrgNode(*row) for row in rows]
+
+
 @dataclass(frozen=True)
 class Selection:
     """The organisations a report covers, as the person chose them (already checked to be
     within what they may report on)."""
 
-    organisations: tuple[Organisation, ...]
+    organisations: tuple[OrgNode | Organisation, ...]
     include_sub: bool
 
-    def roots(self) -> list[Organisation]:
+    def roots(self) -> list[OrgNode | Organisation]:
         """With sub-organisations: the chosen nodes that are not inside another chosen node."""
         chosen = sorted(self.organisations, key=lambda o: (o.tree_id, o.lft))
         if not self.include_sub:
             return chosen
-        out: list[Organisation] = []
+        out: list[OrgNode | Organisation] = []
         for org in chosen:
             if out and out[-1].tree_id == org.tree_id and out[-1].rght >= org.rght:
                 continue  # inside the previous kept node

@@ -256,3 +256,9 @@ def test_query_counts_do_not_grow_with_the_data(
     grow(space_a, data)
     with django_assert_num_queries(expected):
         fetch()
+
+
+def test_organisation_names_are_escaped_in_the_picker(client_a, space_a):
+    OrganisationFactory(space=space_a, name="<script>alert(1)</script>")
+    html = client_a.get(url(space_a)).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
