@@ -20,6 +20,7 @@ from reporting.periods import DAY, bucket_label, fmt_date
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 62, 14, 30, 52
 MAX_X_LABELS = 8
+MAX_VALUE_LABELS = 16  # bars that have room for their number above them
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Bar:
     width: float
     height: float
     title: str
+    value: int = 0
 
 
 @dataclass
@@ -61,14 +63,20 @@ class Chart:
     def bars_markup(self) -> SafeString:
         """The bars as SVG, built here rather than in a template loop: a three-year daily chart
         has 1,096 of them, and the template engine would spend more time on them than the
-        database spends counting a million awards."""
-        return mark_safe(  # noqa: S308 - numbers we formatted, and escaped titles
-            "".join(
-                f'<rect x="{b.x:.2f}" y="{b.y:.2f}" width="{b.width:.2f}" '
-                f'height="{b.height:.2f}"><title>{escape(b.title)}</title></rect>'
+        database spends counting a million awards. With few bars, each shows its number."""
+        parts = [
+            f'<rect x="{b.x:.2f}" y="{b.y:.2f}" width="{b.width:.2f}" '
+            f'height="{b.height:.2f}"><title>{escape(b.title)}</title></rect>'
+            for b in self.bars
+        ]
+        if len(self.bars) <= MAX_VALUE_LABELS:
+            parts += [
+                f'<text class="bar-value" x="{b.x + b.width / 2:.2f}" y="{b.y - 4:.2f}" '
+                f'text-anchor="middle" aria-hidden="true">{b.value:,}</text>'
                 for b in self.bars
-            )
-        )
+                if b.value
+            ]
+        return mark_safe("".join(parts))  # noqa: S308 - numbers we formatted, escaped titles
 
     @property
     def center_x(self) -> float:
@@ -192,6 +200,7 @@ def build_chart(
                     width=round(max(slot - gap, 0.5), 2),
                     height=round(chart.bottom - y, 2),
                     title=f"{bucket_label(bucket, unit)}: {v:,}",
+                    value=v,
                 )
             )
         chart.x_ticks = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -116,5 +117,6 @@ def fmt_date(d: date) -> str:
     return f"{d.day} {d:%b %Y}"
 
 
+@lru_cache(maxsize=8192)  # each bucket is labelled twice per page: its bar and its table row
 def bucket_label(d: date, unit: str) -> str:
     return fmt_date(d) if unit == DAY else f"{d:%B %Y}"

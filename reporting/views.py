@@ -72,7 +72,6 @@ class Report:
             label += " (with sub-organisations)"
         return label
 
-
     @property
     def picker_markup(self) -> SafeString:
         """The checkbox tree: one <li> per organisation the reader may report on, indented
