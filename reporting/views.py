@@ -177,7 +177,11 @@ def _badge_summaries(request: HttpRequest, report: Report) -> tuple[Page | None,
     if not counts:
         return None, []
     page = Paginator(counts, BADGES_PER_PAGE).get_page(request.GET.get("bpage"))
-    badges = Badge.objects.for_space(request.space).select_related("graphic", "organisation")
+    badges = (
+        Badge.objects.for_space(request.space)
+        .select_related("graphic", "organisation")
+        .only("name", "organisation__name", "graphic__image")  # what a summary shows
+    )
     by_id = badges.in_bulk([badge_id for badge_id, _ in page.object_list])
     base = reverse("reporting:recipients", args=[request.space.slug])
     query = report.choices.query()
@@ -243,7 +247,7 @@ def _page_context(request: HttpRequest, report: Report) -> dict:
 @space_view(Perm.VIEW_REPORTS)
 @require_GET
 @vary_on_headers("HX-Request")
-def report(request: HttpRequest) -> HttpResponse:
+def index(request: HttpRequest) -> HttpResponse:
     """The Reports page. With htmx (a choice changed) only the results are sent back."""
     report = load_report(request)
     ctx = _page_context(request, report)
