@@ -10,6 +10,7 @@ from branding import urls as branding_urls
 from branding import views as branding_views
 from issuers import urls as issuers_urls
 from orgs import urls as orgs_urls
+from reporting import urls as reporting_urls
 from users import urls as users_urls
 
 # (app_name, tenant patterns): mounted under /s/<space_slug>/ with the app's namespace.
@@ -21,6 +22,7 @@ TENANT_APPS = [
     ("graphics", badges_urls.graphics_urlpatterns),
     ("branding", branding_urls.space_urlpatterns),
     ("issuing", issuing_urls.space_urlpatterns),
+    ("reporting", reporting_urls.space_urlpatterns),
 ]
 
 space_patterns = [

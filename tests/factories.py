@@ -280,3 +280,39 @@ def add_with_perms(space: Space, perms, *, organisation: Organisation | None = N
         role=role_obj,
     )
     return person
+
+
+# ---- Reporting: awards at chosen moments ---------------------------------------------------
+
+
+def make_award_at(badge, recipient: User, issued_at, *, organisation=None, revoked_at=None):
+    """An award of ``badge`` issued at ``issued_at`` (any past moment), counted under
+    ``organisation`` (default: the badge's). Written directly, in its own one-award batch, so
+    report tests can place awards exactly on period and time-zone edges."""
+    from badges.models import Award, IssueBatch
+
+    batch = IssueBatch.objects.create(
+        space=badge.space,
+        badge=badge,
+        source=IssueBatch.Source.API,
+        status=IssueBatch.Status.DONE,
+        issued_at=issued_at,
+        total=1,
+        processed=1,
+        issued=1,
+    )
+    return Award.objects.create(
+        space=badge.space,
+        badge=badge,
+        batch=batch,
+        recipient=recipient,
+        organisation=organisation or badge.organisation,
+        issuer_version=badge.issuer.current,
+        source=IssueBatch.Source.API,
+        achieved_at=issued_at,
+        issued_at=issued_at,
+        badge_snapshot={"name": badge.name},
+        recipient_email=recipient.email,
+        identity_salt="0" * 32,
+        revoked_at=revoked_at,
+    )

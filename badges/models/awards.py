@@ -104,8 +104,22 @@ class Award(models.Model):
             ),
         ]
         indexes = [
-            # Reports: WHERE space_id = ? AND issued_at BETWEEN ? AND ?
-            models.Index(fields=["space", "issued_at"], name="award_space_issued"),
+            # Reports on a whole space (or most of it): WHERE space_id = ? AND issued_at >= ?
+            # AND issued_at < ?, counted per day/month and per badge. The included columns
+            # let PostgreSQL answer from the index alone (a parallel index-only scan), the
+            # organisation join happening on the side. See reporting/queries.py.
+            models.Index(
+                fields=["space", "issued_at"],
+                include=["organisation", "badge"],
+                name="award_space_issued_cover",
+            ),
+            # Reports on part of the tree: JOIN organisation ON its MPTT range, then one range
+            # scan per matching organisation (a nested loop), also index-only.
+            models.Index(
+                fields=["space", "organisation", "issued_at"],
+                include=["badge"],
+                name="award_space_org_issued",
+            ),
             # Awards of a badge, newest first.
             models.Index(fields=["badge", "-issued_at"], name="award_badge_issued"),
             # The backpack: WHERE recipient_id = ? ORDER BY issued_at DESC

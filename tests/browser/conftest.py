@@ -49,7 +49,7 @@ def page(browser, live_server, settings):
     settings.SITE_URL = live_server.url
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)  # generous: CI runs the suite on two busy cores
     yield page
     context.close()
 
