@@ -3,7 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api import urls as api_urls
+from api.http import api
 from badgeplatform import views
+from badges import rules_urls
 from orgs import urls as orgs_urls
 from users import urls as users_urls
 
@@ -11,6 +14,8 @@ from users import urls as users_urls
 TENANT_APPS = [
     ("orgs", orgs_urls.space_urlpatterns),
     ("users", users_urls.space_urlpatterns),
+    ("api_keys", api_urls.space_urlpatterns),
+    ("rules", rules_urls.space_urlpatterns),
 ]
 
 space_patterns = [
@@ -25,5 +30,7 @@ urlpatterns = [
     path("accounts/", include((users_urls.account_urlpatterns, "accounts"))),
     path("s/<slug:space_slug>/", include(space_patterns)),
     path("media/<path:path>", views.media, name="media"),
+    # The public API (Events, Reporting, OpenAPI): authenticated by API keys, see api.http.
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

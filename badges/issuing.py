@@ -66,7 +66,8 @@ def _single_line(value: str) -> bool:
     return not any(c in value for c in "\r\n\x00")
 
 
-def _validate(r: RecipientInput, achieved_at: datetime, now: datetime) -> dict[str, str]:
+def recipient_errors(r: RecipientInput, achieved_at: datetime, now: datetime) -> dict[str, str]:
+    """What is wrong with one recipient row, keyed by the Events API's field names."""
     errors: dict[str, str] = {}
     if r.email:
         try:
@@ -352,7 +353,9 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify):
         r.first_name, r.last_name = r.first_name.strip(), r.last_name.strip()
         r.external_id = r.external_id.strip()
         when = r.achieved_at or default_time
-        outcome = IssueOutcome(index=index, status="rejected", errors=_validate(r, when, now))
+        outcome = IssueOutcome(
+            index=index, status="rejected", errors=recipient_errors(r, when, now)
+        )
         outcomes.append(outcome)
         if not outcome.errors:
             rows.append((outcome, r, when))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.factories import GroupFactory, OrganisationFactory
+from tests.factories import GroupFactory, OrganisationFactory, make_api_key, make_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,9 @@ def walk(patterns, namespace: str = "", kwargs: tuple[str, ...] = ()) -> list[Ro
 # Namespaces whose views are declared elsewhere, with the reason.
 DECLARED_ELSEWHERE = {
     "admin:": "Django admin: staff-only by admin.site's own login and permission checks.",
+    "api:": "The public API: every operation requires an API key (KeyAuth on the NinjaAPI "
+    "object; tests/api/test_auth.py calls each one without credentials and gets 401), and the "
+    "OpenAPI document and docs page are public documentation.",
 }
 
 
@@ -79,6 +82,8 @@ def test_tenant_urls_are_exactly_the_space_views():
 OBJECT_KWARGS: dict[str, Callable] = {
     "org_id": lambda space: OrganisationFactory(space=space).pk,
     "group_id": lambda space: GroupFactory(space=space).pk,
+    "key_id": lambda space: make_api_key(space).pk,
+    "rule_id": lambda space: make_rule(space).pk,
 }
 
 
