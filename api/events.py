@@ -266,6 +266,8 @@ def events_process(*, key: ApiKey, events: list[ParsedEvent], call_id: uuid.UUID
         .select_related("organisation")
         .order_by("pk")
     )
+    for b in badges:
+        b.space = space  # awards_issue reads badge.space: no query for it
     by_public_id = {str(b.public_id): b for b in badges}
     by_pk = {b.pk: b for b in badges}
     for rule in rules.values():

@@ -157,7 +157,7 @@ def rule_events_record(
     by_badge: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for pair in sorted(completing):
         by_badge[rules[pair[0]].badge_id].append(pair)
-    badges = Badge.objects.in_bulk(list(by_badge)) if by_badge else {}
+    badges = {e.rule.badge_id: e.rule.badge for e in events if e.rule.badge_id in by_badge}
     index_of_event = {e.index: e for e in events}
     new_completions: list[RuleCompletion] = []
     awarded_status: dict[int, str] = {}
