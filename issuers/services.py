@@ -62,7 +62,10 @@ def issuer_update(
     if unknown:
         raise TypeError(f"Unknown issuer profile fields: {sorted(unknown)}")
     # Lock the issuer so two concurrent edits cannot both take the same version number.
-    issuer = Issuer.objects.select_for_update().select_related("current").get(pk=issuer.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the join to the version.
+    issuer = (
+        Issuer.objects.select_for_update(of=("self",)).select_related("current").get(pk=issuer.pk)
+    )
     previous = issuer.current
     version = IssuerVersion(
         space=issuer.space,
