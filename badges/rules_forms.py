@@ -21,7 +21,11 @@ class BadgeChoiceField(forms.ModelChoiceField):
 
 class RuleForm(forms.Form):
     name = forms.CharField(max_length=200, help_text="E.g. “Five workshops attended”.")
-    organisation = OrganisationChoiceField(queryset=Organisation.objects.none())
+    organisation = OrganisationChoiceField(
+        queryset=Organisation.objects.none(),
+        empty_label=None,  # the first organisation the user may issue for is the default
+        help_text="Who manages the rule: people who may issue badges here.",
+    )
     activity_id = forms.CharField(
         label="Activity identifier",
         max_length=200,
@@ -31,6 +35,7 @@ class RuleForm(forms.Form):
     badge = BadgeChoiceField(
         queryset=Badge.objects.none(),
         label="Badge to award",
+        empty_label="Choose a badge…",
         help_text="Awarded once per person when they complete the rule. Only a published "
         "badge can be awarded: events for a rule whose badge is not published are refused.",
     )
@@ -46,8 +51,8 @@ class RuleForm(forms.Form):
         min_value=1,
         max_value=3650,
         required=False,
-        help_text="Optional: the events must fall within this many days of each other. "
-        "Leave empty to count every event ever.",
+        help_text="The events must fall within this many days of each other. Leave empty "
+        "to count every event ever.",
     )
     active = forms.BooleanField(
         required=False,
