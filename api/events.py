@@ -30,6 +30,7 @@ from badgeplatform.mail import queue_bulk
 from badges import links
 from badges.issuing import (
     RecipientInput,
+    award_emails,
     awards_issue,
     recipient_errors,
     recipients_resolve,
@@ -309,8 +310,6 @@ def events_process(*, key: ApiKey, events: list[ParsedEvent], call_id: uuid.UUID
         join_organisation=join,
     )
     user_of = {e.index: u for e, u in zip(todo, resolution.users, strict=True) if u is not None}
-    if resolution.new_users:
-        queue_bulk(verification_emails(space=space, users=resolution.new_users))
 
     results = {e.index: _result(e, "rejected") for e in events}
     for e in todo:
@@ -335,21 +334,29 @@ def events_process(*, key: ApiKey, events: list[ParsedEvent], call_id: uuid.UUID
             )
         else:
             direct[target.pk].append(e)
+    new_awards: list[Award] = []
     for badge_pk in sorted(direct):
         batch_events = direct[badge_pk]
         _, outcomes = awards_issue(
             badge=by_pk[badge_pk],
             recipients=[
-                RecipientInput(user=user_of[e.index], achieved_at=e.activity_time)
+                RecipientInput(user=user_of[e.index], achieved_at=e.activity_time, in_space=True)
                 for e in batch_events
             ],
             source=IssueBatch.Source.API,
+            notify=False,  # queued below, with the verification emails, in one INSERT
         )
         for e, outcome in zip(batch_events, outcomes, strict=True):
             row = results[e.index]
             row["Status"] = outcome.status
             row["Errors"] = outcome.errors
             _with_award(row, outcome.award)
+            if outcome.status == "awarded":
+                new_awards.append(outcome.award)
+    emails = verification_emails(space=space, users=resolution.new_users)
+    emails += award_emails(space=space, awards=new_awards)
+    if emails:
+        queue_bulk(emails)
 
     for outcome in rule_events_record(space=space, events=rule_events, call_id=call_id):
         row = results[outcome.index]

@@ -30,7 +30,16 @@ def _converter(field: models.Field):
     """The function that turns an attribute into what psycopg2 sends for the column."""
     if isinstance(field, models.JSONField):
         encoder = field.encoder
-        return lambda v: None if v is None else json.dumps(v, cls=encoder)
+        last: list = [None, None]  # rows often share one value (a badge snapshot): encode once
+
+        def to_json(value):
+            if value is None:
+                return None
+            if value is not last[0]:
+                last[0], last[1] = value, json.dumps(value, cls=encoder)
+            return last[1]
+
+        return to_json
     if isinstance(field, models.FileField):  # the stored file's name ("" for none)
         return lambda v: (v.name if hasattr(v, "name") else v) or ""
     if isinstance(field, models.UUIDField):

@@ -49,6 +49,8 @@ class RecipientInput:
     external_id: str = ""
     achieved_at: datetime | None = None
     user: User | None = None
+    # The caller knows ``user`` is a member of the space already (it resolved them itself).
+    in_space: bool = False
 
 
 @dataclass
@@ -238,7 +240,7 @@ def recipients_resolve(
     ext_for: dict[int, str] = {}
     for i in live:
         user = users[i]
-        if user is None:
+        if user is None or recipients[i].in_space:
             continue
         join_org.setdefault(user.pk, orgs[i])
         ext = recipients[i].external_id
@@ -278,6 +280,20 @@ def verification_emails(*, space: Space, users: Sequence[User]) -> list[Outbound
             dedupe_key=f"verify-new:{space.pk}:{u.pk}",
         )
         for u in users
+    ]
+
+
+def award_emails(*, space: Space, awards: Sequence[Award]) -> list[OutboundEmail]:
+    """Unrendered "you have been awarded" rows, one per award (for queue_bulk)."""
+    return [
+        OutboundEmail(
+            space=space,
+            to=a.recipient_email,
+            kind="badge_issued",
+            context={"award": a.pk},
+            dedupe_key=f"award:{a.public_id}",
+        )
+        for a in awards
     ]
 
 
@@ -420,16 +436,7 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify):
     # --- Emails, rendered by the worker at send time (1 INSERT, 1 task after commit).
     if notify:
         emails = verification_emails(space=space, users=new_users)
-        emails += [
-            OutboundEmail(
-                space=space,
-                to=a.recipient_email,
-                kind="badge_issued",
-                context={"award": a.pk},
-                dedupe_key=f"award:{a.public_id}",
-            )
-            for a in to_create.values()
-        ]
+        emails += award_emails(space=space, awards=list(to_create.values()))
         queue_bulk(emails)
 
     counts = {
