@@ -333,13 +333,33 @@ def test_a_batch_takes_a_constant_number_of_queries(api, badge, space_a, size):
     with CaptureQueriesContext(connection) as ctx:
         rows = results(api.events(body))
     assert [r["Status"] for r in rows] == ["awarded"] * (3 * size) + ["rejected"]
-    # Whatever the size: key lookup + last-use update, transaction, rules and badges (locked),
-    # one recipient resolution, verification emails, one awards_issue for the badge, the
-    # rule's events and completions (with one awards_issue for the rule's badge), commit.
+    # Whatever the size: key lookup + last-use update, savepoint, rules and badges (locked);
+    # one recipient resolution (members by external id, users by email, username clashes,
+    # users insert, members in space, User role, members insert, memberships insert); one
+    # awards_issue for the badge; one email dedupe + insert for every email of the call;
+    # the rule's events (lock, events, completions, insert) with one awards_issue for the
+    # rule's badge and the completions insert; savepoint releases.
     assert len(ctx.captured_queries) == EXPECTED_EVENT_QUERIES, "\n".join(
         q["sql"][:100] for q in ctx.captured_queries
     )
     assert ActivityEvent.objects.count() == size
 
 
-EXPECTED_EVENT_QUERIES = 45
+EXPECTED_EVENT_QUERIES = 42
+
+
+def test_old_idempotency_records_are_purged(api, badge, member_a, settings):
+    from api.services import idempotency_purge
+    from api.tasks import purge_idempotency
+
+    api.events(event(badge, member_a.email), HTTP_IDEMPOTENCY_KEY="old")
+    api.events(new_person(badge), HTTP_IDEMPOTENCY_KEY="new")
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(hours=settings.API_IDEMPOTENCY_TTL_HOURS + 1)
+    )
+    assert purge_idempotency.delay().get() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    assert idempotency_purge() == 0
+    assert "api.tasks.purge_idempotency" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
