@@ -191,9 +191,13 @@ def recipients_resolve(
     users: list[User | None] = [None] * n
     is_new = [False] * n
     new_users: dict[str, User] = {}
+    # People found by their external id are members of the space, with that id.
+    members: dict[int, str | None] = {}
     for i in live:
         r = recipients[i]
         user = r.user or by_ext.get(r.external_id)
+        if r.user is None and user is not None:
+            members[user.pk] = r.external_id
         if user is None:
             email = wanted[i]
             user = by_email.get(email.lower()) if email else None
@@ -235,7 +239,9 @@ def recipients_resolve(
             u.password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
         insert_many(creating)
 
-    # Membership: people not yet in the space join it (1 query, + 3 when someone joins).
+    # Membership: people not yet in the space join it (1 query for those whose membership is
+    # not known already — found by external id, or just created — + 3 when someone joins).
+    created = {u.pk for u in new_users.values()}
     join_org: dict[int, Organisation] = {}
     ext_for: dict[int, str] = {}
     for i in live:
@@ -246,8 +252,10 @@ def recipients_resolve(
         ext = recipients[i].external_id
         if ext and "@" not in ext:
             ext_for.setdefault(user.pk, ext)
-    external_ids: dict[int, str | None] = dict(
-        Member.objects.filter(space=space, user_id__in=join_org).values_list(
+    unknown = [pk for pk in join_org if pk not in members and pk not in created]
+    external_ids: dict[int, str | None] = dict(members)
+    external_ids.update(
+        Member.objects.filter(space=space, user_id__in=unknown).values_list(
             "user_id", "external_id"
         )
     )
