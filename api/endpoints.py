@@ -240,7 +240,13 @@ def _uuid_or_404(value: str, what: str) -> uuid.UUID:
         raise Http404(f"No {what} has that Id.") from None
 
 
-@api.get("/badges", response={200: BadgePage, **ERRORS}, tags=["Reporting"])
+@api.get(
+    "/badges",
+    response={200: BadgePage, **ERRORS},
+    tags=["Reporting"],
+    summary="The badges of the key's organisations",
+    operation_id="getBadges",
+)
 def badges(request: HttpRequest, params: Query[ListParams]) -> dict:
     """The badges of the key's organisations, oldest first."""
     key: ApiKey = request.api_key
@@ -273,7 +279,13 @@ def badges(request: HttpRequest, params: Query[ListParams]) -> dict:
     )
 
 
-@api.get("/rules", response={200: RulePage, **ERRORS}, tags=["Reporting"])
+@api.get(
+    "/rules",
+    response={200: RulePage, **ERRORS},
+    tags=["Reporting"],
+    summary="The rules of the key's organisations",
+    operation_id="getRules",
+)
 def rules(request: HttpRequest, params: Query[ListParams]) -> dict:
     """Every rule of the key's organisations, by name."""
     key: ApiKey = request.api_key
@@ -322,7 +334,13 @@ def _external_id(user_path: str) -> Subquery:
     )
 
 
-@api.get("/rules/{id}/completions", response={200: CompletionPage, **ERRORS}, tags=["Reporting"])
+@api.get(
+    "/rules/{id}/completions",
+    response={200: CompletionPage, **ERRORS},
+    tags=["Reporting"],
+    summary="Who completed a rule",
+    operation_id="getRuleCompletions",
+)
 def rule_completions(request: HttpRequest, id: str, params: Query[ListParams]) -> dict:  # noqa: A002
     """Who completed the rule, in order of completion."""
     key: ApiKey = request.api_key
@@ -410,7 +428,13 @@ def _recipients(request: HttpRequest, params: ListParams, awards: QuerySet) -> d
     )
 
 
-@api.get("/recipients", response={200: RecipientPage, **ERRORS}, tags=["Reporting"])
+@api.get(
+    "/recipients",
+    response={200: RecipientPage, **ERRORS},
+    tags=["Reporting"],
+    summary="Every award of the key's organisations",
+    operation_id="getRecipients",
+)
 def recipients(request: HttpRequest, params: Query[ListParams]) -> dict:
     """Every award of the key's organisations, in order of issue (from/to: the issue date)."""
     key: ApiKey = request.api_key
@@ -419,7 +443,13 @@ def recipients(request: HttpRequest, params: Query[ListParams]) -> dict:
     )
 
 
-@api.get("/badges/{id}/recipients", response={200: RecipientPage, **ERRORS}, tags=["Reporting"])
+@api.get(
+    "/badges/{id}/recipients",
+    response={200: RecipientPage, **ERRORS},
+    tags=["Reporting"],
+    summary="The awards of one badge",
+    operation_id="getBadgeRecipients",
+)
 def badge_recipients(request: HttpRequest, id: str, params: Query[ListParams]) -> dict:  # noqa: A002
     """The awards of one badge, in order of issue."""
     key: ApiKey = request.api_key

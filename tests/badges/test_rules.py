@@ -192,3 +192,17 @@ def test_a_badge_id_wins_over_a_rule_with_the_same_activity_id(api, space_a, mem
     }
     [row] = api.events(body).json()["Results"]
     assert row["Status"] == "awarded" and row["RuleId"] is None
+
+
+def test_the_demo_rule_is_seeded_once(space_a, admin_a):
+    import io
+
+    from api import demo
+
+    demo.seed(space=space_a, admin=admin_a, stdout=io.StringIO())
+    assert not RuleCompletion.objects.exists() and not space_a.rules.exists()  # no badge yet
+    make_badge(space_a)
+    for _ in range(2):
+        demo.seed(space=space_a, admin=admin_a, stdout=io.StringIO())
+    rule = space_a.rules.get()
+    assert (rule.activity_id, rule.threshold, rule.window_days) == ("workshop-attended", 3, 30)

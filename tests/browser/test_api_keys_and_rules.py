@@ -89,3 +89,10 @@ def test_a_rule_is_set_up_and_completes(page, screenshot, admin_a, space_a, memb
     page.goto(f"/s/{space_a.slug}/issuing/rules/")
     screenshot("4-list")
     assert badge.name in page.content()
+
+
+def test_the_api_documentation_page_renders(page, screenshot):
+    page.goto("/api/docs")
+    page.get_by_text("/api/ActivityEvents").first.wait_for()
+    assert page.get_by_text("Badge Platform API").first.is_visible()
+    screenshot("docs")
