@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from api.events import FIELDS, BodyError, parse_body, parse_events
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
-HTTP_EXAMPLES = max(60, EXAMPLES // 4)
+HTTP_EXAMPLES = max(50, EXAMPLES // 6)
 
 # Text with everything that has bitten parsers: control characters, CR/LF, NUL, lone
 # surrogates, very long strings, and near-valid values.
