@@ -62,7 +62,6 @@ def issuer_update(
     if unknown:
         raise TypeError(f"Unknown issuer profile fields: {sorted(unknown)}")
     # Lock the issuer so two concurrent edits cannot both take the same version number.
-    # of=("self",): PostgreSQL cannot lock the nullable side of the join to the version.
     issuer = (
         Issuer.objects.select_for_update(of=("self",)).select_related("current").get(pk=issuer.pk)
     )
