@@ -144,7 +144,9 @@ def queue_bulk(rows: list[OutboundEmail]) -> list[OutboundEmail]:
         rows = [r for r in rows if r.dedupe_key not in taken]
     if not rows:
         return []
-    created = OutboundEmail.objects.bulk_create(rows)
+    from badgeplatform.bulk import insert_many
+
+    created = insert_many(rows)
     ids = [r.pk for r in created]
     transaction.on_commit(lambda: enqueue_many(ids))
     return created

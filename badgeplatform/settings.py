@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "mptt",
     "django_htmx",
     "template_partials",
+    "ninja",
     "badgeplatform",
     "orgs",
     "users",
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "badges",
     "reporting",
     "branding",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +203,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE = {
     "drain-email-outbox": {"task": "badgeplatform.tasks.drain_outbox", "schedule": 60.0},
     "resume-issue-batches": {"task": "badges.tasks.resume_issue_batches", "schedule": 120.0},
+    "purge-idempotency-records": {"task": "api.tasks.purge_idempotency", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -243,6 +246,16 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
 RESEND_VERIFICATION_LIMIT = env_int("RESEND_VERIFICATION_LIMIT", 3)
 RESEND_VERIFICATION_WINDOW = env_int("RESEND_VERIFICATION_WINDOW", 60 * 60)
+
+# --- Public API (api/). Calls per key per window (429 + Retry-After beyond), the largest
+# body accepted (413 beyond; 1,000 events of the longest fields fit), and how long a response
+# kept for an Idempotency-Key replay is remembered.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 120)
+API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60)
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 4 * 1024 * 1024)
+API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
+if API_MAX_BODY_BYTES > DATA_UPLOAD_MAX_MEMORY_SIZE:
+    raise ImproperlyConfigured("API_MAX_BODY_BYTES must not exceed DATA_UPLOAD_MAX_MEMORY_SIZE")
 
 LOGGING = {
     "version": 1,

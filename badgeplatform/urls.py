@@ -3,8 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api import urls as api_urls
+from api.http import api
 from badgeplatform import audit_views, views
-from badges import backpack_urls, issuing_urls, public_urls
+from badges import backpack_urls, issuing_urls, public_urls, rules_urls
 from badges import urls as badges_urls
 from branding import urls as branding_urls
 from branding import views as branding_views
@@ -23,6 +25,8 @@ TENANT_APPS = [
     ("branding", branding_urls.space_urlpatterns),
     ("issuing", issuing_urls.space_urlpatterns),
     ("reporting", reporting_urls.space_urlpatterns),
+    ("api_keys", api_urls.space_urlpatterns),
+    ("rules", rules_urls.space_urlpatterns),
 ]
 
 space_patterns = [
@@ -43,5 +47,7 @@ urlpatterns = [
     path("branding/", include((branding_urls.asset_urlpatterns, "branding_assets"))),
     # Open Badges objects at the stable paths of badges.links (no space_slug: not tenant pages).
     path("public/", include(public_urls)),
+    # The public API (Events, Reporting, OpenAPI): authenticated by API keys, see api.http.
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

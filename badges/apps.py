@@ -7,23 +7,21 @@ class BadgesConfig(AppConfig):
     def ready(self) -> None:
         from badgeplatform import mail, nav
         from badgeplatform.permissions import Perm
-        from badges import emails
+        from badges import emails, holdings
         from badges.openbadges import tasks  # noqa: F401 - registers credential signing
 
         mail.register_renderer("badge_issued", emails.render_badge_issued)
+        holdings.register()  # badges and awards block an organisation's removal until moved
+
         nav.register(
             "preparing", "Managing Badges", "badges:index", perm=Perm.CREATE_BADGES, order=10
         )
         nav.register(
             "preparing", "Graphics Library", "graphics:index", perm=Perm.MANAGE_GRAPHICS, order=20
         )
-
         nav.register("issuing", "Issue a badge", "issuing:start", perm=Perm.ISSUE_BADGES, order=10)
         nav.register("issuing", "Awards", "issuing:awards", perm=Perm.ISSUE_BADGES, order=20)
+        nav.register("issuing", "Rules", "rules:index", perm=Perm.ISSUE_BADGES, order=25)
         nav.register(
             "issuing", "Issue history", "issuing:history", perm=Perm.ISSUE_BADGES, order=30
         )
-
-        from badges import holdings
-
-        holdings.register()  # badges and awards block an organisation's removal until moved

@@ -10,16 +10,19 @@ batch) to go out after commit.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from badgeplatform.bulk import insert_many
 from badgeplatform.mail import queue_bulk
 from badgeplatform.models import OutboundEmail
 from badgeplatform.permissions import USER_ROLE
@@ -28,7 +31,7 @@ from badges.openbadges.tasks import queue_credential_signing
 from users.models import Member, Membership, Role, User
 
 if TYPE_CHECKING:
-    from orgs.models import Space
+    from orgs.models import Organisation, Space
 
 # An ActivityTime this far ahead of our clock is a mistake, not clock skew.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -50,6 +53,8 @@ class RecipientInput:
     # The caller's name for this row (e.g. "line 7" of a CSV), echoed in the batch's failures
     # so a result page can point at the row after the rows themselves are gone.
     ref: str = ""
+    # The caller knows ``user`` is a member of the space already (it resolved them itself).
+    in_space: bool = False
 
 
 @dataclass
@@ -69,7 +74,8 @@ def _single_line(value: str) -> bool:
     return not any(c in value for c in "\r\n\x00")
 
 
-def _validate(r: RecipientInput, achieved_at: datetime, now: datetime) -> dict[str, str]:
+def recipient_errors(r: RecipientInput, achieved_at: datetime, now: datetime) -> dict[str, str]:
+    """What is wrong with one recipient row, keyed by the Events API's field names."""
     errors: dict[str, str] = {}
     if r.email:
         try:
@@ -118,6 +124,189 @@ def badge_snapshot(badge: Badge) -> dict:
         "attributes": [{"key": a.key, "value": a.value} for a in badge.attributes.all()],
         "organisation": badge.organisation.name,
     }
+
+
+@dataclass
+class Resolution:
+    """Who each recipient is. ``users[i]`` is None when recipient i could not be resolved
+    (its ``errors`` say why); ``is_new[i]`` when this call created the person."""
+
+    users: list[User | None]
+    is_new: list[bool]
+    new_users: list[User]
+    # user pk → their external id in the space (None when they have none): the API's UserId.
+    external_ids: dict[int, str | None]
+
+
+def _email_in(r: RecipientInput) -> str:
+    """The address that identifies a recipient: Email, else a UserId that is an address."""
+    if r.email:
+        return r.email
+    if "@" in r.external_id and len(r.external_id) <= 254:
+        try:
+            validate_email(r.external_id)
+        except ValidationError:
+            return ""
+        return r.external_id
+    return ""
+
+
+def recipients_resolve(
+    *,
+    space: Space,
+    recipients: Sequence[RecipientInput],
+    errors: Sequence[dict[str, str]],
+    join_organisation: Organisation | Sequence[Organisation],
+) -> Resolution:
+    """Find or create the people behind ``recipients`` with a constant number of queries.
+
+    In order: a member of the space whose external id is the recipient's; a user anywhere
+    whose email matches (a UserId that is an address counts); else a new unverified user (who
+    needs an email and both names; otherwise a message is added to that recipient's
+    ``errors``). People not yet in the space join it as plain Users, in ``join_organisation``
+    (one for all, or one per recipient). Recipients whose ``errors`` are already non-empty
+    are skipped. The caller queues the verification emails for ``new_users``.
+    """
+    n = len(recipients)
+    orgs = (
+        list(join_organisation)
+        if isinstance(join_organisation, Sequence)
+        else [join_organisation] * n
+    )
+    live = [i for i in range(n) if not errors[i]]
+
+    # By external id in this space, then by email anywhere (2 queries).
+    ext_ids = {
+        recipients[i].external_id
+        for i in live
+        if recipients[i].external_id and recipients[i].user is None
+    }
+    by_ext = {
+        m.external_id: m.user
+        for m in Member.objects.filter(space=space, external_id__in=ext_ids).select_related("user")
+    }
+    wanted = {i: _email_in(recipients[i]) for i in live if recipients[i].user is None}
+    emails = {e.lower() for e in wanted.values() if e}
+    by_email = {
+        u.email_lower: u
+        for u in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
+    }
+
+    users: list[User | None] = [None] * n
+    is_new = [False] * n
+    new_users: dict[str, User] = {}
+    # People found by their external id are members of the space, with that id.
+    members: dict[int, str | None] = {}
+    for i in live:
+        r = recipients[i]
+        user = r.user or by_ext.get(r.external_id)
+        if r.user is None and user is not None:
+            members[user.pk] = r.external_id
+        if user is None:
+            email = wanted[i]
+            user = by_email.get(email.lower()) if email else None
+            if user is None:
+                if not email:
+                    errors[i]["Email"] = "This recipient is new: give their email address."
+                    continue
+                missing = [
+                    k for k, v in (("FirstName", r.first_name), ("LastName", r.last_name)) if not v
+                ]
+                if missing:
+                    for key in missing:
+                        errors[i][key] = "This recipient is new: give their name."
+                    continue
+                key = email.lower()
+                if key not in new_users:
+                    new_users[key] = User(
+                        email=email, first_name=r.first_name, last_name=r.last_name
+                    )
+                    is_new[i] = True
+                user = new_users[key]
+        users[i] = user
+
+    if new_users:
+        # Sorted, so two calls creating the same people insert them in the same order and
+        # one waits for the other instead of deadlocking.
+        creating = [new_users[k] for k in sorted(new_users)]
+        local_parts = [u.email.split("@")[0].lower() for u in creating]
+        taken_usernames = {
+            name.lower()
+            for name in User.objects.annotate(n=Lower("username"))
+            .filter(n__in=local_parts)
+            .values_list("username", flat=True)
+        }
+        for u in creating:
+            u.username = _username_for(u.email, taken_usernames)
+            # What set_unusable_password() stores ("!" + random), from one urandom call
+            # rather than forty random choices: it shows at a thousand new people.
+            u.password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+        insert_many(creating)
+
+    # Membership: people not yet in the space join it (1 query for those whose membership is
+    # not known already — found by external id, or just created — + 3 when someone joins).
+    created = {u.pk for u in new_users.values()}
+    join_org: dict[int, Organisation] = {}
+    ext_for: dict[int, str] = {}
+    for i in live:
+        user = users[i]
+        if user is None or recipients[i].in_space:
+            continue
+        join_org.setdefault(user.pk, orgs[i])
+        ext = recipients[i].external_id
+        if ext and "@" not in ext:
+            ext_for.setdefault(user.pk, ext)
+    unknown = [pk for pk in join_org if pk not in members and pk not in created]
+    external_ids: dict[int, str | None] = dict(members)
+    external_ids.update(
+        Member.objects.filter(space=space, user_id__in=unknown).values_list(
+            "user_id", "external_id"
+        )
+    )
+    joining = sorted(pk for pk in join_org if pk not in external_ids)
+    if joining:
+        user_role = Role.objects.get(space=space, name=USER_ROLE, is_default=True)
+        insert_many(
+            [Member(space=space, user_id=pk, external_id=ext_for.get(pk)) for pk in joining]
+        )
+        insert_many(
+            [
+                Membership(space=space, user_id=pk, organisation=join_org[pk], role=user_role)
+                for pk in joining
+            ]
+        )
+        external_ids.update({pk: ext_for.get(pk) for pk in joining})
+    return Resolution(
+        users=users, is_new=is_new, new_users=list(new_users.values()), external_ids=external_ids
+    )
+
+
+def verification_emails(*, space: Space, users: Sequence[User]) -> list[OutboundEmail]:
+    """Unrendered "verify your email" rows for people created by issuing (for queue_bulk)."""
+    return [
+        OutboundEmail(
+            space=space,
+            to=u.email,
+            kind="verify_email",
+            context={"user": u.pk, "space": space.pk},
+            dedupe_key=f"verify-new:{space.pk}:{u.pk}",
+        )
+        for u in users
+    ]
+
+
+def award_emails(*, space: Space, awards: Sequence[Award]) -> list[OutboundEmail]:
+    """Unrendered "you have been awarded" rows, one per award (for queue_bulk)."""
+    return [
+        OutboundEmail(
+            space=space,
+            to=a.recipient_email,
+            kind="badge_issued",
+            context={"award": a.pk},
+            dedupe_key=f"award:{a.public_id}",
+        )
+        for a in awards
+    ]
 
 
 def awards_issue(
@@ -203,95 +392,28 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
         r.external_id = r.external_id.strip()
         when = r.achieved_at or default_time
         outcome = IssueOutcome(
-            index=first_index + index, status="rejected", errors=_validate(r, when, now)
+            index=first_index + index, status="rejected", errors=recipient_errors(r, when, now)
         )
         outcomes.append(outcome)
         if not outcome.errors:
             rows.append((outcome, r, when))
 
-    # --- Resolve people: by external id in this space, then by email anywhere (2 queries).
-    ext_ids = {r.external_id for _, r, _ in rows if r.external_id and r.user is None}
-    by_ext = {
-        m.external_id: m.user
-        for m in Member.objects.filter(space=space, external_id__in=ext_ids).select_related("user")
-    }
-    emails = {r.email.lower() for _, r, _ in rows if r.email and r.user is None}
-    if ext_ids:
-        # A UserId that is itself an email address also identifies by email.
-        emails |= {e.lower() for e in ext_ids if "@" in e}
-    by_email = {
-        u.email_lower: u
-        for u in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
-    }
-
-    new_users: dict[str, User] = {}
-    taken_usernames: set[str] = set()
-    needs_username = []
-    resolved: list[tuple[IssueOutcome, RecipientInput, datetime, User | str]] = []
-    for outcome, r, when in rows:
-        user = r.user or by_ext.get(r.external_id)
-        if user is None:
-            email = r.email or (r.external_id if "@" in r.external_id else "")
-            user = by_email.get(email.lower()) if email else None
-            if user is None:
-                if not email:
-                    outcome.errors["Email"] = "This recipient is new: give their email address."
-                    continue
-                missing = [
-                    k for k, v in (("FirstName", r.first_name), ("LastName", r.last_name)) if not v
-                ]
-                if missing:
-                    for key in missing:
-                        outcome.errors[key] = "This recipient is new: give their name."
-                    continue
-                key = email.lower()
-                if key not in new_users:
-                    new_users[key] = User(
-                        email=email, first_name=r.first_name, last_name=r.last_name
-                    )
-                    needs_username.append(new_users[key])
-                    outcome.new_user = True
-                user = key  # resolved to the new user's pk after the bulk insert
-        resolved.append((outcome, r, when, user))
-
-    if new_users:
-        local_parts = [u.email.split("@")[0].lower() for u in needs_username]
-        taken_usernames = {
-            n.lower()
-            for n in User.objects.annotate(n=Lower("username"))
-            .filter(n__in=local_parts)
-            .values_list("username", flat=True)
-        }
-        for u in needs_username:
-            u.username = _username_for(u.email, taken_usernames)
-            u.set_unusable_password()
-        User.objects.bulk_create(list(new_users.values()))
-
-    # --- Membership: people not yet in the space join it, in the badge's organisation.
-    people = {
-        (new_users[u] if isinstance(u, str) else u).pk: (new_users[u] if isinstance(u, str) else u)
-        for _, _, _, u in resolved
-    }
-    in_space = set(
-        Member.objects.filter(space=space, user_id__in=people).values_list("user_id", flat=True)
+    # --- Resolve people (and add newcomers to the space, in the badge's organisation).
+    resolution = recipients_resolve(
+        space=space,
+        recipients=[r for _, r, _ in rows],
+        errors=[o.errors for o, _, _ in rows],
+        join_organisation=badge.organisation,
     )
-    joining = [pk for pk in people if pk not in in_space]
-    ext_for = {}
-    for _, r, _, u in resolved:
-        pk = (new_users[u] if isinstance(u, str) else u).pk
-        if r.external_id and "@" not in r.external_id and pk in joining:
-            ext_for.setdefault(pk, r.external_id)
-    if joining:
-        user_role = Role.objects.get(space=space, name=USER_ROLE, is_default=True)
-        Member.objects.bulk_create(
-            [Member(space=space, user_id=pk, external_id=ext_for.get(pk)) for pk in joining]
-        )
-        Membership.objects.bulk_create(
-            [
-                Membership(space=space, user_id=pk, organisation=badge.organisation, role=user_role)
-                for pk in joining
-            ]
-        )
+    new_users = resolution.new_users
+    resolved: list[tuple[IssueOutcome, datetime, User]] = []
+    for (outcome, _, when), user, is_new in zip(
+        rows, resolution.users, resolution.is_new, strict=True
+    ):
+        if user is not None:
+            outcome.new_user = is_new
+            resolved.append((outcome, when, user))
+    people = {u.pk for _, _, u in resolved}
 
     # --- Awards: find duplicates (1 query), then insert the rest (1 query).
     existing = {
@@ -299,12 +421,11 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
         for a in Award.objects.filter(
             badge=badge,
             recipient_id__in=people,
-            achieved_at__in={when for _, _, when, _ in resolved},
+            achieved_at__in={when for _, when, _ in resolved},
         )
     }
     to_create: dict[tuple[int, datetime], Award] = {}
-    for outcome, _, when, u in resolved:
-        user = new_users[u] if isinstance(u, str) else u
+    for outcome, when, user in resolved:
         key = (user.pk, when)
         if key in existing:
             outcome.status, outcome.award = "duplicate", existing[key]
@@ -328,32 +449,14 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
             )
             to_create[key] = award
             outcome.status, outcome.award = "awarded", award
-    Award.objects.bulk_create(list(to_create.values()))
+    insert_many(list(to_create.values()))
     # OB 3.0 credentials are signed by the worker after commit (or on first request).
     transaction.on_commit(lambda: queue_credential_signing([a.pk for a in to_create.values()]))
 
     # --- Emails, rendered by the worker at send time (1 INSERT, 1 task after commit).
     if notify:
-        emails = [
-            OutboundEmail(
-                space=space,
-                to=u.email,
-                kind="verify_email",
-                context={"user": u.pk, "space": space.pk},
-                dedupe_key=f"verify-new:{space.pk}:{u.pk}",
-            )
-            for u in new_users.values()
-        ]
-        emails += [
-            OutboundEmail(
-                space=space,
-                to=a.recipient_email,
-                kind="badge_issued",
-                context={"award": a.pk},
-                dedupe_key=f"award:{a.public_id}",
-            )
-            for a in to_create.values()
-        ]
+        emails = verification_emails(space=space, users=new_users)
+        emails += award_emails(space=space, awards=list(to_create.values()))
         queue_bulk(emails)
 
     counts = {

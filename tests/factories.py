@@ -316,3 +316,41 @@ def make_award_at(badge, recipient: User, issued_at, *, organisation=None, revok
         identity_salt="0" * 32,
         revoked_at=revoked_at,
     )
+
+
+# ---- API keys and rules -------------------------------------------------------------------
+
+
+def make_api_key(space: Space, *, organisation: Organisation | None = None, name: str = "LMS"):
+    """An ApiKey (the token is discarded; use api.services.apikey_create to keep it)."""
+    from api.services import apikey_create
+
+    return apikey_create(space=space, name=name, organisation=organisation).key
+
+
+def make_rule(
+    space: Space,
+    *,
+    badge=None,
+    organisation: Organisation | None = None,
+    activity_id: str | None = None,
+    threshold: int = 3,
+    window_days: int | None = None,
+    active: bool = True,
+    name: str = "Attend workshops",
+):
+    from badges.models import Rule
+
+    organisation = organisation or space.root_organisation
+    badge = badge or make_badge(space, organisation=organisation)
+    n = Rule.objects.count() + 1
+    return Rule.objects.create(
+        space=space,
+        organisation=organisation,
+        name=name,
+        activity_id=activity_id or f"activity-{n}",
+        badge=badge,
+        threshold=threshold,
+        window_days=window_days,
+        active=active,
+    )

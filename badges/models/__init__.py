@@ -5,8 +5,10 @@ from badges.models.badges import Badge, BadgeAttribute, BadgeEvent
 from badges.models.graphics import Graphic
 from badges.models.keys import SigningKey
 from badges.models.openbadges import AwardCredential, BadgeClassVersion
+from badges.models.rules import ActivityEvent, Rule, RuleCompletion
 
 __all__ = [
+    "ActivityEvent",
     "Award",
     "AwardCredential",
     "Badge",
@@ -15,5 +17,7 @@ __all__ = [
     "BadgeEvent",
     "Graphic",
     "IssueBatch",
+    "Rule",
+    "RuleCompletion",
     "SigningKey",
 ]

@@ -6,7 +6,6 @@ The ``openbadges`` package (openbadges-validator-core 1.1.2) pins PyLD 0.7.1 and
 """
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

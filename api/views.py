@@ -1,0 +1,62 @@
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from api.forms import ApiKeyForm
+from api.models import ApiKey
+from api.services import apikey_create, apikey_revoke
+from badgeplatform.access import space_view
+from badgeplatform.permissions import Perm
+
+
+def get_apikey_for(request: HttpRequest, key_id: int) -> ApiKey:
+    key = ApiKey.objects.filter(space=request.space, pk=key_id).first()
+    if key is None:
+        raise Http404("No such API key")
+    return key
+
+
+@space_view(Perm.MANAGE_API_KEYS)
+@require_http_methods(["GET", "POST"])
+def index(request: HttpRequest) -> HttpResponse:
+    """The space's keys (newest first, 1 query) and the form that makes a new one."""
+    form = ApiKeyForm(request.POST or None, space=request.space)
+    if request.method == "POST" and form.is_valid():
+        made = apikey_create(
+            space=request.space,
+            name=form.cleaned_data["name"],
+            organisation=form.cleaned_data["organisation"],
+            actor=request.user,
+        )
+        # Rendered, not redirected: the token must never be stored, not even in the session
+        # for one redirect. no-store keeps it out of the browser's cache and history.
+        response = TemplateResponse(
+            request,
+            "api/key_created.html",
+            {"key": made.key, "token": made.token, "site_url": settings.SITE_URL},
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+    keys = (
+        ApiKey.objects.for_space(request.space)
+        .select_related("organisation", "created_by")
+        .order_by("revoked_at", "-created_at", "-pk")
+    )
+    return TemplateResponse(request, "api/keys.html", {"keys": keys, "form": form})
+
+
+@space_view(Perm.MANAGE_API_KEYS)
+@require_POST
+def revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    key = get_apikey_for(request, key_id)
+    if key.is_revoked:
+        messages.info(request, f"“{key.name}” was already revoked.")
+    else:
+        apikey_revoke(key=key, actor=request.user)
+        messages.success(
+            request, f"“{key.name}” is revoked: calls with it are refused from now on."
+        )
+    return redirect("api_keys:index", request.space.slug)

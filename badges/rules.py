@@ -1,0 +1,252 @@
+"""Rules-based issuing: record activity events and complete rules, in bulk.
+
+``rule_events_record`` is what the Events API calls for events whose ActivityId is a rule's
+activity identifier. It stores each event once (a retried event finds the stored one), and when
+a person's events reach the rule's threshold — within its window, if it has one — the rule
+completes for them, once, and awards its badge through ``awards_issue`` (source "rule").
+
+Whatever the number of events: lock the rules, read their events and completions, insert the
+new events, one ``awards_issue`` per badge that was completed, insert the completions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from badges.issuing import BadgeNotIssuable, RecipientInput, awards_issue
+from badges.models import ActivityEvent, Award, Badge, IssueBatch, Rule, RuleCompletion
+
+if TYPE_CHECKING:
+    from orgs.models import Organisation, Space
+    from users.models import User
+
+
+@dataclass
+class RuleEvent:
+    """One event for a rule, its recipient already resolved. ``index`` is the caller's."""
+
+    index: int
+    rule: Rule
+    user: User
+    occurred_at: datetime
+
+
+@dataclass
+class RuleEventOutcome:
+    index: int
+    # "recorded": stored, counts toward the rule; "awarded": this event completed the rule;
+    # "duplicate": a repeat of the event that completed it (the existing award).
+    status: str
+    rule: Rule
+    award: Award | None = None
+
+
+def threshold_reached_at(times: Sequence[datetime], threshold: int, window_days: int | None):
+    """When ``threshold`` events first fell within ``window_days`` of each other (any span
+    without a window), or None. ``times`` must be sorted."""
+    if len(times) < threshold:
+        return None
+    if not window_days:
+        return times[threshold - 1]
+    span = timedelta(days=window_days)
+    for i in range(len(times) - threshold + 1):
+        end = times[i + threshold - 1]
+        if end - times[i] <= span:
+            return end
+    return None
+
+
+def _completing_position(
+    old: list[datetime], new: list[datetime], threshold: int, window_days: int | None
+) -> tuple[int, datetime] | None:
+    """Adding ``new`` one by one to ``old``: the position of the first addition after which
+    the threshold is reached, and when it was reached. Adding an event never un-reaches it,
+    so a binary search over the number added finds the first one."""
+
+    def reached(count: int):
+        return threshold_reached_at(sorted(old + new[:count]), threshold, window_days)
+
+    if not new or reached(len(new)) is None:
+        return None
+    lo, hi = 1, len(new)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if reached(mid) is None:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - 1, reached(lo)
+
+
+@transaction.atomic
+def rule_events_record(
+    *, space: Space, events: Sequence[RuleEvent], call_id: uuid.UUID | None = None
+) -> list[RuleEventOutcome]:
+    """Store ``events`` and complete the rules they make complete; one outcome per event, in
+    the order given. Rules that are inactive, or whose badge is not published, record the
+    events but award nothing (the Events API rejects such events before calling this)."""
+    if not events:
+        return []
+    rule_ids = sorted({e.rule.pk for e in events})
+    # Lock the rules: two calls for the same rule run one after the other, so each sees the
+    # other's events and a rule completes once per person. Always in pk order: no deadlocks.
+    rules = {
+        r.pk: r for r in Rule.objects.select_for_update().filter(pk__in=rule_ids).order_by("pk")
+    }
+    user_ids = {e.user.pk for e in events}
+
+    # Everything already known about these (rule, person) pairs (2 queries).
+    history: dict[tuple[int, int], list[datetime]] = defaultdict(list)
+    event_ids: dict[tuple[int, int, datetime], int] = {}
+    for pk, rule_id, user_id, at in ActivityEvent.objects.filter(
+        rule_id__in=rule_ids, recipient_id__in=user_ids
+    ).values_list("pk", "rule_id", "recipient_id", "occurred_at"):
+        history[(rule_id, user_id)].append(at)
+        event_ids[(rule_id, user_id, at)] = pk
+    completed = {
+        (c.rule_id, c.recipient_id): c
+        for c in RuleCompletion.objects.filter(
+            rule_id__in=rule_ids, recipient_id__in=user_ids
+        ).select_related("award")
+    }
+
+    # Store the new events (1 query); a repeated event (a retry) is not stored again.
+    fresh: dict[tuple[int, int, datetime], ActivityEvent] = {}
+    for e in events:
+        key = (e.rule.pk, e.user.pk, e.occurred_at)
+        if key not in event_ids and key not in fresh:
+            fresh[key] = ActivityEvent(
+                space=space,
+                rule_id=e.rule.pk,
+                recipient_id=e.user.pk,
+                occurred_at=e.occurred_at,
+                call_id=call_id,
+            )
+    ActivityEvent.objects.bulk_create(list(fresh.values()))
+    event_ids.update({key: ev.pk for key, ev in fresh.items()})
+
+    # Which new event completes each pair that has not completed yet.
+    new_by_pair: dict[tuple[int, int], list[tuple[int, datetime]]] = defaultdict(list)
+    seen: set[tuple[int, int, datetime]] = set()
+    for e in events:
+        key = (e.rule.pk, e.user.pk, e.occurred_at)
+        if key in fresh and key not in seen:  # an event repeated in this call counts once
+            seen.add(key)
+            new_by_pair[(e.rule.pk, e.user.pk)].append((e.index, e.occurred_at))
+    completing: dict[tuple[int, int], tuple[int, datetime]] = {}
+    for pair, arrivals in new_by_pair.items():
+        rule = rules[pair[0]]
+        if pair in completed or not rule.active:
+            continue
+        found = _completing_position(
+            history[pair], [at for _, at in arrivals], rule.threshold, rule.window_days
+        )
+        if found is not None:
+            position, reached_at = found
+            completing[pair] = (arrivals[position][0], reached_at)
+
+    # Award, one awards_issue per badge (the rules of one badge share its batch).
+    users = {e.user.pk: e.user for e in events}
+    by_badge: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for pair in sorted(completing):
+        by_badge[rules[pair[0]].badge_id].append(pair)
+    badges = {e.rule.badge_id: e.rule.badge for e in events if e.rule.badge_id in by_badge}
+    index_of_event = {e.index: e for e in events}
+    new_completions: list[RuleCompletion] = []
+    awarded_status: dict[int, str] = {}
+    for badge_id, pairs in sorted(by_badge.items()):
+        try:
+            _, outcomes = awards_issue(
+                badge=badges[badge_id],
+                recipients=[
+                    RecipientInput(
+                        user=users[user_id], achieved_at=completing[(rule_id, user_id)][1]
+                    )
+                    for rule_id, user_id in pairs
+                ],
+                source=IssueBatch.Source.RULE,
+            )
+        except BadgeNotIssuable:
+            continue  # recorded; the next event after publication completes the rule
+        for (rule_id, user_id), outcome in zip(pairs, outcomes, strict=True):
+            if outcome.award is None:
+                continue
+            index, reached_at = completing[(rule_id, user_id)]
+            e = index_of_event[index]
+            completion = RuleCompletion(
+                space=space,
+                rule_id=rule_id,
+                recipient_id=user_id,
+                award=outcome.award,
+                event_id=event_ids[(rule_id, user_id, e.occurred_at)],
+                completed_at=reached_at,
+            )
+            new_completions.append(completion)
+            completed[(rule_id, user_id)] = completion
+            awarded_status[index] = outcome.status  # "awarded", or "duplicate" if it existed
+    RuleCompletion.objects.bulk_create(new_completions)
+
+    results = []
+    for e in events:
+        pair = (e.rule.pk, e.user.pk)
+        completion = completed.get(pair)
+        if e.index in awarded_status:
+            status = awarded_status[e.index]
+        elif completion is not None and completion.event_id == event_ids.get(
+            (*pair, e.occurred_at)
+        ):
+            status = "duplicate"  # the event that completed the rule, sent again
+        else:
+            status = "recorded"
+        award = completion.award if status != "recorded" else None
+        results.append(RuleEventOutcome(index=e.index, status=status, rule=e.rule, award=award))
+    return results
+
+
+# ---- Rules themselves (the Issuing → Rules pages) -------------------------------------------
+
+RULE_FIELDS = ("name", "organisation", "activity_id", "badge", "threshold", "window_days", "active")
+
+
+def rule_create(
+    *,
+    space: Space,
+    actor: User | None,
+    organisation: Organisation,
+    name: str,
+    activity_id: str,
+    badge: Badge,
+    threshold: int,
+    window_days: int | None = None,
+    active: bool = True,
+) -> Rule:
+    return Rule.objects.create(
+        space=space,
+        organisation=organisation,
+        name=name,
+        activity_id=activity_id,
+        badge=badge,
+        threshold=threshold,
+        window_days=window_days,
+        active=active,
+        created_by=actor,
+    )
+
+
+def rule_update(*, rule: Rule, actor: User | None, **fields) -> Rule:
+    """Change a rule. A lowered threshold or a longer window is applied from the next event
+    on: people it now covers complete with their next event for the rule."""
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not rule fields: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    rule.save()
+    return rule
