@@ -181,9 +181,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 
 
 # --- Cache (rate limits, throttles). Redis when configured, else per-process memory.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Processes sharing one Redis keep apart by prefix (parallel test workers get one each).
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", os.environ.get("PYTEST_XDIST_WORKER", ""))
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

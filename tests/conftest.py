@@ -14,6 +14,22 @@ from tests.factories import UserFactory, add_member, make_space
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def clear_cache() -> None:
+    """Empty this test process's cache. On a Redis shared by parallel workers (and by the
+    Celery broker) only our own prefix goes: FLUSHDB would pull keys and queued tasks from
+    under the other workers."""
+    from django.conf import settings
+
+    config = settings.CACHES["default"]
+    if config["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{config.get('KEY_PREFIX', '')}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -22,10 +38,10 @@ def _test_settings(settings, tmp_path):
     # tests/services starts a real worker where that is the point.
     settings.CELERY_TASK_ALWAYS_EAGER = True
     celery_app.conf.task_always_eager = True
-    cache.clear()
+    clear_cache()
     clear_local_cache()  # the public Open Badges documents' in-process copies
     yield
-    cache.clear()
+    clear_cache()
     clear_local_cache()
 
 

@@ -77,9 +77,9 @@ def test_altered_stored_credential_is_reported(client, space_a):
     stored = AwardCredential.objects.get(award=award)
     stored.credential["credentialSubject"]["achievement"]["name"] = "Brain Surgery"
     stored.save()
-    from django.core.cache import cache
+    from tests.conftest import clear_cache
 
-    cache.clear()
+    clear_cache()
     html = page(client, award)
     assert "Could not be verified" in html and "altered" in html
 
