@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from badges.awards import award_revoke
 from badges.issuing import RecipientInput, awards_issue
-from badges.models import Award, Badge
+from badges.models import Award, Badge, IssueBatch
 from users import services as user_services
 from users.models import User
 
@@ -50,7 +50,21 @@ def seed_awards(space, admin, stdout) -> None:
             ),
             RecipientInput(user=admin),
         ]
-        awards_issue(badge=badge, recipients=people, achieved_at=when, actor=admin, notify=False)
+        if Award.objects.filter(badge=badge).exists():
+            continue  # seeded before: the seed stays idempotent
+        # Issued a day after the achievement, so reports show a history, not one spike today.
+        batch = IssueBatch.objects.create(
+            space=space,
+            badge=badge,
+            source=IssueBatch.Source.MANUAL,
+            status=IssueBatch.Status.DONE,
+            created_by=admin,
+            issued_at=when + timedelta(days=1),
+            finished_at=when + timedelta(days=1),
+        )
+        awards_issue(
+            badge=badge, recipients=people, achieved_at=when, actor=admin, batch=batch, notify=False
+        )
         if student is None:
             student = User.objects.get_by_email(STUDENT_EMAIL)
 
