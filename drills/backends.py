@@ -1,7 +1,8 @@
 """The drills' email backend: the file backend, one file per message, optionally slow.
 
 DRILL_SEND_DELAY (seconds) is slept before each message is written, as a slow SMTP server
-would; the file's name carries the time it was written (ns) so a drill can measure how long
+would; DRILL_AFTER_SEND_DELAY after it (the server has the message, its "250 OK" is slow), to
+widen on purpose the window where a killed worker has sent an email but not marked it sent; the file's name carries the time it was written (ns) so a drill can measure how long
 after the send the row was marked sent.
 """
 
@@ -25,4 +26,7 @@ class TimedFileBackend(BaseEmailBackend):
             data = message.message().as_bytes() + b"\n" + b"-" * 79 + b"\n"
             path = folder / f"{time.time_ns()}-{os.getpid()}.eml"
             path.write_bytes(data)  # one write: a file is a message that left
+            after = float(os.environ.get("DRILL_AFTER_SEND_DELAY", "0"))
+            if after:
+                time.sleep(after)
         return len(email_messages)
