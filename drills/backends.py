@@ -2,8 +2,9 @@
 
 DRILL_SEND_DELAY (seconds) is slept before each message is written, as a slow SMTP server
 would; DRILL_AFTER_SEND_DELAY after it (the server has the message, its "250 OK" is slow), to
-widen on purpose the window where a killed worker has sent an email but not marked it sent; the file's name carries the time it was written (ns) so a drill can measure how long
-after the send the row was marked sent.
+widen on purpose the window where a killed worker has sent an email but not marked it sent;
+the file's name carries the time it was written (ns) so a drill can measure how long after the
+send the row was marked sent.
 """
 
 from __future__ import annotations
