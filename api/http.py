@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
@@ -19,6 +20,7 @@ from ninja.security.base import AuthBase
 from api.models import ApiKey
 from api.services import apikey_authenticate, apikey_touch
 from badgeplatform import ratelimit
+from badgeplatform.dbdown import database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +149,14 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
         problems.append(f"{where}: {error.get('msg', 'invalid')}")
     return error_response(400, "; ".join(problems) or "Invalid request.")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A restarting database is not a bug: 503 + Retry-After (badgeplatform.dbdown).
+    log.warning("Database unavailable: %s %s: %s", request.method, request.path, exc)
+    return database_unavailable(request)
 
 
 @api.exception_handler(Http404)

@@ -218,6 +218,7 @@ def deliver(email_id: int) -> bool:
 
 MAX_ATTEMPTS = 8
 # A claim older than this belongs to a worker that died mid-send; the drain releases it.
+# (Defaults; settings.OUTBOX_STALE_CLAIM_SECONDS / OUTBOX_DRAIN_GRACE_SECONDS override them.)
 STALE_CLAIM_SECONDS = 600
 # Rows younger than this are left to the task queued at commit time.
 DRAIN_GRACE_SECONDS = 30
@@ -237,14 +238,16 @@ def drain_outbox(limit: int = 500) -> int:
     from django.utils import timezone
 
     now = timezone.now()
+    stale = getattr(settings, "OUTBOX_STALE_CLAIM_SECONDS", STALE_CLAIM_SECONDS)
+    grace = getattr(settings, "OUTBOX_DRAIN_GRACE_SECONDS", DRAIN_GRACE_SECONDS)
     OutboundEmail.objects.filter(
         status=OutboundEmail.Status.SENDING,
-        claimed_at__lt=now - timedelta(seconds=STALE_CLAIM_SECONDS),
+        claimed_at__lt=now - timedelta(seconds=stale),
     ).update(status=OutboundEmail.Status.PENDING)
     ids = list(
         OutboundEmail.objects.filter(
             status=OutboundEmail.Status.PENDING,
-            created_at__lt=now - timedelta(seconds=DRAIN_GRACE_SECONDS),
+            created_at__lt=now - timedelta(seconds=grace),
         )
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .order_by("created_at")

@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "badgeplatform.audit.AuditContextMiddleware",
+    # Database connection errors in a view → 503 with a message (a restart is not a bug).
+    "badgeplatform.dbdown.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "badgeplatform.urls"
@@ -215,6 +217,12 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "api.tasks.purge_idempotency", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
+
+# --- Email outbox (badgeplatform.mail). A claim ("sending") older than the first belongs to a
+# worker that died mid-send and is released by the drain; pending rows younger than the second
+# are left to the task queued at commit. The fault drills (drills/) shorten both.
+OUTBOX_STALE_CLAIM_SECONDS = env_int("OUTBOX_STALE_CLAIM_SECONDS", 600)
+OUTBOX_DRAIN_GRACE_SECONDS = env_int("OUTBOX_DRAIN_GRACE_SECONDS", 30)
 
 # --- Email. Default: console + a file outbox under var/outbox (DEBUG), SMTP when EMAIL_HOST set.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

@@ -112,3 +112,19 @@ def test_subjects_with_line_breaks_are_refused():
         outbox.queue_rendered_email(
             to="a@b.test", subject="Hi\r\nBcc: x@y", text="", html="", kind="x"
         )
+
+
+def test_the_stale_claim_and_grace_periods_are_settings(settings):
+    # The fault drills (drills.worker_killed) shorten them instead of waiting ten minutes.
+    settings.OUTBOX_STALE_CLAIM_SECONDS = 2
+    settings.OUTBOX_DRAIN_GRACE_SECONDS = 0
+    email = queue()
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=OutboundEmail.Status.SENDING, claimed_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert outbox.drain_outbox() == 0  # a claim one second old still belongs to its worker
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        claimed_at=timezone.now() - timedelta(seconds=3)
+    )
+    assert outbox.drain_outbox() == 1  # well under the 600 s default, released and sent
+    assert len(mail.outbox) == 1
