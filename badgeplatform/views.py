@@ -80,6 +80,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
+MEDIA_INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
 @public_view("Uploaded images under random names (badge graphics and logos are public).")
 @require_GET
 def media(request: HttpRequest, path: str) -> HttpResponse:
@@ -87,8 +90,18 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
     target = (root / path).resolve()
     if root not in target.parents or not target.is_file():
         raise Http404("No such file")
+    # The image pipeline only ever writes these; anything else that found its way in (an old
+    # file, a hand-copied .html or .svg) is a download, never a document of our origin.
     content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-    response = FileResponse(target.open("rb"), content_type=content_type)
+    if content_type not in MEDIA_INLINE_TYPES:
+        content_type = "application/octet-stream"
+    response = FileResponse(
+        target.open("rb"),
+        content_type=content_type,
+        as_attachment=content_type == "application/octet-stream",
+    )
     response["X-Content-Type-Options"] = "nosniff"
+    # Opened on its own, an upload can load and run nothing, and is a unique origin.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "public, max-age=86400"
     return response

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 from uuid import UUID
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.http import (
@@ -229,6 +230,7 @@ EMAIL_ACTIONS = {"save", "test", "reset"}
 @space_view(Perm.MANAGE_BRANDING)
 @require_http_methods(["GET", "POST"])
 @plan_refusals_explained
+@csp_replace({"frame-src": ["'self'"]})  # the live preview is a same-origin (sandboxed) frame
 def email_edit(request: HttpRequest, kind: str) -> HttpResponse:
     """Author one email: subject and body with placeholder buttons, a live preview, "send me a
     test" and "restore the default". Without the plan feature: the default, read-only."""
@@ -291,7 +293,12 @@ def email_edit(request: HttpRequest, kind: str) -> HttpResponse:
 
 # The preview is its own document in a sandboxed frame: the email's inline styles stay out of
 # the admin pages' (future) CSP, and nothing in it can run or reach the parent page.
-PREVIEW_CSP = "default-src 'none'; img-src 'self' https: http: data:; style-src 'unsafe-inline'"
+# Only this response may be framed, and only by our own pages (the email editor); the
+# middleware's default policy leaves a header that is already set alone.
+PREVIEW_CSP = (
+    "default-src 'none'; img-src 'self' https: http: data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
 
 
 @space_view(Perm.MANAGE_BRANDING)

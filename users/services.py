@@ -436,6 +436,24 @@ def membership_remove(*, membership: Membership, actor: User | None) -> None:
     )
 
 
+def sessions_end_for(*, user_ids: Iterable[int]) -> int:
+    """Delete every live session of these users; returns how many went.
+
+    Sessions are the database backend's rows with the user id inside the signed payload, so
+    this reads the live ones (a bulk removal is rare; logins are not slowed by an index)."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+
+    wanted = {str(pk) for pk in user_ids}
+    doomed = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(session.get_decoded().get(SESSION_KEY)) in wanted
+    ]
+    Session.objects.filter(pk__in=doomed).delete()
+    return len(doomed)
+
+
 # ---- Bulk actions ----------------------------------------------------------------------------
 # One audit entry per action, naming the people it touched (by email).
 
@@ -455,6 +473,16 @@ def members_remove_from_space(*, space: Space, user_ids: Iterable[int], actor: U
     Membership.objects.filter(space=space, user_id__in=user_ids).delete()
     removed, _ = Member.objects.filter(space=space, user_id__in=user_ids).delete()
     ensure_space_admin_remains(space)
+    # Someone who belongs to no space any more is signed out everywhere at once (after commit:
+    # a rolled-back removal leaves their sessions alone). They may sign in again to their
+    # backpack; an open admin page of the old space would 404 anyway, this closes the session.
+    spaceless = list(
+        User.objects.filter(pk__in=user_ids, space_memberships__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    if spaceless:
+        transaction.on_commit(lambda: sessions_end_for(user_ids=spaceless))
     audit_log(
         space=space,
         actor=actor,

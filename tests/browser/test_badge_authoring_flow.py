@@ -173,7 +173,7 @@ def test_design_draft_return_publish_withdraw_republish(page, creator, screensho
     page.locator("input[name=key]").nth(2).fill("Level")
     page.locator("input[name=value]").nth(2).fill("Introductory")
     page.get_by_role("button", name="Remove attribute 2").click()
-    page.wait_for_function("document.querySelectorAll('input[name=key]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('input[name=key]').length === 2")
     assert page.locator("input[name=key]").nth(0).input_value() == "Credits"
     assert page.locator("input[name=key]").nth(1).input_value() == "Level"
     page.get_by_role("button", name="Save draft").click()

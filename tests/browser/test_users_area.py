@@ -215,18 +215,18 @@ def test_filter_and_order_the_user_list(page, roster, screenshot):
     page.get_by_label("Order by").select_option("-name")
     page.wait_for_url(re.compile(r"order=-name"))
     page.wait_for_function(
-        "document.querySelector('.users-table strong').innerText === 'Alan Turing'"
+        "() => document.querySelector('.users-table strong').innerText === 'Alan Turing'"
     )
     assert visible_names(page)[0] == "Alan Turing"
 
     page.get_by_label("Organisation", exact=True).select_option(str(cs.pk))
     page.wait_for_url(re.compile(rf"organisation={cs.pk}"))
-    page.wait_for_function("document.querySelectorAll('.users-table tbody tr').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('.users-table tbody tr').length === 3")
     assert visible_names(page) == ["Alan Turing", "Ada Lovelace", "Grace Hopper"]
     screenshot("2-organisation-filter")
 
     page.get_by_label("Search").fill("EMP-007")
-    page.wait_for_function("document.querySelectorAll('.users-table tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('.users-table tbody tr').length === 1")
     assert visible_names(page) == ["Alan Turing"]
     screenshot("3-search")
 
