@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from api.models import ApiKey, IdempotencyRecord
+from badgeplatform.audit import audit_log
 
 if TYPE_CHECKING:
     from orgs.models import Organisation, Space
@@ -59,6 +60,15 @@ def apikey_create(
         token_hash=token_hash(token),
         created_by=actor,
     )
+    # The developer key is public; the token never reaches the log.
+    audit_log(
+        space=space,
+        actor=actor,
+        action="apikey.create",
+        obj=key,
+        label=f"{key.name} ({key.developer_key})",
+        changes={"organisation": organisation.name if organisation else "whole space"},
+    )
     return NewApiKey(key=key, token=token)
 
 
@@ -68,6 +78,13 @@ def apikey_revoke(*, key: ApiKey, actor: User | None = None) -> ApiKey:
         key.revoked_at = timezone.now()
         key.revoked_by = actor
         key.save(update_fields=["revoked_at", "revoked_by"])
+        audit_log(
+            space=key.space,
+            actor=actor,
+            action="apikey.revoke",
+            obj=key,
+            label=f"{key.name} ({key.developer_key})",
+        )
     return key
 
 

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from badgeplatform.audit import audit_log
 from badgeplatform.bulk import insert_many
 from badgeplatform.mail import queue_bulk
 from badgeplatform.models import OutboundEmail
@@ -478,4 +479,19 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
         if o.status == "rejected"
     ]
     batch.save(update_fields=["total", "processed", "issued", "duplicates", "failed", "failures"])
+    if counts["awarded"]:
+        # One entry per issue action (per chunk for worker batches), not one per award.
+        audit_log(
+            space=space,
+            actor=actor,
+            action="award.issue",
+            obj=batch,
+            label=f"{badge.name}: {counts['awarded']} award(s)",
+            changes={
+                "source": source,
+                "awarded": counts["awarded"],
+                "duplicates": counts["duplicate"],
+                "rejected": counts["rejected"],
+            },
+        )
     return batch, outcomes

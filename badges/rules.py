@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from badgeplatform.audit import audit_log
 from badges.issuing import BadgeNotIssuable, RecipientInput, awards_issue
 from badges.models import ActivityEvent, Award, Badge, IssueBatch, Rule, RuleCompletion
 
@@ -227,7 +228,7 @@ def rule_create(
     window_days: int | None = None,
     active: bool = True,
 ) -> Rule:
-    return Rule.objects.create(
+    rule = Rule.objects.create(
         space=space,
         organisation=organisation,
         name=name,
@@ -238,6 +239,8 @@ def rule_create(
         active=active,
         created_by=actor,
     )
+    audit_log(space=space, actor=actor, action="rule.create", obj=rule, label=rule.name)
+    return rule
 
 
 def rule_update(*, rule: Rule, actor: User | None, **fields) -> Rule:
@@ -249,4 +252,12 @@ def rule_update(*, rule: Rule, actor: User | None, **fields) -> Rule:
     for name, value in fields.items():
         setattr(rule, name, value)
     rule.save()
+    audit_log(
+        space=rule.space,
+        actor=actor,
+        action="rule.update",
+        obj=rule,
+        label=rule.name,
+        changes={k: str(v) for k, v in fields.items()},
+    )
     return rule

@@ -338,14 +338,15 @@ def test_a_batch_takes_a_constant_number_of_queries(api, badge, space_a, size):
     # users insert, members in space, User role, members insert, memberships insert); one
     # awards_issue for the badge; one email dedupe + insert for every email of the call;
     # the rule's events (lock, events, completions, insert) with one awards_issue for the
-    # rule's badge and the completions insert; savepoint releases.
+    # rule's badge and the completions insert; one audit entry per awards_issue; savepoint
+    # releases.
     assert len(ctx.captured_queries) == EXPECTED_EVENT_QUERIES, "\n".join(
         q["sql"][:100] for q in ctx.captured_queries
     )
     assert ActivityEvent.objects.count() == size
 
 
-EXPECTED_EVENT_QUERIES = 42
+EXPECTED_EVENT_QUERIES = 44
 
 
 def test_old_idempotency_records_are_purged(api, badge, member_a, settings):

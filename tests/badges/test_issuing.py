@@ -211,10 +211,10 @@ def test_issuing_takes_a_constant_number_of_queries(badge, space_a, size):
     # Whatever the size: savepoint, badge lock, attributes, batch, members by external id, users
     # by email, username clashes, users insert, members-in-space, User role, members insert,
     # memberships insert, existing awards, awards insert, email dedupe, emails insert, batch
-    # update, savepoint release.
+    # update, the audit entry, savepoint release.
     assert len(ctx.captured_queries) == EXPECTED_ISSUE_QUERIES, "\n".join(
         q["sql"][:90] for q in ctx.captured_queries
     )
 
 
-EXPECTED_ISSUE_QUERIES = 18
+EXPECTED_ISSUE_QUERIES = 19

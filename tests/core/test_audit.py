@@ -59,3 +59,30 @@ def test_a_refusal_says_why(client, space_a, member_a):
     client.force_login(member_a)
     response = client.get(reverse("audit_log", args=[space_a.slug]))
     assert "Manage system settings" in response.content.decode()
+
+
+def test_issuing_keys_and_rules_are_audited(space_a, admin_a, member_a):
+    from api.services import apikey_create, apikey_revoke
+    from badges.issuing import RecipientInput, awards_issue
+    from badges.rules import rule_create
+    from tests.factories import make_badge
+
+    badge = make_badge(space_a)
+    awards_issue(badge=badge, recipients=[RecipientInput(user=member_a)], actor=admin_a)
+    new = apikey_create(space=space_a, name="LMS", actor=admin_a)
+    apikey_revoke(key=new.key, actor=admin_a)
+    rule_create(
+        space=space_a,
+        actor=admin_a,
+        organisation=space_a.root_organisation,
+        name="Attend",
+        activity_id="attend",
+        badge=badge,
+        threshold=2,
+    )
+    actions = set(AuditEntry.objects.filter(space=space_a).values_list("action", flat=True))
+    assert {"award.issue", "apikey.create", "apikey.revoke", "rule.create"} <= actions
+    issued = AuditEntry.objects.get(action="award.issue")
+    assert issued.changes["awarded"] == 1 and issued.actor == admin_a
+    # The secret token is never in the log.
+    assert new.token not in str(list(AuditEntry.objects.values()))
