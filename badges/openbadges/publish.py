@@ -385,8 +385,8 @@ def _graphic_bytes(award: Award) -> bytes | None:
         return f.read()
 
 
-def baked_assertion_png(public_id: UUID | str) -> Payload | None:
-    """The badge graphic with the hosted assertion JSON in an ``openbadges`` iTXt chunk.
+def _baked_png(public_id: UUID | str, keyword: str, payload, tag: str) -> Payload | None:
+    """The badge graphic with ``payload(public_id)``'s text baked in an iTXt ``keyword`` chunk.
     None for no award or no graphic; a 410 payload for a revoked award."""
     state = assertion_state(public_id)
     if state is None:
@@ -395,30 +395,20 @@ def baked_assertion_png(public_id: UUID | str) -> Payload | None:
         return Payload.of(b"This badge has been revoked.", 410, "text/plain; charset=utf-8")
 
     def build():
-        award = _award(public_id)
-        graphic = _graphic_bytes(award)
+        graphic = _graphic_bytes(_award(public_id))
         if graphic is None:
             return None
-        text = assertion_payload(public_id).body.decode()
-        return Payload.of(baking.bake(graphic, baking.OB2_KEYWORD, text), 200, "image/png")
+        text = payload(public_id).body.decode()
+        return Payload.of(baking.bake(graphic, keyword, text), 200, "image/png")
 
-    return _cached(f"ob:{FORMAT}:png2:{public_id}", build, local=False)
+    return _cached(f"ob:{FORMAT}:{tag}:{public_id}", build, local=False)
+
+
+def baked_assertion_png(public_id: UUID | str) -> Payload | None:
+    """The badge graphic with the hosted assertion JSON in an ``openbadges`` iTXt chunk."""
+    return _baked_png(public_id, baking.OB2_KEYWORD, assertion_payload, "png2")
 
 
 def baked_credential_png(public_id: UUID | str) -> Payload | None:
     """The badge graphic with the signed credential in an ``openbadgecredential`` chunk."""
-    state = assertion_state(public_id)
-    if state is None:
-        return None
-    if state != LIVE:
-        return Payload.of(b"This badge has been revoked.", 410, "text/plain; charset=utf-8")
-
-    def build():
-        award = _award(public_id)
-        graphic = _graphic_bytes(award)
-        if graphic is None:
-            return None
-        text = credential_payload(public_id).body.decode()
-        return Payload.of(baking.bake(graphic, baking.OB3_KEYWORD, text), 200, "image/png")
-
-    return _cached(f"ob:{FORMAT}:png3:{public_id}", build, local=False)
+    return _baked_png(public_id, baking.OB3_KEYWORD, credential_payload, "png3")
