@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
+from playwright.sync_api import expect
 
 from badgeplatform.images import process_image
 from badges.issuing import RecipientInput, awards_issue
@@ -131,9 +132,13 @@ def test_admin_brands_the_space_and_sees_it_on_the_next_page(page, lena, tmp_pat
     # The next page: colours, logo and icon applied.
     menu.get_by_role("link", name="Dashboard").click()
     page.get_by_role("heading", name="Welcome, Lena").wait_for()
-    assert css_var(page, ".sidebar", "backgroundColor") == rgb(NAV_BG)
-    assert css_var(page, ".sidebar .nav-section > summary", "color") == rgb(NAV_TEXT)
-    assert css_var(page, ".nav-top.active", "backgroundColor") == rgb(ACCENT)
+    page.wait_for_load_state("load")  # the space's stylesheet included
+    # expect() retries until the style applies (a busy CI machine may be slower than the DOM).
+    expect(page.locator(".sidebar")).to_have_css("background-color", rgb(NAV_BG))
+    expect(page.locator(".sidebar .nav-section > summary").first).to_have_css(
+        "color", rgb(NAV_TEXT)
+    )
+    expect(page.locator(".nav-top.active")).to_have_css("background-color", rgb(ACCENT))
     logo = page.locator(".sidebar .brand .brand-logo")
     assert logo.is_visible()
     assert "/media/branding/" in css_var(page, ".sidebar .brand .brand-logo", "backgroundImage")
