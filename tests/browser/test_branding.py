@@ -112,7 +112,7 @@ def test_admin_brands_the_space_and_sees_it_on_the_next_page(page, lena, tmp_pat
     page.get_by_label("Highlight (selected items and buttons)", exact=True).fill(ACCENT)
     assert warning.is_hidden()
     # The live preview follows the typing.
-    assert css_var(page, ".bp-sidebar", "backgroundColor") == rgb(NAV_BG)
+    expect(page.locator(".bp-sidebar")).to_have_css("background-color", rgb(NAV_BG))
     shot("2-colours-typed")
     page.get_by_role("button", name="Save colours").click()
     page.get_by_text("Colours saved").wait_for()
@@ -293,7 +293,7 @@ def test_landing_page_on_white_label_and_refused_on_free(
     assert anonymous.locator(".landing-text strong").inner_text() == "Lakeside"
     assert anonymous.locator(".landing-text script").count() == 0
     assert anonymous.locator(".landing-hero-image").evaluate("i => i.naturalWidth") == 1600
-    assert css_var(anonymous, ".landing-top", "backgroundColor") == rgb(NAV_BG)
+    expect(anonymous.locator(".landing-top")).to_have_css("background-color", rgb(NAV_BG))
     assert anonymous.get_by_role("img", name="Lakeside Academy").is_visible()
     anonymous.screenshot(path=str(ARTIFACTS / f"{request.node.name}-3-public.png"), full_page=True)
     anonymous.get_by_role("link", name="Sign in").first.click()
