@@ -334,6 +334,22 @@ def _external_id(user_path: str) -> Subquery:
     )
 
 
+def _get_in_scope(key: ApiKey, model, id: str, noun: str):  # noqa: A002
+    """The key's space's ``model`` row with public id ``id``: 404 when it is not there (or is
+    another space's), 403 when it lies outside the key's organisation."""
+    obj = (
+        model.objects.for_space(key.space)
+        .select_related("organisation")
+        .filter(public_id=_uuid_or_404(id, noun))
+        .first()
+    )
+    if obj is None:
+        raise Http404(f"No {noun} of this space has that Id.")
+    if not in_scope(key, obj.organisation):
+        raise PermissionDenied(f"This key is limited to “{key.organisation}” and beneath.")
+    return obj
+
+
 @api.get(
     "/rules/{id}/completions",
     response={200: CompletionPage, **ERRORS},
@@ -344,16 +360,7 @@ def _external_id(user_path: str) -> Subquery:
 def rule_completions(request: HttpRequest, id: str, params: Query[ListParams]) -> dict:  # noqa: A002
     """Who completed the rule, in order of completion."""
     key: ApiKey = request.api_key
-    rule = (
-        Rule.objects.for_space(key.space)
-        .select_related("organisation")
-        .filter(public_id=_uuid_or_404(id, "rule"))
-        .first()
-    )
-    if rule is None:
-        raise Http404("No rule of this space has that Id.")
-    if not in_scope(key, rule.organisation):
-        raise PermissionDenied(f"This key is limited to “{key.organisation}” and beneath.")
+    rule = _get_in_scope(key, Rule, id, "rule")
     queryset = (
         RuleCompletion.objects.filter(rule=rule)
         .filter(_dates_q("completed_at", params))
@@ -453,14 +460,5 @@ def recipients(request: HttpRequest, params: Query[ListParams]) -> dict:
 def badge_recipients(request: HttpRequest, id: str, params: Query[ListParams]) -> dict:  # noqa: A002
     """The awards of one badge, in order of issue."""
     key: ApiKey = request.api_key
-    badge = (
-        Badge.objects.for_space(key.space)
-        .select_related("organisation")
-        .filter(public_id=_uuid_or_404(id, "badge"))
-        .first()
-    )
-    if badge is None:
-        raise Http404("No badge of this space has that Id.")
-    if not in_scope(key, badge.organisation):
-        raise PermissionDenied(f"This key is limited to “{key.organisation}” and beneath.")
+    badge = _get_in_scope(key, Badge, id, "badge")
     return _recipients(request, params, Award.objects.filter(badge=badge))
