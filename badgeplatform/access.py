@@ -135,47 +135,34 @@ def permission_denied_message(perm: Perm | str, target: Any = None) -> str:
     return f"You need the permission “{label}”{where}. Ask a space administrator to grant it."
 
 
+# The grants come from the memberships, which live in a layer above this one (users): that
+# layer registers how to find a space by its slug and a member's grants at start-up, so the core
+# imports no app.
+_space_loader: Callable[[str], Space | None] | None = None
+_access_loader: Callable[[Space, User], Access | None] | None = None
+
+
+def register_loaders(
+    *,
+    space: Callable[[str], Space | None],
+    access: Callable[[Space, User], Access | None],
+) -> None:
+    global _space_loader, _access_loader
+    _space_loader, _access_loader = space, access
+
+
 def load_access(space: Space, user: User) -> Access | None:
-    """The user's grants in ``space``, or None when they are not a member.
-
-    Two queries: the Member row, then every membership with its role and node bounds.
-    """
-    from users.models import Member, Membership
-
-    member = Member.objects.filter(space=space, user=user).first()
-    if member is None:
-        return None
-    rows = Membership.objects.filter(space=space, user=user).values_list(
-        "role__permissions",
-        "role__name",
-        "organisation_id",
-        "organisation__tree_id",
-        "organisation__lft",
-        "organisation__rght",
-        "group_id",
-        "organisation__parent_id",
-    )
-    grants = [
-        Grant(
-            perms=frozenset(perms or ()),
-            role_name=role_name,
-            organisation_id=org_id,
-            tree_id=tree_id,
-            lft=lft,
-            rght=rght,
-            group_id=group_id,
-            on_root=org_id is not None and parent_id is None,
-        )
-        for perms, role_name, org_id, tree_id, lft, rght, group_id, parent_id in rows
-    ]
-    return Access(space, user, member, grants)
+    """The user's grants in ``space``, or None when they are not a member (2 queries)."""
+    if _access_loader is None:
+        raise RuntimeError("No access loader registered (is the users app installed?)")
+    return _access_loader(space, user)
 
 
 def resolve_space(request: HttpRequest, space_slug: str) -> Access:
     """Sets request.space and request.access, or raises Http404 for non-members."""
-    from orgs.models import Space
-
-    space = Space.objects.filter(slug=space_slug).first()
+    if _space_loader is None:
+        raise RuntimeError("No space loader registered (is the users app installed?)")
+    space = _space_loader(space_slug)
     access = load_access(space, request.user) if space is not None else None
     if access is None:
         raise Http404("No such space")

@@ -3,9 +3,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from badgeplatform.access import load_access
 from badgeplatform.permissions import DEFAULT_ROLES, Perm
 from tests.factories import GroupFactory, OrganisationFactory, UserFactory, add_member, make_space
+from users.access import load_access
 
 pytestmark = pytest.mark.django_db
 
