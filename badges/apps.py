@@ -5,12 +5,12 @@ class BadgesConfig(AppConfig):
     name = "badges"
 
     def ready(self) -> None:
-        from badgeplatform import mail, nav
+        from badgeplatform import nav, outbox
         from badgeplatform.permissions import Perm
         from badges import emails, holdings
         from badges.openbadges import tasks  # noqa: F401 - registers credential signing
 
-        mail.register_renderer("badge_issued", emails.render_badge_issued)
+        outbox.register_renderer("badge_issued", emails.render_badge_issued)
         holdings.register()  # badges and awards block an organisation's removal until moved
 
         nav.register(

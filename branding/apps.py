@@ -6,8 +6,12 @@ class BrandingConfig(AppConfig):
     verbose_name = "Branding, emails and plans"
 
     def ready(self) -> None:
-        from badgeplatform import nav
+        from badgeplatform import mail, nav
         from badgeplatform.permissions import Perm
+        from branding.emails import frame_context
+
+        # Emails sent for a space wear its logo and colours.
+        mail.register_frame(frame_context)
 
         nav.register(
             "settings", "Branding", "branding:branding", perm=Perm.MANAGE_BRANDING, order=20
