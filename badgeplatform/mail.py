@@ -7,7 +7,7 @@ Sending (claim, render what was queued unrendered, send, back off, drain) is in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -50,6 +50,27 @@ _frame: Frame | None = None
 def register_frame(frame: Frame) -> None:
     global _frame
     _frame = frame
+
+
+# A space's authored emails (its welcome email…) are rendered by branding too; apps below it
+# (users) render them through render_space_email, which branding fills from AppConfig.ready().
+SpaceEmail = Callable[..., tuple[str, str, str]]
+_space_email: SpaceEmail | None = None
+
+
+def register_space_email(render: SpaceEmail) -> None:
+    global _space_email
+    _space_email = render
+
+
+def render_space_email(
+    *, space: Space, kind: str, values: Mapping[str, str], notes: Sequence[str] = ()
+) -> tuple[str, str, str]:
+    """(subject, text, html) of the space's email of ``kind``: see
+    ``branding.emails.render_space_email`` for the kinds and their values."""
+    if _space_email is None:
+        raise RuntimeError("No app renders a space's emails: branding registers it at start-up")
+    return _space_email(space=space, kind=kind, values=values, notes=notes)
 
 
 def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:

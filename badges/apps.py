@@ -11,7 +11,8 @@ class BadgesConfig(AppConfig):
         from badges.openbadges import tasks  # noqa: F401 - registers credential signing
 
         outbox.register_renderer("badge_issued", emails.render_badge_issued)
-        holdings.register()  # badges and awards block an organisation's removal until moved
+        holdings.register()  # badges and awards block an organisation's removal until moved;
+        # a person's awards show on their summary page
 
         nav.register(
             "preparing", "Managing Badges", "badges:index", perm=Perm.CREATE_BADGES, order=10
