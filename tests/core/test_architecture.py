@@ -315,6 +315,16 @@ def test_no_import_cycles_between_modules():
     assert not cycles, "Import cycles:\n" + "\n".join(map(str, cycles))
 
 
+def test_the_graph_is_read_from_the_code():
+    """Guards the two tests above against passing on an empty graph: known edges are there,
+    a module-level one, one inside a method and one under TYPE_CHECKING."""
+    edges = {(imp.module, imp.target, imp.type_checking) for imp in project_imports()}
+    assert ("badges.batches", "badges.tasks", False) in edges
+    assert ("branding.apps", "badgeplatform.mail", False) in edges  # inside ready()
+    assert ("badgeplatform.access", "orgs.models", True) in edges
+    assert len(edges) > 300
+
+
 def test_the_graph_holds_imports_at_every_depth():
     """The reader sees a function's lazy import and a TYPE_CHECKING one, and resolves names."""
     known = {"orgs", "orgs.models", "users", "users.models", "users.services", "badges.tasks"}
