@@ -40,8 +40,8 @@ APP_LAYERS: dict[str, int] = {
     "api": 6,  # the public API
 }
 
-# badgeplatform holds both the ground and the composition root. The longest declared prefix of
-# a module's name decides its layer.
+# badgeplatform holds both the ground and the composition root: each module is declared (a
+# declared package below badgeplatform, like its management commands, covers its modules).
 BADGEPLATFORM_LAYERS: dict[str, int] = {
     "badgeplatform": CORE,  # the package: binds the Celery app
     "badgeplatform.celery": CORE,  # the Celery app; discovers tasks by name
@@ -49,8 +49,9 @@ BADGEPLATFORM_LAYERS: dict[str, int] = {
     "badgeplatform.permissions": CORE,  # the permission catalogue, the default roles
     "badgeplatform.access": CORE,  # Access/Grant and the view decorators; loaders registered
     "badgeplatform.models": CORE,  # OutboundEmail, AuditEntry
-    "badgeplatform.mail": CORE,  # the outbox; branding registers the frame of emails
-    "badgeplatform.tasks": CORE,  # the outbox sender
+    "badgeplatform.mail": CORE,  # render, store, queue emails; branding's hooks
+    "badgeplatform.outbox": CORE,  # the sending side: claim, render, send, drain
+    "badgeplatform.tasks": CORE,  # the outbox's tasks
     "badgeplatform.audit": CORE,  # audit_log and its middleware
     "badgeplatform.images": CORE,  # upload checks and re-encoding
     "badgeplatform.ratelimit": CORE,  # fixed-window counters
@@ -70,8 +71,6 @@ BADGEPLATFORM_LAYERS: dict[str, int] = {
 }
 
 PROJECT_APPS = ("badgeplatform", *APP_LAYERS)
-
-LAYER_NAMES = {CORE: "core", ROOT: "the composition root"}
 
 
 @dataclass(frozen=True)
@@ -96,8 +95,10 @@ def layer_of(module: str) -> Layer:
     if app in APP_LAYERS:
         return Layer(app, APP_LAYERS[app])
     parts = module.split(".")
-    for end in range(len(parts), 0, -1):
-        prefix = ".".join(parts[:end])
+    # The module itself, or a declared package holding it (never the bare "badgeplatform": a
+    # new module of it must be placed).
+    candidates = [module] + [".".join(parts[:end]) for end in range(len(parts) - 1, 1, -1)]
+    for prefix in candidates:
         if prefix in BADGEPLATFORM_LAYERS:
             level = BADGEPLATFORM_LAYERS[prefix]
             return Layer("root" if level == ROOT else "core", level)
