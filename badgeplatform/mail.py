@@ -1,9 +1,13 @@
-"""Emails: render three templates, store the result, send from a worker after commit."""
+"""Emails: render three templates, store the result, send from a worker after commit.
+
+Sending (claim, render what was queued unrendered, send, back off, drain) is in
+``badgeplatform.outbox``, which the tasks call.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -14,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from badgeplatform.models import OutboundEmail
+from badgeplatform.outbox import has_renderer
 
 if TYPE_CHECKING:
     from orgs.models import Space
@@ -35,6 +40,39 @@ class ConsoleAndFileBackend(BaseEmailBackend):
         return self.file.send_messages(email_messages)
 
 
+# What emails/base.html needs to frame an email sent for a space (its logo and colours). The
+# space's look belongs to branding, above this module: branding registers the frame from its
+# AppConfig.ready(), so the ground imports no app.
+Frame = Callable[["Space"], dict[str, Any]]
+_frame: Frame | None = None
+
+
+def register_frame(frame: Frame) -> None:
+    global _frame
+    _frame = frame
+
+
+# A space's authored emails (its welcome email…) are rendered by branding too; apps below it
+# (users) render them through render_space_email, which branding fills from AppConfig.ready().
+SpaceEmail = Callable[..., tuple[str, str, str]]
+_space_email: SpaceEmail | None = None
+
+
+def register_space_email(render: SpaceEmail) -> None:
+    global _space_email
+    _space_email = render
+
+
+def render_space_email(
+    *, space: Space, kind: str, values: Mapping[str, str], notes: Sequence[str] = ()
+) -> tuple[str, str, str]:
+    """(subject, text, html) of the space's email of ``kind``: see
+    ``branding.emails.render_space_email`` for the kinds and their values."""
+    if _space_email is None:
+        raise RuntimeError("No app renders a space's emails: branding registers it at start-up")
+    return _space_email(space=space, kind=kind, values=values, notes=notes)
+
+
 def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """Subject, text and HTML from ``emails/<template>_subject.txt``, ``.txt`` and ``.html``."""
     context = {"site_url": settings.SITE_URL, **context}
@@ -54,11 +92,9 @@ def queue_email(
     space: Space | None = None,
     dedupe_key: str | None = None,
 ) -> OutboundEmail | None:
-    if space is not None:
+    if space is not None and _frame is not None:
         # Emails sent for a space wear its logo and colours (emails/base.html reads these).
-        from branding.emails import frame_context
-
-        context = {**frame_context(space), **context}
+        context = {**_frame(space), **context}
     subject, text, html = render_email(template, context)
     return queue_rendered_email(
         to=to,
@@ -118,15 +154,6 @@ def enqueue_delivery(email_id: int) -> None:
         )
 
 
-# kind → renderer(email) returning (subject, text, html) for rows queued unrendered.
-Renderer = Callable[[OutboundEmail], tuple[str, str, str]]
-_RENDERERS: dict[str, Renderer] = {}
-
-
-def register_renderer(kind: str, renderer: Renderer) -> None:
-    _RENDERERS[kind] = renderer
-
-
 def queue_bulk(rows: list[OutboundEmail]) -> list[OutboundEmail]:
     """Store many emails in one INSERT and hand them to one task after commit.
 
@@ -134,7 +161,7 @@ def queue_bulk(rows: list[OutboundEmail]) -> list[OutboundEmail]:
     them in at send time. Rows whose ``dedupe_key`` already exists are skipped.
     """
     for row in rows:
-        if not row.subject and row.kind not in _RENDERERS:
+        if not row.subject and not has_renderer(row.kind):
             raise ValueError(f"No renderer registered for unrendered emails of kind {row.kind!r}")
     keys = [r.dedupe_key for r in rows if r.dedupe_key]
     if keys:
@@ -161,102 +188,3 @@ def enqueue_many(email_ids: list[int]) -> None:
         log.warning(
             "Broker unavailable; %d emails left for the outbox drain", len(email_ids), exc_info=True
         )
-
-
-def _render_if_needed(email: OutboundEmail) -> OutboundEmail:
-    if email.subject:
-        return email
-    subject, text, html = _RENDERERS[email.kind](email)
-    subject = " ".join(subject.split())[:300]
-    OutboundEmail.objects.filter(pk=email.pk).update(
-        subject=subject, body_text=text, body_html=html
-    )
-    email.subject, email.body_text, email.body_html = subject, text, html
-    return email
-
-
-class DeliveryFailed(Exception):
-    pass
-
-
-def deliver(email_id: int) -> bool:
-    """Claim, send and mark one email. True if this call sent it.
-
-    The claim is a conditional UPDATE (pending → sending), so of two workers racing for the
-    same row exactly one proceeds and the email is sent once.
-    """
-    from django.core.mail import EmailMultiAlternatives
-    from django.db.models import F
-    from django.utils import timezone
-
-    now = timezone.now()
-    claimed = OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.PENDING).update(
-        status=OutboundEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        return False
-    email = OutboundEmail.objects.get(pk=email_id)
-    try:
-        email = _render_if_needed(email)
-        message = EmailMultiAlternatives(email.subject, email.body_text, to=[email.to])
-        if email.body_html:
-            message.attach_alternative(email.body_html, "text/html")
-        message.send()
-    except Exception as exc:
-        give_up = email.attempts >= MAX_ATTEMPTS
-        OutboundEmail.objects.filter(pk=email_id).update(
-            status=OutboundEmail.Status.FAILED if give_up else OutboundEmail.Status.PENDING,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-            next_attempt_at=now + backoff(email.attempts),
-        )
-        raise DeliveryFailed(str(exc)) from exc
-    OutboundEmail.objects.filter(pk=email_id).update(
-        status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return True
-
-
-MAX_ATTEMPTS = 8
-# A claim older than this belongs to a worker that died mid-send; the drain releases it.
-# (Defaults; settings.OUTBOX_STALE_CLAIM_SECONDS / OUTBOX_DRAIN_GRACE_SECONDS override them.)
-STALE_CLAIM_SECONDS = 600
-# Rows younger than this are left to the task queued at commit time.
-DRAIN_GRACE_SECONDS = 30
-
-
-def backoff(attempts: int):
-    from datetime import timedelta
-
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
-
-
-def drain_outbox(limit: int = 500) -> int:
-    """Send what the queue lost: pending rows past their grace period, and stale claims."""
-    from datetime import timedelta
-
-    from django.db.models import Q
-    from django.utils import timezone
-
-    now = timezone.now()
-    stale = getattr(settings, "OUTBOX_STALE_CLAIM_SECONDS", STALE_CLAIM_SECONDS)
-    grace = getattr(settings, "OUTBOX_DRAIN_GRACE_SECONDS", DRAIN_GRACE_SECONDS)
-    OutboundEmail.objects.filter(
-        status=OutboundEmail.Status.SENDING,
-        claimed_at__lt=now - timedelta(seconds=stale),
-    ).update(status=OutboundEmail.Status.PENDING)
-    ids = list(
-        OutboundEmail.objects.filter(
-            status=OutboundEmail.Status.PENDING,
-            created_at__lt=now - timedelta(seconds=grace),
-        )
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    sent = 0
-    for email_id in ids:
-        try:
-            sent += deliver(email_id)
-        except DeliveryFailed:
-            log.warning("Email %s failed again; will retry", email_id)
-    return sent

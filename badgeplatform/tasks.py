@@ -1,21 +1,22 @@
 from celery import shared_task
 
-from badgeplatform import mail
+from badgeplatform import outbox
 
 
-@shared_task(bind=True, max_retries=mail.MAX_ATTEMPTS, acks_late=True)
+@shared_task(bind=True, max_retries=outbox.MAX_ATTEMPTS, acks_late=True)
 def deliver_email(self, email_id: int) -> bool:
     try:
-        return mail.deliver(email_id)
-    except mail.DeliveryFailed as exc:
+        return outbox.deliver(email_id)
+    except outbox.DeliveryFailed as exc:
         if self.request.is_eager:
             return False  # left pending; the drain (or `manage.py drain_outbox`) retries it
-        raise self.retry(exc=exc, countdown=mail.backoff(self.request.retries + 1).seconds) from exc
+        countdown = outbox.backoff(self.request.retries + 1).seconds
+        raise self.retry(exc=exc, countdown=countdown) from exc
 
 
 @shared_task
 def drain_outbox() -> int:
-    return mail.drain_outbox()
+    return outbox.drain_outbox()
 
 
 @shared_task(bind=True, acks_late=True)
@@ -24,7 +25,7 @@ def deliver_emails(self, email_ids: list[int]) -> int:
     sent = 0
     for email_id in email_ids:
         try:
-            sent += mail.deliver(email_id)
-        except mail.DeliveryFailed:
+            sent += outbox.deliver(email_id)
+        except outbox.DeliveryFailed:
             continue
     return sent

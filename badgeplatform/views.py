@@ -10,29 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import public_view, space_view
-from orgs.models import Organisation, Space
-
-
-def spaces_administered(user) -> list[Space]:
-    """The spaces where ``user`` holds any admin permission, most recently joined first.
-
-    A person who only holds the User role everywhere is a recipient: their home is the
-    backpack, not a dashboard. Two queries (roles are few per person).
-    """
-    from users.models import Membership
-
-    admin_ids = {
-        space_id
-        for space_id, perms in Membership.objects.filter(user=user).values_list(
-            "space_id", "role__permissions"
-        )
-        if perms
-    }
-    if not admin_ids:
-        return []
-    return list(
-        Space.objects.filter(pk__in=admin_ids, members__user=user).order_by("-members__created_at")
-    )
+from orgs.models import Organisation
+from users.access import spaces_administered
 
 
 @public_view("The front page: a landing page for visitors, a redirect for members.")

@@ -5,13 +5,14 @@ class BadgesConfig(AppConfig):
     name = "badges"
 
     def ready(self) -> None:
-        from badgeplatform import mail, nav
+        from badgeplatform import nav, outbox
         from badgeplatform.permissions import Perm
         from badges import emails, holdings
         from badges.openbadges import tasks  # noqa: F401 - registers credential signing
 
-        mail.register_renderer("badge_issued", emails.render_badge_issued)
-        holdings.register()  # badges and awards block an organisation's removal until moved
+        outbox.register_renderer("badge_issued", emails.render_badge_issued)
+        holdings.register()  # badges and awards block an organisation's removal until moved;
+        # a person's awards show on their summary page
 
         nav.register(
             "preparing", "Managing Badges", "badges:index", perm=Perm.CREATE_BADGES, order=10

@@ -15,11 +15,11 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from badgeplatform.access import user_view
-from badgeplatform.views import spaces_administered
 from badges import links
 from badges.awards import award_set_public
 from badges.issuing_forms import VisibilityForm
 from badges.models import Award
+from users.access import spaces_administered
 
 PAGE_SIZE = 24
 

@@ -15,40 +15,33 @@ One issue action is one IssueBatch, through three states:
 - **done** (or **failed**, when the badge was withdrawn meanwhile) — counters and failures
   remain for the result page; the rows are dropped.
 
-Small lists are processed in the request; larger ones by the ``issue_batch`` task.
+Small lists are processed in the request; larger ones by the ``issue_batch`` task. The running
+itself is in ``badges.batch_run``, which the task calls too.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from badges import tasks
+from badges.batch_run import Row, batch_process, rows_of
 from badges.csv_import import MAX_ROWS, CsvRow
-from badges.issuing import FUTURE_TOLERANCE, BadgeNotIssuable, RecipientInput, awards_issue
+from badges.issuing import FUTURE_TOLERANCE, BadgeNotIssuable
 from badges.models import Badge, IssueBatch
 from users.models import Member, User
 
 if TYPE_CHECKING:
     from orgs.models import Space
 
-log = logging.getLogger(__name__)
-
 # Up to this many recipients are issued in the request; more go to the worker with a
 # progress bar. 200 keeps the request around a second on SQLite and well below on PostgreSQL.
 INLINE_LIMIT = 200
-# Rows per transaction in the worker: small enough that a crash repeats little work and the
-# progress bar moves, large enough that the per-chunk queries (about 20) stay cheap.
-CHUNK_SIZE = 200
-# Recipient lists nobody issued are deleted after this long (they hold uploaded addresses).
-DRAFT_RETENTION = timedelta(days=14)
-
-Row = dict[str, Any]
 
 
 class DraftFull(Exception):
@@ -117,10 +110,6 @@ def csv_rows(parsed: list[CsvRow], *, file_name: str) -> list[Row]:
         }
         for r in parsed
     ]
-
-
-def rows_of(batch: IssueBatch) -> list[Row]:
-    return list((batch.pending_rows or {}).get("rows", []))
 
 
 def _chunks(values: list, size: int = 500):
@@ -366,138 +355,5 @@ def _batch_confirm(*, batch: IssueBatch, achieved_at: datetime | None) -> tuple[
     inline = len(good) <= INLINE_LIMIT
     if not inline:
         pk = batch.pk
-        transaction.on_commit(lambda: enqueue_batch(pk))
+        transaction.on_commit(lambda: tasks.enqueue_batch(pk))
     return batch, inline
-
-
-def enqueue_batch(batch_id: int) -> None:
-    """Hand the batch to a worker; if the broker is down, ``batches_resume`` picks it up."""
-    from badges.tasks import issue_batch
-
-    try:
-        issue_batch.delay(batch_id)
-    except Exception:  # any broker error: the batch stays running and is resumed later
-        log.warning("Broker unavailable; issue batch %s left for the resume job", batch_id)
-
-
-def batch_process(batch_id: int) -> None:
-    """Issue a running batch's remaining rows, one chunk per transaction (see module doc)."""
-    while _process_chunk(batch_id):
-        pass
-
-
-def _process_chunk(batch_id: int) -> bool:
-    """Issue the next chunk; False when there is nothing (more) to do."""
-    with transaction.atomic():
-        # The row lock makes a second worker (a redelivered task, the resume job) wait and
-        # then continue from the advanced cursor instead of repeating this chunk.
-        batch = (
-            IssueBatch.objects.select_for_update(of=("self",))
-            .select_related("badge", "created_by")
-            .filter(pk=batch_id)
-            .first()
-        )
-        if batch is None or batch.status != IssueBatch.Status.RUNNING:
-            return False
-        rows = rows_of(batch)
-        chunk = rows[batch.processed : batch.processed + CHUNK_SIZE]
-        if not chunk:
-            _finish(batch, IssueBatch.Status.DONE)
-            return False
-        try:
-            _issue_chunk(batch, chunk)
-        except BadgeNotIssuable as exc:
-            _fail_rest(batch, rows[batch.processed :], str(exc))
-            return False
-        return True
-
-
-def _recipients(chunk: list[Row]) -> list[RecipientInput]:
-    users = User.objects.in_bulk([r["user"] for r in chunk if r.get("user")])
-    return [
-        RecipientInput(
-            user=users.get(r["user"]) if r.get("user") else None,
-            email=r["email"],
-            first_name=r["first_name"],
-            last_name=r["last_name"],
-            external_id=r["external_id"],
-            achieved_at=datetime.fromisoformat(r["achieved_at"]),
-            ref=r["ref"],
-        )
-        for r in chunk
-    ]
-
-
-def _issue_chunk(batch: IssueBatch, chunk: list[Row]) -> None:
-    try:
-        awards_issue(
-            badge=batch.badge,
-            recipients=_recipients(chunk),
-            actor=batch.created_by,
-            batch=batch,
-            first_index=batch.processed,
-        )
-    except IntegrityError:
-        # Someone else's account or external id clashed (after the service's own retries):
-        # issue the rows one by one so one bad row cannot hold up the rest.
-        batch.refresh_from_db()
-        for row in chunk:
-            try:
-                awards_issue(
-                    badge=batch.badge,
-                    recipients=_recipients([row]),
-                    actor=batch.created_by,
-                    batch=batch,
-                    first_index=batch.processed,
-                )
-            except IntegrityError:
-                batch.refresh_from_db()
-                batch.processed += 1
-                batch.failed += 1
-                batch.failures = [
-                    *batch.failures,
-                    {
-                        "ref": row["ref"],
-                        "email": row["email"],
-                        "errors": {
-                            "row": "Not issued: this email or external id clashes with "
-                            "another account in this space."
-                        },
-                    },
-                ]
-                batch.save(update_fields=["processed", "failed", "failures"])
-
-
-def _fail_rest(batch: IssueBatch, rest: list[Row], reason: str) -> None:
-    batch.failures = [
-        *batch.failures,
-        *({"ref": r["ref"], "email": r["email"], "errors": {"badge": reason}} for r in rest),
-    ]
-    batch.failed += len(rest)
-    batch.processed += len(rest)
-    _finish(batch, IssueBatch.Status.FAILED)
-
-
-def _finish(batch: IssueBatch, status: str) -> None:
-    batch.status = status
-    batch.finished_at = timezone.now()
-    batch.pending_rows = None  # the awards (and failures) are what remains
-    batch.save()
-
-
-def batches_resume() -> int:
-    """Beat job: hand running batches to a worker again (the broker lost them, or a worker
-    died), and delete recipient lists nobody issued within DRAFT_RETENTION."""
-    IssueBatch.objects.filter(
-        status=IssueBatch.Status.PENDING,
-        created_at__lt=timezone.now() - DRAFT_RETENTION,
-        awards__isnull=True,
-    ).delete()
-    ids = list(
-        IssueBatch.objects.filter(status=IssueBatch.Status.RUNNING).values_list("pk", flat=True)[
-            :100
-        ]
-    )
-    for batch_id in ids:
-        enqueue_batch(batch_id)
-    return len(ids)

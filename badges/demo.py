@@ -1,9 +1,38 @@
-"""Demo data: a few graphics drawn with the designer and badges in every state."""
+"""Demo data: issuers and a few graphics drawn with the designer, badges in every state.
+
+The issuers are seeded here, not by issuers/, because their logos are drawn by the badge
+designer, which issuers (below badges) may not import.
+"""
+
+import secrets
+
+from django.core.files.base import ContentFile
 
 from badges import services
-from badges.designer import Design
+from badges.designer import Design, render_badge
 from badges.models import Badge, Graphic
 from issuers.models import Issuer
+from issuers.services import issuer_create
+
+# The university's own issuer and one for its continuing-education arm.
+ISSUERS = [
+    {
+        "organisation": None,  # the root
+        "name": "Northwind University",
+        "website": "https://www.northwind.example",
+        "email": "credentials@northwind.example",
+        "description": "Awards Northwind University's digital badges.",
+        "logo": ("NU", "#1F3A93"),
+    },
+    {
+        "organisation": "Continuing Education",
+        "name": "Northwind Continuing Education",
+        "website": "https://learn.northwind.example",
+        "email": "learn@northwind.example",
+        "description": "Short courses and professional development.",
+        "logo": ("CE", "#0E7C66"),
+    },
+]
 
 GRAPHICS = {
     "Python Fundamentals": Design(
@@ -59,9 +88,34 @@ BADGES = [
 ]
 
 
+def _issuer_logo(initials: str, colour: str) -> ContentFile:
+    """A simple round logo drawn by the badge designer (our own pixels: no upload to check)."""
+    png = render_badge(Design("circle", colour, "#FFFFFF", "#FFFFFF", initials), size=256)
+    return ContentFile(png, name=f"{secrets.token_hex(16)}.png")
+
+
+def seed_issuers(*, space, admin, stdout) -> None:
+    from orgs.models import Organisation
+
+    for spec in ISSUERS:
+        spec = dict(spec)
+        org_name = spec.pop("organisation")
+        organisation = (
+            Organisation.objects.filter(space=space, name=org_name).first()
+            if org_name
+            else space.root_organisation
+        ) or space.root_organisation
+        if Issuer.objects.filter(space=space, versions__name=spec["name"]).exists():
+            continue
+        logo = _issuer_logo(*spec.pop("logo"))
+        issuer_create(space=space, organisation=organisation, actor=admin, logo=logo, **spec)
+    stdout.write(f"  issuers: {Issuer.objects.filter(space=space).count()}")
+
+
 def seed(*, space, admin, stdout) -> None:
     from orgs.models import Organisation
 
+    seed_issuers(space=space, admin=admin, stdout=stdout)
     graphics = {}
     for name, design in GRAPHICS.items():
         graphic = Graphic.objects.filter(space=space, name=name).first()

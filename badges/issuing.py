@@ -112,21 +112,6 @@ def _username_for(email: str, taken: set[str]) -> str:
     return candidate
 
 
-def badge_snapshot(badge: Badge) -> dict:
-    """The badge as issued; awards keep it so later edits change only later awards."""
-    return {
-        "public_id": str(badge.public_id),
-        "name": badge.name,
-        "description": badge.description,
-        "language": badge.language,
-        "criteria_url": badge.criteria_url,
-        "criteria_text": badge.criteria_text,
-        "image": badge.graphic.image.name if badge.graphic_id else "",
-        "attributes": [{"key": a.key, "value": a.value} for a in badge.attributes.all()],
-        "organisation": badge.organisation.name,
-    }
-
-
 @dataclass
 class Resolution:
     """Who each recipient is. ``users[i]`` is None when recipient i could not be resolved
@@ -369,7 +354,7 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
             f"“{badge}” is {badge.get_state_display().lower()}: publish it first."
         )
     issuer_version = badge.issuer.current
-    snapshot = badge_snapshot(badge)
+    snapshot = badge.snapshot()
 
     one_shot = batch is None
     if one_shot:

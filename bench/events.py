@@ -43,7 +43,6 @@ from api.models import ApiKey, IdempotencyRecord  # noqa: E402
 from api.services import apikey_create  # noqa: E402
 from badgeplatform.celery import app as celery_app  # noqa: E402
 from badgeplatform.models import OutboundEmail  # noqa: E402
-from badges.issuing import badge_snapshot  # noqa: E402
 from badges.models import Award, Badge, Graphic, IssueBatch  # noqa: E402
 from issuers.models import Issuer, IssuerVersion  # noqa: E402
 from issuers.services import issuer_create  # noqa: E402
@@ -175,7 +174,7 @@ def floor_inserter(space: Space, badge: Badge, recipients: list[User]):
     badge = Badge.objects.select_related("issuer__current", "graphic", "organisation").get(
         pk=badge.pk
     )
-    snapshot = badge_snapshot(badge)
+    snapshot = badge.snapshot()
     now = timezone.now()
     batch = IssueBatch.objects.create(
         space=space, badge=badge, source=IssueBatch.Source.API, issued_at=now

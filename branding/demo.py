@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from badgeplatform.images import process_image
 from branding import services
 from branding.images import HERO_POLICY, ICON_POLICY, LOGO_POLICY
+from branding.models import get_branding_for
 from branding.plans import WHITE_LABEL
 from orgs.models import Plan
 
@@ -33,7 +34,7 @@ def seed(*, space, admin, stdout) -> None:
         space.plan = Plan.objects.filter(code=WHITE_LABEL.code).first()
         space.save(update_fields=["plan"])
         space.__dict__.pop("_space_plan", None)
-    branding = services.get_branding_for(space)
+    branding = get_branding_for(space)
     if not branding.has_custom_colours:
         services.branding_set_colours(
             actor=admin, space=space, nav_bg=NAVY, nav_text=TEXT, accent=GOLD
@@ -41,7 +42,7 @@ def seed(*, space, admin, stdout) -> None:
     if not branding.logo:
         logo = process_image(_png((280, 60), "Northwind University", 24), policy=LOGO_POLICY)
         services.branding_set_image(actor=admin, space=space, which="logo", image=logo)
-    if not services.get_branding_for(space).icon:
+    if not get_branding_for(space).icon:
         icon = process_image(_png((70, 70), "N", 44), policy=ICON_POLICY)
         services.branding_set_image(actor=admin, space=space, which="icon", image=icon)
     page = services.get_landing_page_for(space)

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from branding.models import EmailKind
+from branding.models import EmailKind, get_branding_for
 
 if TYPE_CHECKING:
     from orgs.models import Space
@@ -215,7 +215,6 @@ def frame_context(space: Space | None) -> dict[str, Any]:
     if space is None:
         return {}
     from branding.plans import Feature, space_has
-    from branding.services import get_branding_for
 
     branding = get_branding_for(space)
     colours = branding.colours if space_has(space, Feature.CUSTOM_COLOURS) else {}

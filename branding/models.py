@@ -59,6 +59,15 @@ class SpaceBranding(models.Model):
         return bool(self.nav_bg or self.nav_text or self.accent)
 
 
+def get_branding_for(space: Space) -> SpaceBranding:
+    """The space's branding row, or an unsaved default one. One query, cached on the space."""
+    cached = getattr(space, "_branding", None)
+    if cached is None:
+        cached = SpaceBranding.objects.filter(space=space).first() or SpaceBranding(space=space)
+        space._branding = cached
+    return cached
+
+
 class EmailKind(models.TextChoices):
     VERIFICATION = "verification", "Welcome and verification email"
     BADGE_ISSUED = "badge_issued", "Badge issue email"

@@ -21,15 +21,6 @@ if TYPE_CHECKING:
     from users.models import User
 
 
-def get_branding_for(space: Space) -> SpaceBranding:
-    """The space's branding row, or an unsaved default one. One query, cached on the space."""
-    cached = getattr(space, "_branding", None)
-    if cached is None:
-        cached = SpaceBranding.objects.filter(space=space).first() or SpaceBranding(space=space)
-        space._branding = cached
-    return cached
-
-
 def get_landing_page_for(space: Space) -> LandingPage:
     return LandingPage.objects.filter(space=space).first() or LandingPage(space=space)
 

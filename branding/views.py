@@ -42,7 +42,7 @@ from branding.emails import (
 )
 from branding.forms import ColoursForm, EmailTemplateForm, ImageUploadForm, LandingPageForm
 from branding.landing import render_landing_text
-from branding.models import HEX_COLOUR, EmailKind, EmailTemplate
+from branding.models import HEX_COLOUR, EmailKind, EmailTemplate, get_branding_for
 from branding.plans import (
     FEATURE_LABELS,
     PLANS,
@@ -102,7 +102,7 @@ def branding(request: HttpRequest) -> HttpResponse:
     """Colours (with contrast warnings and reset), logo and icon."""
     space = request.space
     plan = space_plan(space)
-    current = services.get_branding_for(space)
+    current = get_branding_for(space)
     colours_form = ColoursForm(initial=current.colours)
     logo_form = ImageUploadForm(prefix="logo", **images.LOGO_FORM)
     icon_form = ImageUploadForm(prefix="icon", **images.ICON_FORM)
@@ -457,7 +457,7 @@ def space_root(request: HttpRequest, space_slug: str) -> HttpResponse:
             "space": space,
             "page": page,
             "text_html": render_landing_text(page.text),
-            "branding": services.get_branding_for(space),
+            "branding": get_branding_for(space),
             "show_logo": space_plan(space).has(Feature.CUSTOM_LOGO),
             "is_member": is_member,
             "dashboard_url": dashboard,
@@ -482,7 +482,7 @@ def _space_by_public_id(space_id: UUID) -> Space:
 def _image_url(space: Space, field_name: str) -> str:
     if not space_plan(space).has(Feature.CUSTOM_LOGO):
         return ""
-    field = getattr(services.get_branding_for(space), field_name)
+    field = getattr(get_branding_for(space), field_name)
     url = field.url if field else ""
     return url if SAFE_MEDIA_URL.match(url) else ""
 
@@ -493,7 +493,7 @@ def brand_css_for(space: Space) -> str:
     Every value is re-checked here (colours against #RRGGBB, URLs against SAFE_MEDIA_URL), so
     nothing but those can ever reach the stylesheet, whatever the database holds.
     """
-    branding = services.get_branding_for(space)
+    branding = get_branding_for(space)
     lines = ["/* The space's branding (generated; see branding.views.brand_css_for). */"]
     if space_plan(space).has(Feature.CUSTOM_COLOURS):
         props = [

@@ -41,7 +41,7 @@ def run(drill: Drill, args) -> None:
     drill.setup_django()
     from django.utils import timezone
 
-    from badgeplatform import mail
+    from badgeplatform import outbox
     from badgeplatform.models import OutboundEmail
     from badgeplatform.tasks import drain_outbox
     from badges.models import Award
@@ -103,7 +103,7 @@ def run(drill: Drill, args) -> None:
         drain_outbox.delay()
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and rows.exclude(status=OutboundEmail.Status.SENT).exists():
-        mail.drain_outbox()
+        outbox.drain_outbox()
         time.sleep(0.5)
     drain_outbox.delay()
     time.sleep(3)  # let the worker's last drain find nothing to do

@@ -50,7 +50,7 @@ def run(drill: Drill, args) -> None:
     drill.setup_django()
     from django.db import transaction
 
-    from badgeplatform import mail
+    from badgeplatform import mail, outbox
     from badgeplatform.models import OutboundEmail
 
     tag = f"drill-wk-{secrets.token_hex(3)}"
@@ -85,7 +85,7 @@ def run(drill: Drill, args) -> None:
     # until its visibility timeout).
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and rows.exclude(status=OutboundEmail.Status.SENT).exists():
-        mail.drain_outbox()
+        outbox.drain_outbox()
         time.sleep(0.5)
     time.sleep(2)
 

@@ -1,4 +1,5 @@
-"""How a member's grants are loaded: registered with the core's access module at start-up."""
+"""How a member's grants are loaded (registered with the core's access module at start-up),
+and which spaces a person administers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,26 @@ from users.models import Member, Membership, User
 
 def find_space(slug: str) -> Space | None:
     return Space.objects.filter(slug=slug).first()
+
+
+def spaces_administered(user: User) -> list[Space]:
+    """The spaces where ``user`` holds any admin permission, most recently joined first.
+
+    A person who only holds the User role everywhere is a recipient: their home is the
+    backpack, not a dashboard. Two queries (roles are few per person).
+    """
+    admin_ids = {
+        space_id
+        for space_id, perms in Membership.objects.filter(user=user).values_list(
+            "space_id", "role__permissions"
+        )
+        if perms
+    }
+    if not admin_ids:
+        return []
+    return list(
+        Space.objects.filter(pk__in=admin_ids, members__user=user).order_by("-members__created_at")
+    )
 
 
 def load_access(space: Space, user: User) -> Access | None:

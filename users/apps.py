@@ -19,10 +19,10 @@ class UsersConfig(AppConfig):
             order=10,
         )
 
-        from badgeplatform import access, mail
+        from badgeplatform import access, outbox
         from users.access import find_space, load_access
 
         access.register_loaders(space=find_space, access=load_access)
         from users.services import render_verification_email
 
-        mail.register_renderer("verify_email", render_verification_email)
+        outbox.register_renderer("verify_email", render_verification_email)

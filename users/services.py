@@ -17,7 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from badgeplatform.audit import audit_log
-from badgeplatform.mail import queue_email, queue_rendered_email
+from badgeplatform.mail import queue_email, queue_rendered_email, render_space_email
 from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE, Perm
 from orgs.services import space_create
 from users.models import Member, Membership, Role, User
@@ -69,15 +69,14 @@ def render_verification(user: User, space: Space | None) -> tuple[str, str, str]
     """Subject, text and HTML of the verification email.
 
     Inside a space it is the space's authored welcome email in its logo and colours
-    (branding.emails); outside one (e.g. "resend verification") the platform's own.
+    (rendered by branding through badgeplatform.mail.render_space_email); outside one (e.g.
+    "resend verification") the platform's own.
     """
     if space is None:
         from badgeplatform.mail import render_email
 
         return render_email("verify_email", _verification_context(user, None))
     from django.utils.formats import date_format
-
-    from branding.emails import render_space_email
 
     expires = timezone.localdate() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
     return render_space_email(
@@ -663,19 +662,3 @@ def profile_update(
         storage = user.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))
     return user
-
-
-# ---- The user summary -----------------------------------------------------------------------
-
-
-def recent_awards_for(*, space: Space, user: User, limit: int = 5) -> list:
-    """The person's most recent awards in this space, newest first (one query, by the
-    recipient index). Awards point at the user, so they outlive any membership."""
-    from badges.models import Award
-
-    return list(
-        Award.objects.for_space(space)
-        .filter(recipient=user)
-        .select_related("badge")
-        .order_by("-issued_at")[:limit]
-    )

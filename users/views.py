@@ -24,7 +24,7 @@ from badgeplatform.access import Access, public_view, space_view, user_view
 from badgeplatform.images import MB, ImagePolicy, process_image
 from badgeplatform.permissions import Perm
 from orgs.forms import RoleChoiceForm
-from users import services
+from users import holdings, services
 from users.forms import (
     BulkActionForm,
     CreateUserForm,
@@ -546,7 +546,7 @@ def user_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "member": member,
             "person": member.user,
             "memberships": memberships,
-            "recent_awards": services.recent_awards_for(space=request.space, user=member.user),
+            "recent_awards": holdings.recent("awards", space=request.space, user=member.user),
             "can_remove": member.user_id != request.user.pk
             and all(_membership_in_reach(access, m) for m in memberships),
         },

@@ -109,6 +109,20 @@ class Badge(models.Model):
         months = self.expiry_amount * (12 if self.expiry_unit == Badge.ExpiryUnit.YEARS else 1)
         return add_months(issued_at, months)
 
+    def snapshot(self) -> dict:
+        """The badge as issued; awards keep it so later edits change only later awards."""
+        return {
+            "public_id": str(self.public_id),
+            "name": self.name,
+            "description": self.description,
+            "language": self.language,
+            "criteria_url": self.criteria_url,
+            "criteria_text": self.criteria_text,
+            "image": self.graphic.image.name if self.graphic_id else "",
+            "attributes": [{"key": a.key, "value": a.value} for a in self.attributes.all()],
+            "organisation": self.organisation.name,
+        }
+
 
 class BadgeAttribute(models.Model):
     """A custom key/value carried in the badge and shown in the backpack."""

@@ -95,7 +95,7 @@ def badgeclass_version(version: BadgeClassVersion) -> dict:
 
 
 def badgeclass_current(badge: Badge, snapshot: dict) -> dict:
-    """The badge as it is now (``snapshot`` made from it by issuing.badge_snapshot)."""
+    """The badge as it is now (``snapshot`` made from it by ``Badge.snapshot()``)."""
     return badgeclass_document(
         snapshot=snapshot,
         badge_id=links.badgeclass_url(badge),

@@ -214,12 +214,10 @@ def current_badge(badge_id: UUID | str) -> Badge | None:
 
 
 def badge_payload(badge: Badge) -> Payload:
-    from badges.issuing import badge_snapshot
-
     key = (
         f"ob:{FORMAT}:badge:{badge.public_id}:{_marker(badge.updated_at)}:{badge.issuer.current_id}"
     )
-    return _cached(key, lambda: Payload.json(ob2.badgeclass_current(badge, badge_snapshot(badge))))
+    return _cached(key, lambda: Payload.json(ob2.badgeclass_current(badge, badge.snapshot())))
 
 
 def issuer_version(public_id: UUID | str) -> IssuerVersion | None:

@@ -7,8 +7,8 @@ from django.core import mail
 from django.utils import timezone
 
 from badgeplatform.celery import app as celery_app
-from badgeplatform.mail import drain_outbox
 from badgeplatform.models import OutboundEmail
+from badgeplatform.outbox import drain_outbox
 from badges.models import Award
 
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits: on_commit publishes

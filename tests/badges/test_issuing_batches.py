@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from badges import batches
+from badges import batch_run, batches, tasks
 from badges.models import Award, Badge, IssueBatch
 from tests.factories import make_badge
 
@@ -24,9 +24,9 @@ def badge(space_a):
 def queued(monkeypatch):
     """Lists over 5 go to the worker; the worker's queue is recorded instead of run."""
     monkeypatch.setattr(batches, "INLINE_LIMIT", 5)
-    monkeypatch.setattr(batches, "CHUNK_SIZE", 4)
+    monkeypatch.setattr(batch_run, "CHUNK_SIZE", 4)
     sent = []
-    monkeypatch.setattr(batches, "enqueue_batch", sent.append)
+    monkeypatch.setattr(tasks, "enqueue_batch", sent.append)
     return sent
 
 
@@ -63,14 +63,14 @@ def test_a_large_list_is_issued_by_the_worker_with_a_progress_bar(
     assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page  # no JS
 
     with committed():
-        batches._process_chunk(batch.pk)  # the worker gets through one chunk
+        batch_run._process_chunk(batch.pk)  # the worker gets through one chunk
     fragment = client_a.get(response.url, HTTP_HX_REQUEST="true")
     assert fragment.status_code == 200
     html = fragment.content.decode()
     assert 'value="4"' in html and "<html" not in html and "4</strong> of 10" in html
 
     with committed():
-        batches.batch_process(batch.pk)  # ... and the rest
+        batch_run.batch_process(batch.pk)  # ... and the rest
     done = client_a.get(response.url, HTTP_HX_REQUEST="true")
     assert done.status_code == 204 and done["HX-Refresh"] == "true"  # polling stops
     page = client_a.get(response.url).content.decode()
@@ -84,7 +84,7 @@ def test_a_rerun_after_a_crash_never_awards_twice(client_a, space_a, badge, queu
     client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
     batch = IssueBatch.objects.get()
 
-    real = batches.awards_issue
+    real = batch_run.awards_issue
     calls = {"n": 0}
 
     def crash_on_second_chunk(**kwargs):
@@ -93,16 +93,16 @@ def test_a_rerun_after_a_crash_never_awards_twice(client_a, space_a, badge, queu
             raise RuntimeError("worker killed")
         return real(**kwargs)
 
-    monkeypatch.setattr(batches, "awards_issue", crash_on_second_chunk)
+    monkeypatch.setattr(batch_run, "awards_issue", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
-        batches.batch_process(batch.pk)
+        batch_run.batch_process(batch.pk)
     batch.refresh_from_db()
     # The first chunk committed with its cursor; the second rolled back entirely.
     assert (batch.processed, batch.issued, Award.objects.count()) == (4, 4, 4)
 
-    monkeypatch.setattr(batches, "awards_issue", real)
-    batches.batch_process(batch.pk)  # the task, redelivered
-    batches.batch_process(batch.pk)  # ... and delivered once more: nothing left to do
+    monkeypatch.setattr(batch_run, "awards_issue", real)
+    batch_run.batch_process(batch.pk)  # the task, redelivered
+    batch_run.batch_process(batch.pk)  # ... and delivered once more: nothing left to do
     batch.refresh_from_db()
     assert batch.status == IssueBatch.Status.DONE
     assert (batch.processed, batch.issued, batch.duplicates) == (10, 10, 0)
@@ -115,12 +115,12 @@ def test_even_a_repeated_chunk_finds_the_awards_instead_of_making_new_ones(
     upload(client_a, space_a, badge, 6)
     client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
     batch = IssueBatch.objects.get()
-    batches._process_chunk(batch.pk)
+    batch_run._process_chunk(batch.pk)
     # A cursor that somehow went back (the worst case): the same rows again.
     rows = IssueBatch.objects.get(pk=batch.pk).pending_rows
     IssueBatch.objects.filter(pk=batch.pk).update(processed=0, issued=0)
     assert IssueBatch.objects.get(pk=batch.pk).pending_rows == rows
-    batches.batch_process(batch.pk)
+    batch_run.batch_process(batch.pk)
     batch.refresh_from_db()
     assert Award.objects.count() == 6
     assert (batch.issued, batch.duplicates) == (6 - 4, 4)
@@ -130,9 +130,9 @@ def test_a_badge_withdrawn_mid_batch_stops_and_says_why(client_a, space_a, badge
     upload(client_a, space_a, badge, 10)
     client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
     batch = IssueBatch.objects.get()
-    batches._process_chunk(batch.pk)
+    batch_run._process_chunk(batch.pk)
     Badge.objects.filter(pk=badge.pk).update(state=Badge.State.WITHDRAWN)
-    batches.batch_process(batch.pk)
+    batch_run.batch_process(batch.pk)
     batch.refresh_from_db()
     assert batch.status == IssueBatch.Status.FAILED
     assert (batch.issued, batch.failed, Award.objects.count()) == (4, 6, 4)
@@ -154,7 +154,7 @@ def test_the_resume_job_requeues_running_batches_and_forgets_old_lists(
         space=space_a, badge=badge, source="manual", pending_rows={"rows": []}
     )
     queued.clear()
-    assert batches.batches_resume() == 1
+    assert tasks.resume_issue_batches() == 1
     assert queued == [running.pk]
     assert set(IssueBatch.objects.values_list("pk", flat=True)) == {running.pk, fresh.pk}
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.core import mail
 
-from badges import batches
+from badges import batch_run, batches, tasks
 from badges.models import Award, Badge, BadgeAttribute, IssueBatch
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD, UserFactory, add_member, make_badge, make_space
@@ -206,18 +206,18 @@ def test_bad_input_gets_clear_messages_and_a_big_list_shows_progress(
 
     # A list over the in-request limit goes to the worker, with a progress bar that polls.
     monkeypatch.setattr(batches, "INLINE_LIMIT", 10)
-    monkeypatch.setattr(batches, "CHUNK_SIZE", 20)
-    monkeypatch.setattr(batches, "enqueue_batch", lambda batch_id: None)  # the worker is slow
+    monkeypatch.setattr(batch_run, "CHUNK_SIZE", 20)
+    monkeypatch.setattr(tasks, "enqueue_batch", lambda batch_id: None)  # the worker is slow
     page.get_by_label("CSV file").set_input_files(csv_of(50, tmp_path))
     page.get_by_role("button", name="Upload and check").click()
     page.get_by_role("button", name="Issue to 50 people").click()
     page.get_by_role("heading", name="Issuing “Python Fundamentals”…").wait_for()
     assert page.get_by_text("0 of 50 recipients processed").is_visible()
     batch = IssueBatch.objects.get()
-    batches._process_chunk(batch.pk)  # the worker gets through a chunk…
+    batch_run._process_chunk(batch.pk)  # the worker gets through a chunk…
     page.get_by_text("20 of 50 recipients processed").wait_for()  # … and the bar moves
     screenshot("3-progress")
-    batches.batch_process(batch.pk)
+    batch_run.batch_process(batch.pk)
     page.get_by_role("heading", name="“Python Fundamentals” issued").wait_for()
     assert page.locator('[data-count="issued"]').inner_text() == "50"
     screenshot("4-done")

@@ -7,14 +7,15 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from badgeplatform import mail as outbox
+from badgeplatform import mail as queueing
+from badgeplatform import outbox
 from badgeplatform.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 
 
 def queue(**kw):
-    return outbox.queue_email(
+    return queueing.queue_email(
         to="r@example.test",
         template="password_reset",
         context={
@@ -109,7 +110,7 @@ def test_dedupe_key_makes_an_email_once_only(committed):
 
 def test_subjects_with_line_breaks_are_refused():
     with pytest.raises(ValueError, match="single line"):
-        outbox.queue_rendered_email(
+        queueing.queue_rendered_email(
             to="a@b.test", subject="Hi\r\nBcc: x@y", text="", html="", kind="x"
         )
 

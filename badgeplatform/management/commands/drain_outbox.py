@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from badgeplatform.mail import drain_outbox
+from badgeplatform.outbox import drain_outbox
 
 
 class Command(BaseCommand):
