@@ -2,10 +2,10 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import space_view
+from badgeplatform.htmx import render_form
 from badgeplatform.models import AuditEntry
 from badgeplatform.permissions import Perm
 
@@ -51,8 +51,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     )
     querystring = request.GET.copy()
     querystring.pop("page", None)
-    return TemplateResponse(
+    return render_form(
         request,
         "audit/log.html",
         {"form": form, "page": page, "actions": actions, "querystring": querystring.urlencode()},
+        form,
     )

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform.access import Access, permission_denied_message, space_view
+from badgeplatform.htmx import INVALID_FORM_STATUS, render_invalid
 from badgeplatform.permissions import Perm
 from badges import batches, links
 from badges.awards import AlreadyRevoked, award_revoke
@@ -303,8 +304,8 @@ def issue(request: HttpRequest, badge_id: int) -> HttpResponse:
 
 
 def _invalid(request, badge, batch, **forms) -> HttpResponse:
-    return TemplateResponse(
-        request, "issuing/issue.html", _issue_context(request, badge, batch, **forms), status=400
+    return render_invalid(
+        request, "issuing/issue.html", _issue_context(request, badge, batch, **forms)
     )
 
 
@@ -623,7 +624,7 @@ def revoke(request: HttpRequest, award_id: int) -> HttpResponse:
     request.access.require(Perm.REVOKE_AWARDS, organisation=award.badge.organisation)
     form = RevokeForm(request.POST)
     if not form.is_valid():
-        return _award_page(request, award, form, status=400)
+        return _award_page(request, award, form, status=INVALID_FORM_STATUS)
     try:
         award_revoke(award=award, actor=request.user, reason=form.cleaned_data["reason"])
     except AlreadyRevoked as exc:

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform.access import space_view
+from badgeplatform.htmx import render_form
 from badgeplatform.permissions import Perm
 from badges.models import Rule, RuleCompletion
 from badges.rules import rule_create, rule_update
@@ -58,7 +59,7 @@ def create(request: HttpRequest) -> HttpResponse:
         rule = rule_create(space=request.space, actor=request.user, **form.cleaned_data)
         messages.success(request, f"Rule “{rule}” created.")
         return redirect("rules:detail", request.space.slug, rule.pk)
-    return TemplateResponse(request, "rules/form.html", {"form": form, "rule": None})
+    return render_form(request, "rules/form.html", {"form": form, "rule": None}, form)
 
 
 @space_view(Perm.ISSUE_BADGES)
@@ -70,7 +71,7 @@ def edit(request: HttpRequest, rule_id: int) -> HttpResponse:
         rule_update(rule=rule, actor=request.user, **form.cleaned_data)
         messages.success(request, f"Rule “{rule}” saved.")
         return redirect("rules:detail", request.space.slug, rule.pk)
-    return TemplateResponse(request, "rules/form.html", {"form": form, "rule": rule})
+    return render_form(request, "rules/form.html", {"form": form, "rule": rule}, form)
 
 
 @space_view(Perm.ISSUE_BADGES)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from badgeplatform.access import Access, permission_denied_message, space_view
+from badgeplatform.htmx import INVALID_FORM_STATUS, render_form
 from badgeplatform.permissions import Perm
 from badges import services
 from badges.criteria import render_markdown
@@ -188,7 +189,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "may_create": access.can_anywhere(Perm.CREATE_BADGES),
     }
     template = "badges/list.html#results" if request.htmx else "badges/list.html"
-    return TemplateResponse(request, template, context)
+    return render_form(request, template, context, form)
 
 
 # ---- Summary -----------------------------------------------------------------------------
@@ -305,7 +306,7 @@ def _editor(request: HttpRequest, badge: Badge | None) -> HttpResponse:
             form.remove_row(int(index) if index.isdigit() else -1)
         return _editor_response(request, badge, tab, form)
     if not form.is_valid():
-        return _editor_response(request, badge, tab, form, status=422 if request.htmx else 200)
+        return _editor_response(request, badge, tab, form, status=INVALID_FORM_STATUS)
 
     changes = _changes(tab, form)
     goto = request.POST.get("goto", tab)
@@ -329,7 +330,7 @@ def _editor(request: HttpRequest, badge: Badge | None) -> HttpResponse:
             form.add_error(None, exc.messages[0])
         else:
             form.non_form_errors.append(exc.messages[0])
-        return _editor_response(request, badge, tab, form, status=422 if request.htmx else 200)
+        return _editor_response(request, badge, tab, form, status=INVALID_FORM_STATUS)
 
     slug = request.space.slug
     if goto == "publish":

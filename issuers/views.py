@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from badgeplatform.access import space_view
+from badgeplatform.htmx import render_form
 from badgeplatform.permissions import Perm
 from issuers import services
 from issuers.forms import IssuerForm
@@ -68,7 +69,7 @@ def create(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"Issuer “{issuer.name}” created.")
         return redirect("issuers:detail", request.space.slug, issuer.pk)
-    return TemplateResponse(request, "issuers/form.html", {"form": form, "issuer": None})
+    return render_form(request, "issuers/form.html", {"form": form, "issuer": None}, form)
 
 
 @space_view(Perm.MANAGE_ISSUERS)
@@ -128,4 +129,4 @@ def edit(request: HttpRequest, issuer_id: int) -> HttpResponse:
                 "earlier awards keep the profile they were issued with.",
             )
         return redirect("issuers:detail", request.space.slug, issuer.pk)
-    return TemplateResponse(request, "issuers/form.html", {"form": form, "issuer": issuer})
+    return render_form(request, "issuers/form.html", {"form": form, "issuer": issuer}, form)
