@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from badgeplatform.access import space_view
 from badgeplatform.htmx import render_form
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges import services
 from badges.designer import render_badge
@@ -70,7 +70,7 @@ def library(request: HttpRequest) -> HttpResponse:
         .annotate(badge_count=Count("badges"))
         .order_by("-created_at", "-pk")
     )
-    page = Paginator(graphics, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, graphics, PAGE_SIZE)
     return TemplateResponse(request, "badges/graphics/library.html", {"page": page})
 
 

@@ -15,7 +15,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -26,6 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from badgeplatform.access import Access, permission_denied_message, space_view
 from badgeplatform.htmx import INVALID_FORM_STATUS, render_form
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges import services
 from badges.criteria import render_markdown
@@ -45,13 +45,6 @@ from issuers.models import Issuer
 from orgs.models import Organisation
 
 PAGE_SIZE = 20
-
-
-def querystring_without_page(request: HttpRequest) -> str:
-    """The list's filters, for the pagination links (components/pagination.html)."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 VIEW_PERMS = (Perm.CREATE_BADGES, Perm.PUBLISH_BADGES, Perm.ISSUE_BADGES)
@@ -177,14 +170,13 @@ def index(request: HttpRequest) -> HttpResponse:
             with contextlib.suppress(ValueError):  # a badge id (ActivityId) finds its badge
                 condition |= Q(public_id=uuid.UUID(query))
             badges = badges.filter(condition)
-    page = Paginator(badges, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, badges, PAGE_SIZE)
     filtered = form.is_bound and any(
         form.data.get(k) for k in ("q", "state", "organisation", "issuer")
     )
     context = {
         "form": form,
         "page": page,
-        "querystring": querystring_without_page(request),
         "filtered": filtered,
         "may_create": access.can_anywhere(Perm.CREATE_BADGES),
     }

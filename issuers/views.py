@@ -6,7 +6,6 @@ profile they were issued under.
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from badgeplatform.access import space_view
 from badgeplatform.htmx import render_form
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from issuers import services
 from issuers.forms import IssuerForm
@@ -46,7 +46,7 @@ def index(request: HttpRequest) -> HttpResponse:
         .annotate(badge_count=Count("badges"))
         .order_by("current__name", "pk")
     )
-    page = Paginator(issuers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, issuers, PAGE_SIZE)
     return TemplateResponse(request, "issuers/list.html", {"page": page})
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from badgeplatform.access import Access, space_view
 from badgeplatform.htmx import INVALID_FORM_STATUS, render_form
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import USER_ROLE, Perm
 from orgs import services
 from orgs.forms import (
@@ -132,7 +132,7 @@ def detail(request: HttpRequest, org_id: int) -> HttpResponse:
         .select_related("user", "role")
         .order_by("user__last_name", "user__first_name", "user__username")
     )
-    page = Paginator(memberships, 25).get_page(request.GET.get("page"))
+    page = paginate(request, memberships, 25)
     groups = org.groups.annotate(member_count=Count("memberships")).order_by("name")
     parent_managed = org.parent is not None and access.can(
         Perm.MANAGE_ORGANISATIONS, organisation=org.parent
@@ -330,7 +330,7 @@ def groups(request: HttpRequest) -> HttpResponse:
     )
     if (q := _groups_q(access)) is not None:
         qs = qs.filter(q)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, qs, 50)
     creatable = _managed_orgs(request, Perm.MANAGE_GROUPS)
     return _render(
         request,
@@ -465,7 +465,7 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     memberships = group.memberships.select_related("user", "role").order_by(
         "user__last_name", "user__first_name", "user__username"
     )
-    page = Paginator(memberships, 50).get_page(request.GET.get("page"))
+    page = paginate(request, memberships, 50)
     rows = [
         {
             "membership": m,

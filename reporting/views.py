@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from badgeplatform.access import space_view
 from badgeplatform.htmx import INVALID_FORM_STATUS, render_invalid
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges.models import Award, Badge
 from reporting.charts import Chart, build_chart
@@ -176,7 +177,7 @@ def _badge_summaries(request: HttpRequest, report: Report) -> tuple[Page | None,
     counts = badge_counts(report.awards)
     if not counts:
         return None, []
-    page = Paginator(counts, BADGES_PER_PAGE).get_page(request.GET.get("bpage"))
+    page = paginate(request, counts, BADGES_PER_PAGE)
     badges = (
         Badge.objects.for_space(request.space)
         .select_related("graphic", "organisation")
@@ -232,7 +233,6 @@ def _page_context(request: HttpRequest, report: Report) -> dict:
             "total": total,
             "total_fmt": f"{total:,}",
             "chart": _chart_for(report, rows, total),
-            "query": choices.query(),
             "export_url": reverse("reporting:export", args=[slug]) + "?" + choices.query(),
             "daily": unit == DAY,
         }
@@ -297,13 +297,10 @@ def recipients(request: HttpRequest) -> HttpResponse:
         return render_invalid(request, template, ctx)
     slug = request.space.slug
     query = report.choices.query(badge=badge.pk)
-    page = Paginator(_recipient_awards(report, badge), RECIPIENTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(request, _recipient_awards(report, badge), RECIPIENTS_PER_PAGE)
     ctx.update(
         {
             "page": page,
-            "query": query,
             "here": reverse("reporting:recipients", args=[slug]),
             "csv_url": reverse("reporting:recipients_csv", args=[slug]) + "?" + query,
             "back_url": reverse("reporting:index", args=[slug]) + "?" + report.choices.query(),

@@ -6,7 +6,6 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
@@ -22,6 +21,7 @@ from badgeplatform import ratelimit
 from badgeplatform.access import Access, public_view, space_view, user_view
 from badgeplatform.htmx import INVALID_FORM_STATUS, render_form, render_invalid
 from badgeplatform.images import MB, ImagePolicy, process_image
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from orgs.forms import RoleChoiceForm
 from users import services
@@ -321,13 +321,6 @@ def get_member_for(request: HttpRequest, member_id: int) -> Member:
     return member
 
 
-def _querystring(request: HttpRequest, drop: tuple[str, ...] = ("page", "select")) -> str:
-    params = request.GET.copy()
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
-
-
 ORDERINGS = {
     "name": [Lower("user__last_name"), Lower("user__first_name"), Lower("user__username")],
     "-name": [
@@ -403,7 +396,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related(_memberships_here(space))
         .order_by(*ORDERINGS[data.get("order") or "name"])
     )
-    page = Paginator(members, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, members, USERS_PER_PAGE)
     # Its own ids: the filter form above has a "group" and a "role" too.
     bulk_form = BulkActionForm(
         group_choices=_group_choices(options, access), roles=roles, auto_id="bulk_%s"
@@ -412,7 +405,6 @@ def user_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "bulk_form": bulk_form,
-        "query": _querystring(request),
         "select_all": request.GET.get("select") == "all",
         "filtered": any(data.get(k) for k in ("q", "role", "organisation", "group")),
         "can_create": any(
