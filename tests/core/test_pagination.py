@@ -34,7 +34,7 @@ def test_links_keep_the_filters_and_drop_the_selection(rf):
     assert 'href="?q=ann+lee&amp;role=3&amp;page=1"' in html
     assert 'href="?q=ann+lee&amp;role=3&amp;page=3"' in html
     assert "select" not in html
-    assert "Page 2 of 3" in html and "60 in all" in html
+    assert "Page 2 of 3" in html and "21–40 of 60" in html
     assert "hx-get" not in html
 
 
