@@ -9,6 +9,7 @@ from api.forms import ApiKeyForm
 from api.models import ApiKey
 from api.services import apikey_create, apikey_revoke
 from badgeplatform.access import space_view
+from badgeplatform.htmx import render_form
 from badgeplatform.permissions import Perm
 
 
@@ -45,7 +46,7 @@ def index(request: HttpRequest) -> HttpResponse:
         .select_related("organisation", "created_by")
         .order_by("revoked_at", "-created_at", "-pk")
     )
-    return TemplateResponse(request, "api/keys.html", {"keys": keys, "form": form})
+    return render_form(request, "api/keys.html", {"keys": keys, "form": form}, form)
 
 
 @space_view(Perm.MANAGE_API_KEYS)

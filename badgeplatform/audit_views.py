@@ -1,12 +1,12 @@
 from django import forms
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import space_view
+from badgeplatform.htmx import render_form
 from badgeplatform.models import AuditEntry
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -42,17 +42,16 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             entries = entries.filter(at__date__gte=data["date_from"])
         if data["date_to"]:
             entries = entries.filter(at__date__lte=data["date_to"])
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = paginate(request, entries, 50)
     actions = (
         AuditEntry.objects.filter(space=request.space)
         .order_by("action")
         .values_list("action", flat=True)
         .distinct()
     )
-    querystring = request.GET.copy()
-    querystring.pop("page", None)
-    return TemplateResponse(
+    return render_form(
         request,
         "audit/log.html",
-        {"form": form, "page": page, "actions": actions, "querystring": querystring.urlencode()},
+        {"form": form, "page": page, "actions": actions},
+        form,
     )

@@ -102,7 +102,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    # request.htmx, false for a history restore; Vary on the htmx headers when consulted.
+    "badgeplatform.htmx.HtmxMiddleware",
     "badgeplatform.audit.AuditContextMiddleware",
     # Database connection errors in a view → 503 with a message (a restart is not a bug).
     "badgeplatform.dbdown.DatabaseUnavailableMiddleware",

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from badgeplatform.access import user_view
+from badgeplatform.pagination import paginate
 from badges import links
 from badges.awards import award_set_public
 from badges.issuing_forms import VisibilityForm
@@ -51,7 +51,7 @@ def my_badges(request: HttpRequest) -> HttpResponse:
         .select_related("issuer_version", "space")
         .order_by("-issued_at", "-pk")
     )
-    page = Paginator(awards, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, awards, PAGE_SIZE)
     cards = [{"award": a, "image_url": image_url(a)} for a in page.object_list]
     return TemplateResponse(
         request,

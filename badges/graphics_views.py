@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -19,6 +18,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform.access import space_view
+from badgeplatform.htmx import render_form
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges import services
 from badges.designer import render_badge
@@ -69,7 +70,7 @@ def library(request: HttpRequest) -> HttpResponse:
         .annotate(badge_count=Count("badges"))
         .order_by("-created_at", "-pk")
     )
-    page = Paginator(graphics, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, graphics, PAGE_SIZE)
     return TemplateResponse(request, "badges/graphics/library.html", {"page": page})
 
 
@@ -93,8 +94,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"“{graphic.name}” is in the library.")
         return redirect("graphics:index", request.space.slug)
-    status = 400 if form.is_bound else 200
-    return TemplateResponse(request, "badges/graphics/upload.html", {"form": form}, status=status)
+    return render_form(request, "badges/graphics/upload.html", {"form": form}, form)
 
 
 def _preview_data_url(png: bytes) -> str:
@@ -163,9 +163,8 @@ def design(request: HttpRequest) -> HttpResponse:
         "target": target,
     }
     if request.htmx and request.POST.get("action") == "preview":
-        return TemplateResponse(request, "badges/graphics/design.html#preview", context)
-    status = 400 if form.is_bound and form.errors else 200
-    return TemplateResponse(request, "badges/graphics/design.html", context, status=status)
+        return render_form(request, "badges/graphics/design.html#preview", context, form)
+    return render_form(request, "badges/graphics/design.html", context, form)
 
 
 def form_design_from_initial(form: DesignerForm, icon: bytes | None):

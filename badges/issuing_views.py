@@ -12,7 +12,6 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Case, Count, Q, QuerySet, When
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -23,6 +22,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform.access import Access, permission_denied_message, space_view
+from badgeplatform.htmx import INVALID_FORM_STATUS, render_invalid
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges import batches, links
 from badges.awards import AlreadyRevoked, award_revoke
@@ -161,7 +162,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
     if q:
         badges = badges.filter(name__icontains=q)
-    page = Paginator(badges, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, badges, PAGE_SIZE)
     drafts = (
         IssueBatch.objects.filter(
             space=request.space, created_by=request.user, status=IssueBatch.Status.PENDING
@@ -196,7 +197,7 @@ def _rows_page(request: HttpRequest, rows: list[dict]):
         indexed = [(i, r) for i, r in indexed if r.get("errors")]
     else:
         indexed.sort(key=lambda item: not item[1].get("errors"))
-    page = Paginator(indexed, ROWS_PAGE_SIZE).get_page(request.GET.get("rows_page"))
+    page = paginate(request, indexed, ROWS_PAGE_SIZE)
     page.object_list = [
         {"index": i, "number": i + 1, "row": r, "time": _time_label(r.get("achieved_at"))}
         for i, r in page.object_list
@@ -303,8 +304,8 @@ def issue(request: HttpRequest, badge_id: int) -> HttpResponse:
 
 
 def _invalid(request, badge, batch, **forms) -> HttpResponse:
-    return TemplateResponse(
-        request, "issuing/issue.html", _issue_context(request, badge, batch, **forms), status=400
+    return render_invalid(
+        request, "issuing/issue.html", _issue_context(request, badge, batch, **forms)
     )
 
 
@@ -469,7 +470,7 @@ def batch(request: HttpRequest, batch_id: int) -> HttpResponse:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    failures = Paginator(batch.failures or [], PAGE_SIZE).get_page(request.GET.get("page"))
+    failures = paginate(request, batch.failures or [], PAGE_SIZE)
     context = {
         "batch": batch,
         "badge": batch.badge,
@@ -496,7 +497,7 @@ def history(request: HttpRequest) -> HttpResponse:
         .defer("pending_rows", "failures")
         .order_by("-issued_at", "-pk")
     )
-    page = Paginator(batches_qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, batches_qs, PAGE_SIZE)
     return TemplateResponse(request, "issuing/history.html", {"page": page})
 
 
@@ -536,7 +537,7 @@ def _awards_list(
         awards = awards.filter(revoked_at__isnull=True).filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now)
         )
-    page = Paginator(awards, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, awards, PAGE_SIZE)
     return TemplateResponse(
         request,
         "issuing/awards.html",
@@ -623,7 +624,7 @@ def revoke(request: HttpRequest, award_id: int) -> HttpResponse:
     request.access.require(Perm.REVOKE_AWARDS, organisation=award.badge.organisation)
     form = RevokeForm(request.POST)
     if not form.is_valid():
-        return _award_page(request, award, form, status=400)
+        return _award_page(request, award, form, status=INVALID_FORM_STATUS)
     try:
         award_revoke(award=award, actor=request.user, reason=form.cleaned_data["reason"])
     except AlreadyRevoked as exc:

@@ -4,7 +4,6 @@ A rule is managed by whoever may issue badges on its organisation (and beneath).
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
@@ -12,6 +11,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform.access import space_view
+from badgeplatform.htmx import render_form
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges.models import Rule, RuleCompletion
 from badges.rules import rule_create, rule_update
@@ -46,7 +47,7 @@ def index(request: HttpRequest) -> HttpResponse:
         .annotate(completion_count=Count("completions"))
         .order_by("name", "pk")
     )
-    page = Paginator(rules, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, rules, PAGE_SIZE)
     return TemplateResponse(request, "rules/index.html", {"page": page})
 
 
@@ -58,7 +59,7 @@ def create(request: HttpRequest) -> HttpResponse:
         rule = rule_create(space=request.space, actor=request.user, **form.cleaned_data)
         messages.success(request, f"Rule “{rule}” created.")
         return redirect("rules:detail", request.space.slug, rule.pk)
-    return TemplateResponse(request, "rules/form.html", {"form": form, "rule": None})
+    return render_form(request, "rules/form.html", {"form": form, "rule": None}, form)
 
 
 @space_view(Perm.ISSUE_BADGES)
@@ -70,7 +71,7 @@ def edit(request: HttpRequest, rule_id: int) -> HttpResponse:
         rule_update(rule=rule, actor=request.user, **form.cleaned_data)
         messages.success(request, f"Rule “{rule}” saved.")
         return redirect("rules:detail", request.space.slug, rule.pk)
-    return TemplateResponse(request, "rules/form.html", {"form": form, "rule": rule})
+    return render_form(request, "rules/form.html", {"form": form, "rule": rule}, form)
 
 
 @space_view(Perm.ISSUE_BADGES)
@@ -86,7 +87,7 @@ def detail(request: HttpRequest, rule_id: int) -> HttpResponse:
         .select_related("recipient", "award")
         .order_by("-completed_at", "-pk")
     )
-    page = Paginator(completions, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, completions, PAGE_SIZE)
     return TemplateResponse(
         request,
         "rules/detail.html",

@@ -15,7 +15,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -25,6 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from badgeplatform.access import Access, permission_denied_message, space_view
+from badgeplatform.htmx import INVALID_FORM_STATUS, render_form
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges import services
 from badges.criteria import render_markdown
@@ -44,13 +45,6 @@ from issuers.models import Issuer
 from orgs.models import Organisation
 
 PAGE_SIZE = 20
-
-
-def querystring_without_page(request: HttpRequest) -> str:
-    """The list's filters, for the pagination links (components/pagination.html)."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 VIEW_PERMS = (Perm.CREATE_BADGES, Perm.PUBLISH_BADGES, Perm.ISSUE_BADGES)
@@ -176,19 +170,18 @@ def index(request: HttpRequest) -> HttpResponse:
             with contextlib.suppress(ValueError):  # a badge id (ActivityId) finds its badge
                 condition |= Q(public_id=uuid.UUID(query))
             badges = badges.filter(condition)
-    page = Paginator(badges, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, badges, PAGE_SIZE)
     filtered = form.is_bound and any(
         form.data.get(k) for k in ("q", "state", "organisation", "issuer")
     )
     context = {
         "form": form,
         "page": page,
-        "querystring": querystring_without_page(request),
         "filtered": filtered,
         "may_create": access.can_anywhere(Perm.CREATE_BADGES),
     }
     template = "badges/list.html#results" if request.htmx else "badges/list.html"
-    return TemplateResponse(request, template, context)
+    return render_form(request, template, context, form)
 
 
 # ---- Summary -----------------------------------------------------------------------------
@@ -305,7 +298,7 @@ def _editor(request: HttpRequest, badge: Badge | None) -> HttpResponse:
             form.remove_row(int(index) if index.isdigit() else -1)
         return _editor_response(request, badge, tab, form)
     if not form.is_valid():
-        return _editor_response(request, badge, tab, form, status=422 if request.htmx else 200)
+        return _editor_response(request, badge, tab, form, status=INVALID_FORM_STATUS)
 
     changes = _changes(tab, form)
     goto = request.POST.get("goto", tab)
@@ -329,7 +322,7 @@ def _editor(request: HttpRequest, badge: Badge | None) -> HttpResponse:
             form.add_error(None, exc.messages[0])
         else:
             form.non_form_errors.append(exc.messages[0])
-        return _editor_response(request, badge, tab, form, status=422 if request.htmx else 200)
+        return _editor_response(request, badge, tab, form, status=INVALID_FORM_STATUS)
 
     slug = request.space.slug
     if goto == "publish":

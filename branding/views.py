@@ -29,6 +29,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods
 
 from badgeplatform.access import public_view, space_view
+from badgeplatform.htmx import INVALID_FORM_STATUS
 from badgeplatform.permissions import Perm
 from branding import images, services
 from branding.colours import contrast_checks
@@ -126,7 +127,7 @@ def branding(request: HttpRequest) -> HttpResponse:
                     if not check.passes:
                         messages.warning(request, check.message)
                 return redirect("branding:branding", space.slug)
-            status = 400
+            status = INVALID_FORM_STATUS
         elif action == "reset_colours":
             services.branding_reset_colours(actor=request.user, space=space)
             messages.success(request, "Colours are back to the platform defaults.")
@@ -146,7 +147,7 @@ def branding(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"The new {which} is in place.")
                 return redirect("branding:branding", space.slug)
             logo_form, icon_form = (form, icon_form) if which == "logo" else (logo_form, form)
-            status = 400
+            status = INVALID_FORM_STATUS
         else:  # remove_logo / remove_icon
             which = action.removeprefix("remove_")
             services.branding_set_image(actor=request.user, space=space, which=which, image=None)
@@ -267,7 +268,7 @@ def email_edit(request: HttpRequest, kind: str) -> HttpResponse:
             # Keep the unsaved text on the page: render, don't redirect.
             form = EmailTemplateForm(initial=data, spec=spec)
         else:
-            status = 400
+            status = INVALID_FORM_STATUS
     placeholders = [
         {"name": p, "token": token(p), "label": PLACEHOLDER_LABELS[p]} for p in spec.placeholders
     ]
@@ -319,7 +320,7 @@ def email_preview(request: HttpRequest, kind: str) -> HttpResponse:
         if form.is_valid():
             subject, body = form.cleaned_data["subject"], form.cleaned_data["body"]
         else:
-            status = 400
+            status = INVALID_FORM_STATUS
             errors = [
                 f"{form.fields[f].label or f}: {e}" for f, es in form.errors.items() for e in es
             ]
@@ -378,7 +379,7 @@ def landing(request: HttpRequest) -> HttpResponse:
                 else "The landing page is saved; it is not shown until you enable it.",
             )
             return redirect("branding:landing", space.slug)
-        status = 400
+        status = INVALID_FORM_STATUS
     return TemplateResponse(
         request,
         "branding/landing_edit.html",

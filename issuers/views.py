@@ -6,7 +6,6 @@ profile they were issued under.
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -14,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from badgeplatform.access import space_view
+from badgeplatform.htmx import render_form
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from issuers import services
 from issuers.forms import IssuerForm
@@ -45,7 +46,7 @@ def index(request: HttpRequest) -> HttpResponse:
         .annotate(badge_count=Count("badges"))
         .order_by("current__name", "pk")
     )
-    page = Paginator(issuers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, issuers, PAGE_SIZE)
     return TemplateResponse(request, "issuers/list.html", {"page": page})
 
 
@@ -68,7 +69,7 @@ def create(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"Issuer “{issuer.name}” created.")
         return redirect("issuers:detail", request.space.slug, issuer.pk)
-    return TemplateResponse(request, "issuers/form.html", {"form": form, "issuer": None})
+    return render_form(request, "issuers/form.html", {"form": form, "issuer": None}, form)
 
 
 @space_view(Perm.MANAGE_ISSUERS)
@@ -128,4 +129,4 @@ def edit(request: HttpRequest, issuer_id: int) -> HttpResponse:
                 "earlier awards keep the profile they were issued with.",
             )
         return redirect("issuers:detail", request.space.slug, issuer.pk)
-    return TemplateResponse(request, "issuers/form.html", {"form": form, "issuer": issuer})
+    return render_form(request, "issuers/form.html", {"form": form, "issuer": issuer}, form)

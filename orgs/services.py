@@ -9,7 +9,7 @@ from django.db.models import ProtectedError, Q, QuerySet
 from django.utils.text import slugify
 
 from badgeplatform.audit import audit_log
-from badgeplatform.permissions import DEFAULT_ROLES, SPACE_ADMINISTRATOR
+from badgeplatform.permissions import SPACE_ADMINISTRATOR
 from orgs.models import Group, Organisation, Space
 
 if TYPE_CHECKING:
@@ -37,20 +37,13 @@ def space_create(*, name: str, slug: str, admin: User) -> Space:
     """A space, its root organisation (named as typed), its default roles, and ``admin`` as
     its Space Administrator on the root."""
     from users.models import Member, Membership, Role
+    from users.roles import default_roles_sync
 
     space = Space.objects.create(name=name, slug=slug)
     root = Organisation.objects.create(space=space, name=name)
-    roles = Role.objects.bulk_create(
-        Role(
-            space=space,
-            name=role_name,
-            description=desc,
-            permissions=sorted(perms),
-            is_default=True,
-        )
-        for role_name, (desc, perms) in DEFAULT_ROLES.items()
-    )
-    admin_role = next(r for r in roles if r.name == SPACE_ADMINISTRATOR)
+    # The same function that brings existing spaces along when the catalogue changes.
+    default_roles_sync(space_id=space.pk)
+    admin_role = Role.objects.get(space=space, name=SPACE_ADMINISTRATOR)
     Member.objects.create(space=space, user=admin)
     Membership.objects.create(space=space, user=admin, organisation=root, role=admin_role)
     audit_log(space=space, actor=admin, action="space.create", obj=space)

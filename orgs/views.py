@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +20,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from badgeplatform.access import Access, space_view
+from badgeplatform.htmx import INVALID_FORM_STATUS, render_form
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import USER_ROLE, Perm
 from orgs import services
 from orgs.forms import (
@@ -131,7 +132,7 @@ def detail(request: HttpRequest, org_id: int) -> HttpResponse:
         .select_related("user", "role")
         .order_by("user__last_name", "user__first_name", "user__username")
     )
-    page = Paginator(memberships, 25).get_page(request.GET.get("page"))
+    page = paginate(request, memberships, 25)
     groups = org.groups.annotate(member_count=Count("memberships")).order_by("name")
     parent_managed = org.parent is not None and access.can(
         Perm.MANAGE_ORGANISATIONS, organisation=org.parent
@@ -173,8 +174,7 @@ def add_child(request: HttpRequest, org_id: int) -> HttpResponse:
         else:
             messages.success(request, f"“{org.name}” was added under “{parent.name}”.")
             return redirect("orgs:detail", request.space.slug, org.pk)
-    status = 400 if form.errors else 200
-    return _render(request, "orgs/form.html", {"form": form, "parent": parent}, status)
+    return render_form(request, "orgs/form.html", {"form": form, "parent": parent}, form)
 
 
 @space_view(Perm.MANAGE_ORGANISATIONS)
@@ -198,8 +198,7 @@ def edit(request: HttpRequest, org_id: int) -> HttpResponse:
         else:
             messages.success(request, "The organisation was saved.")
             return redirect("orgs:detail", request.space.slug, org.pk)
-    status = 400 if form.errors else 200
-    return _render(request, "orgs/form.html", {"form": form, "org": org}, status)
+    return render_form(request, "orgs/form.html", {"form": form, "org": org}, form)
 
 
 def _managed_orgs(request: HttpRequest, perm: Perm) -> list[Organisation]:
@@ -245,8 +244,7 @@ def move(request: HttpRequest, org_id: int) -> HttpResponse:
         else:
             messages.success(request, f"“{org.name}” now sits under “{new_parent.name}”.")
             return redirect("orgs:detail", request.space.slug, org.pk)
-    status = 400 if form.errors else 200
-    return _render(request, "orgs/move.html", {"form": form, "org": org}, status)
+    return render_form(request, "orgs/move.html", {"form": form, "org": org}, form)
 
 
 @space_view(Perm.MANAGE_ORGANISATIONS)
@@ -279,13 +277,13 @@ def remove(request: HttpRequest, org_id: int) -> HttpResponse:
                 what = ", ".join(f"{n} {label.lower()}" for label, n in moved.items() if n)
                 messages.success(request, f"Moved {what or 'nothing'} to “{target.name}”.")
                 return redirect("orgs:remove", request.space.slug, org.pk)
-        status = 400
+        status = INVALID_FORM_STATUS
     elif request.method == "POST":
         try:
             result = services.organisation_remove(organisation=org, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            status = 400
+            status = INVALID_FORM_STATUS
         else:
             parts = [f"“{result.name}” was removed"]
             if result.organisations > 1:
@@ -332,7 +330,7 @@ def groups(request: HttpRequest) -> HttpResponse:
     )
     if (q := _groups_q(access)) is not None:
         qs = qs.filter(q)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, qs, 50)
     creatable = _managed_orgs(request, Perm.MANAGE_GROUPS)
     return _render(
         request,
@@ -372,8 +370,7 @@ def group_create(request: HttpRequest, org_id: int) -> HttpResponse:
         else:
             messages.success(request, f"The group “{group.name}” was created in “{target.name}”.")
             return redirect("orgs:group", request.space.slug, group.pk)
-    status = 400 if form.errors else 200
-    return _render(request, "orgs/group_form.html", {"form": form, "org": org}, status)
+    return render_form(request, "orgs/group_form.html", {"form": form, "org": org}, form)
 
 
 @space_view(Perm.MANAGE_GROUPS)
@@ -409,8 +406,7 @@ def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
         else:
             messages.success(request, "The group was saved.")
             return redirect("orgs:group", request.space.slug, group.pk)
-    status = 400 if form.errors else 200
-    return _render(request, "orgs/group_form.html", {"form": form, "group": group}, status)
+    return render_form(request, "orgs/group_form.html", {"form": form, "group": group}, form)
 
 
 @space_view(Perm.MANAGE_GROUPS)
@@ -469,7 +465,7 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     memberships = group.memberships.select_related("user", "role").order_by(
         "user__last_name", "user__first_name", "user__username"
     )
-    page = Paginator(memberships, 50).get_page(request.GET.get("page"))
+    page = paginate(request, memberships, 50)
     rows = [
         {
             "membership": m,
@@ -492,14 +488,14 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
 
 
 def _group_member_action(request, group, place, action, add_form, role_choices) -> int:
-    """Do one member action; 302 on success (a message is queued), 400 with a message if not."""
+    """Do one member action; 302 on success (a message is queued), 422 (errors shown) if not."""
     access = request.access
     space = request.space
     from users import services as user_services
 
     if action == "add":
         if not add_form.is_valid():
-            return 400
+            return INVALID_FORM_STATUS
         person = add_form.cleaned_data["person"]
         member = (
             Member.objects.filter(space=space)
@@ -513,7 +509,7 @@ def _group_member_action(request, group, place, action, add_form, role_choices) 
                 "Nobody in this space has that email or username. To bring in someone new, "
                 "use Users → Create user.",
             )
-            return 400
+            return INVALID_FORM_STATUS
         role = Role.objects.get(space=space, pk=add_form.cleaned_data["role"])
         try:
             user_services.membership_add(
@@ -521,7 +517,7 @@ def _group_member_action(request, group, place, action, add_form, role_choices) 
             )
         except ValidationError as exc:
             add_form.add_error("person", exc)
-            return 400
+            return INVALID_FORM_STATUS
         messages.success(request, f"{member.user.display_name} was added to “{group.name}”.")
         return 302
     membership = (
@@ -531,7 +527,7 @@ def _group_member_action(request, group, place, action, add_form, role_choices) 
     )
     if membership is None:
         messages.error(request, "That person is no longer in this group.")
-        return 400
+        return INVALID_FORM_STATUS
     if not can_assign_role(access, membership.role, place):
         raise PermissionDenied(
             f"{membership.user.display_name} holds “{membership.role.name}” here, a role with "
@@ -544,7 +540,7 @@ def _group_member_action(request, group, place, action, add_form, role_choices) 
             )
             if not form.is_valid():
                 messages.error(request, "Choose a role you may give.")
-                return 400
+                return INVALID_FORM_STATUS
             role = Role.objects.get(space=space, pk=form.cleaned_data["role"])
             user_services.membership_set_role(membership=membership, role=role, actor=request.user)
             messages.success(
@@ -562,5 +558,5 @@ def _group_member_action(request, group, place, action, add_form, role_choices) 
             return 400
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return 400
+        return INVALID_FORM_STATUS
     return 302

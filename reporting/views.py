@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from html import escape
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_headers
 
 from badgeplatform.access import space_view
+from badgeplatform.htmx import INVALID_FORM_STATUS, render_invalid
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges.models import Award, Badge
 from reporting.charts import Chart, build_chart
@@ -176,7 +177,7 @@ def _badge_summaries(request: HttpRequest, report: Report) -> tuple[Page | None,
     counts = badge_counts(report.awards)
     if not counts:
         return None, []
-    page = Paginator(counts, BADGES_PER_PAGE).get_page(request.GET.get("bpage"))
+    page = paginate(request, counts, BADGES_PER_PAGE)
     badges = (
         Badge.objects.for_space(request.space)
         .select_related("graphic", "organisation")
@@ -232,7 +233,6 @@ def _page_context(request: HttpRequest, report: Report) -> dict:
             "total": total,
             "total_fmt": f"{total:,}",
             "chart": _chart_for(report, rows, total),
-            "query": choices.query(),
             "export_url": reverse("reporting:export", args=[slug]) + "?" + choices.query(),
             "daily": unit == DAY,
         }
@@ -246,14 +246,13 @@ def _page_context(request: HttpRequest, report: Report) -> dict:
 
 @space_view(Perm.VIEW_REPORTS)
 @require_GET
-@vary_on_headers("HX-Request")
 def index(request: HttpRequest) -> HttpResponse:
     """The Reports page. With htmx (a choice changed) only the results are sent back."""
     report = load_report(request)
     ctx = _page_context(request, report)
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "reporting/report.html#results" if partial else "reporting/report.html"
-    return TemplateResponse(request, template, ctx, status=200 if report.valid else 400)
+    template = "reporting/report.html#results" if request.htmx else "reporting/report.html"
+    status = 200 if report.valid else INVALID_FORM_STATUS
+    return TemplateResponse(request, template, ctx, status=status)
 
 
 @space_view(Perm.VIEW_REPORTS)
@@ -262,9 +261,7 @@ def export(request: HttpRequest) -> HttpResponse:
     """The chart's numbers as CSV: one row per day or month."""
     report = load_report(request)
     if not report.valid:
-        return TemplateResponse(
-            request, "reporting/report.html", _page_context(request, report), status=400
-        )
+        return render_invalid(request, "reporting/report.html", _page_context(request, report))
     choices = report.choices
     unit = choices.unit
     counted = series(report.awards, choices.period, unit)
@@ -289,26 +286,21 @@ def _recipient_awards(report: Report, badge: Badge) -> QuerySet[Award]:
 
 @space_view(Perm.VIEW_REPORTS)
 @require_GET
-@vary_on_headers("HX-Request")
 def recipients(request: HttpRequest) -> HttpResponse:
     """Who received one badge within the report's organisations and period, newest first."""
     badge = get_badge_for(request, request.GET.get("badge"))
     report = load_report(request)
     ctx = {"badge": badge, "report": report, "timezone": report_tz().key}
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "reporting/recipients.html#list" if partial else "reporting/recipients.html"
+    template = "reporting/recipients.html#list" if request.htmx else "reporting/recipients.html"
     if not report.valid:
         ctx["errors"] = report.form.errors
-        return TemplateResponse(request, template, ctx, status=400)
+        return render_invalid(request, template, ctx)
     slug = request.space.slug
     query = report.choices.query(badge=badge.pk)
-    page = Paginator(_recipient_awards(report, badge), RECIPIENTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(request, _recipient_awards(report, badge), RECIPIENTS_PER_PAGE)
     ctx.update(
         {
             "page": page,
-            "query": query,
             "here": reverse("reporting:recipients", args=[slug]),
             "csv_url": reverse("reporting:recipients_csv", args=[slug]) + "?" + query,
             "back_url": reverse("reporting:index", args=[slug]) + "?" + report.choices.query(),
@@ -328,7 +320,7 @@ def recipients_csv(request: HttpRequest) -> HttpResponse:
             request,
             "reporting/recipients.html",
             {"badge": badge, "report": report, "errors": report.form.errors},
-            status=400,
+            status=INVALID_FORM_STATUS,
         )
     tz = report_tz()
     rows = (

@@ -56,10 +56,9 @@ def verification_url(user: User) -> str:
     return settings.SITE_URL + reverse("accounts:verify", args=[uid, token])
 
 
-def _verification_context(user: User, space: Space | None) -> dict:
+def _verification_context(user: User) -> dict:
     return {
         "user": user,
-        "space": space,
         "verify_url": verification_url(user),
         "expires_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
     }
@@ -75,7 +74,7 @@ def render_verification(user: User, space: Space | None) -> tuple[str, str, str]
     if space is None:
         from badgeplatform.mail import render_email
 
-        return render_email("verify_email", _verification_context(user, None))
+        return render_email("verify_email", _verification_context(user))
     from django.utils.formats import date_format
 
     expires = timezone.localdate() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)

@@ -6,7 +6,6 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
@@ -14,14 +13,15 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform import ratelimit
 from badgeplatform.access import Access, public_view, space_view, user_view
+from badgeplatform.htmx import INVALID_FORM_STATUS, render_form, render_invalid
 from badgeplatform.images import MB, ImagePolicy, process_image
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from orgs.forms import RoleChoiceForm
 from users import holdings, services
@@ -82,7 +82,7 @@ def register(request: HttpRequest) -> HttpResponse:
         else:
             request.session["registered_email"] = data["email"]
             return redirect("accounts:register_done")
-    return TemplateResponse(request, "users/register.html", {"form": form})
+    return render_form(request, "users/register.html", {"form": form}, form)
 
 
 @public_view("The 'check your inbox' page after registering.")
@@ -127,7 +127,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 ratelimit.reset(keys[0], window)
                 login(request, user)  # rotates the session key
                 return HttpResponseRedirect(next_url or reverse("home"))
-    return TemplateResponse(request, "users/login.html", {"form": form, "next": next_url})
+    return render_form(request, "users/login.html", {"form": form, "next": next_url}, form)
 
 
 @public_view("Signing out needs no permission; POST only so a link cannot sign you out.")
@@ -168,7 +168,7 @@ def _token_link_view(request, uidb64, token, *, generator, kind, template, on_do
         request.session.pop(_SESSION_TOKEN, None)
         login(request, user, backend="users.backends.EmailOrUsernameBackend")
         return on_done(request, user)
-    return TemplateResponse(request, template, {"form": form, "link_user": user})
+    return render_form(request, template, {"form": form, "link_user": user}, form)
 
 
 def _after_verification(request: HttpRequest, user: User) -> HttpResponse:
@@ -213,7 +213,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
             if user is not None and user.is_active and not user.is_verified:
                 services.verification_send(user=user)
             return TemplateResponse(request, "users/email_sent.html", {"email": email})
-    return TemplateResponse(request, "users/resend_verification.html", {"form": form})
+    return render_form(request, "users/resend_verification.html", {"form": form}, form)
 
 
 @public_view("Ask for a password reset link; answers the same whatever the address.")
@@ -228,7 +228,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
             if user is not None and user.is_active:
                 services.password_reset_send(user=user)
         return TemplateResponse(request, "users/email_sent.html", {"email": email})
-    return TemplateResponse(request, "users/password_reset.html", {"form": form})
+    return render_form(request, "users/password_reset.html", {"form": form}, form)
 
 
 def _after_reset(request: HttpRequest, user: User) -> HttpResponse:
@@ -262,7 +262,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, form.user)
         messages.success(request, "Your password has been changed.")
         return redirect("accounts:change_password")
-    return TemplateResponse(request, "users/change_password.html", {"form": form})
+    return render_form(request, "users/change_password.html", {"form": form}, form)
 
 
 # ---- The Users area --------------------------------------------------------------------------
@@ -319,13 +319,6 @@ def get_member_for(request: HttpRequest, member_id: int) -> Member:
     ):
         raise PermissionDenied(NOT_IN_REACH)
     return member
-
-
-def _querystring(request: HttpRequest, drop: tuple[str, ...] = ("page", "select")) -> str:
-    params = request.GET.copy()
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
 
 
 ORDERINGS = {
@@ -403,7 +396,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related(_memberships_here(space))
         .order_by(*ORDERINGS[data.get("order") or "name"])
     )
-    page = Paginator(members, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, members, USERS_PER_PAGE)
     # Its own ids: the filter form above has a "group" and a "role" too.
     bulk_form = BulkActionForm(
         group_choices=_group_choices(options, access), roles=roles, auto_id="bulk_%s"
@@ -412,20 +405,15 @@ def user_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "bulk_form": bulk_form,
-        "query": _querystring(request),
         "select_all": request.GET.get("select") == "all",
         "filtered": any(data.get(k) for k in ("q", "role", "organisation", "group")),
         "can_create": any(
             access.can(Perm.MANAGE_USERS, organisation=o) for o in options.organisations
         ),
     }
-    # htmx asks for the results only; a history restore (Back after a pushed URL) needs the
-    # whole page, and caches must keep the two apart.
-    fragment = request.htmx and not request.htmx.history_restore_request
-    template = "users/list.html#results" if fragment else "users/list.html"
-    response = TemplateResponse(request, template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    # htmx asks for the results only (badgeplatform.htmx: a history restore gets the page).
+    template = "users/list.html#results" if request.htmx else "users/list.html"
+    return render_form(request, template, context, form)
 
 
 def _place_forms(request, options, roles, data=None):
@@ -496,7 +484,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                     messages.success(request, text)
                     return redirect("users:detail", space.slug, member.pk)
         if form.errors or formset.total_error_count():
-            status = 400
+            status = INVALID_FORM_STATUS
     return TemplateResponse(
         request,
         "users/create.html",
@@ -603,12 +591,12 @@ def user_edit(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 def _member_edit_action(request, member, action, options, roles, details_form, add_form) -> int:
-    """One edit action; 302 when done (with a message), 400 with errors shown otherwise."""
+    """One edit action; 302 when done (with a message), 422 with errors shown otherwise."""
     access, space = request.access, request.space
     name = member.user.display_name
     if action == "details":
         if not details_form.is_valid():
-            return 400
+            return INVALID_FORM_STATUS
         try:
             services.member_update(
                 member=member,
@@ -617,12 +605,12 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
             )
         except IntegrityError:
             details_form.add_error("external_id", "That external identifier was just taken.")
-            return 400
+            return INVALID_FORM_STATUS
         messages.success(request, "The details were saved.")
         return 302
     if action == "add_place":
         if not add_form.is_valid():
-            return 400
+            return INVALID_FORM_STATUS
         place, role = add_form.cleaned_data["place_obj"], add_form.cleaned_data["role_obj"]
         try:
             services.membership_add(
@@ -630,7 +618,7 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
             )
         except ValidationError as exc:
             add_form.add_error("place", exc)
-            return 400
+            return INVALID_FORM_STATUS
         messages.success(request, f"{name} is now {role.name} in “{place}”.")
         return 302
     membership = next(
@@ -639,7 +627,7 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
     )
     if membership is None:
         messages.error(request, "That place is no longer theirs; the page has been refreshed.")
-        return 400
+        return INVALID_FORM_STATUS
     place = Place.of(membership)
     if not can_assign_role(access, membership.role, place):
         raise PermissionDenied(
@@ -653,14 +641,14 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
             )
             if role is None or not can_assign_role(access, role, place):
                 messages.error(request, "Choose a role you may give there.")
-                return 400
+                return INVALID_FORM_STATUS
             services.membership_set_role(membership=membership, role=role, actor=request.user)
             messages.success(request, f"{name} is now {role.name} in “{place}”.")
         elif action == "transfer":
             target = options.get(request.POST.get(f"t{membership.pk}-place", ""))
             if target is None:
                 messages.error(request, "Choose where to transfer them.")
-                return 400
+                return INVALID_FORM_STATUS
             if not can_assign_role(access, membership.role, target):
                 raise PermissionDenied(
                     f"You cannot place someone as “{membership.role.name}” in “{target}”."
@@ -675,7 +663,7 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
             return 400
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return 400
+        return INVALID_FORM_STATUS
     return 302
 
 
@@ -823,7 +811,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     form = BulkActionForm(request.POST, group_choices=_group_choices(options, access), roles=roles)
     context = {"form": form, "next": _list_return_url(request), "plan": None, "members": []}
     if not form.is_valid():
-        return TemplateResponse(request, "users/bulk_confirm.html", context, status=400)
+        return render_invalid(request, "users/bulk_confirm.html", context)
     ids = form.cleaned_data["member"]
     members = list(
         visible_members(request)
@@ -841,13 +829,13 @@ def bulk(request: HttpRequest) -> HttpResponse:
     plan = _bulk_plan(request, form, members, options, roles)
     context.update(plan=plan, members=members)
     if plan.error or not plan.affected:
-        return TemplateResponse(request, "users/bulk_confirm.html", context, status=400)
+        return render_invalid(request, "users/bulk_confirm.html", context)
     if request.POST.get("confirm") == "yes":
         try:
             text = _bulk_run(request, form, plan, options)
         except ValidationError as exc:
             plan.error = " ".join(exc.messages)
-            return TemplateResponse(request, "users/bulk_confirm.html", context, status=400)
+            return render_invalid(request, "users/bulk_confirm.html", context)
         messages.success(request, text)
         return redirect(context["next"])
     return TemplateResponse(request, "users/bulk_confirm.html", context)
@@ -887,10 +875,8 @@ def roles(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _role_form_response(request, form, role=None, status=200):
-    return TemplateResponse(
-        request, "users/role_form.html", {"form": form, "role": role}, status=status
-    )
+def _role_form_response(request, form, role=None):
+    return render_form(request, "users/role_form.html", {"form": form, "role": role}, form)
 
 
 @space_view(Perm.MANAGE_ROLES)
@@ -908,7 +894,7 @@ def role_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"The role “{role.name}” was created.")
             return redirect("users:roles", request.space.slug)
-    return _role_form_response(request, form, status=400 if form.errors else 200)
+    return _role_form_response(request, form)
 
 
 @space_view(Perm.MANAGE_ROLES)
@@ -934,7 +920,7 @@ def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
         else:
             messages.success(request, f"The role “{role.name}” was saved.")
             return redirect("users:roles", request.space.slug)
-    return _role_form_response(request, form, role, status=400 if form.errors else 200)
+    return _role_form_response(request, form, role)
 
 
 @space_view(Perm.MANAGE_ROLES)
@@ -952,7 +938,7 @@ def role_delete(request: HttpRequest, role_id: int) -> HttpResponse:
             services.role_delete(role=role, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            status = 400
+            status = INVALID_FORM_STATUS
         else:
             messages.success(request, f"The role “{role.name}” was deleted.")
             return redirect("users:roles", request.space.slug)
@@ -1012,12 +998,7 @@ def personal_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Your settings were saved.")
                 return redirect("accounts:settings")
-    return TemplateResponse(
-        request,
-        "users/personal_settings.html",
-        {"form": form},
-        status=400 if form.errors else 200,
-    )
+    return render_form(request, "users/personal_settings.html", {"form": form}, form)
 
 
 # Profile pictures are shown small: 2 MB in, at most 4 Mpx, stored at 512 px at most.

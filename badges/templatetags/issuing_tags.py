@@ -8,14 +8,6 @@ STATE_PILLS = {"valid": "green", "expired": "amber", "revoked": "red"}
 STATE_LABELS = {"valid": "Valid", "expired": "Expired", "revoked": "Revoked"}
 
 
-@register.simple_tag(takes_context=True)
-def query_with(context, key: str, value) -> str:
-    """The current query string with ``key`` set to ``value`` (pagination keeps filters)."""
-    params = context["request"].GET.copy()
-    params[key] = value
-    return f"?{params.urlencode()}"
-
-
 @register.inclusion_tag("issuing/_state.html")
 def award_state(award):
     """A pill saying valid / expired / revoked."""

@@ -40,13 +40,48 @@
         setTimeout(function () { btn.textContent = old; }, 1500);
       });
     });
-    // An invalid form answered by htmx comes back as 400 with the errors beside the fields:
-    // swap it in like a success (htmx leaves 4xx responses out by default).
-    document.body.addEventListener("htmx:beforeSwap", function (e) {
-      if (e.detail.xhr.status === 400) {
-        e.detail.shouldSwap = true;
-        e.detail.isError = false;
+    // The htmx contract (badgeplatform/htmx.py): an invalid form comes back as 422 with the
+    // errors beside the fields and is swapped in (responseHandling in base.html). Any other
+    // error is not swapped, so say what happened instead of leaving the click without effect.
+    var ERRORS = {
+      400: "The page sent something the server could not use. Reload the page and try again.",
+      403: "You are not allowed to do that. Reload the page to see what you may do here.",
+      404: "That is no longer there: it may have been removed. Reload the page.",
+      409: "That changed in the meantime. Reload the page and try again.",
+      413: "That is too large to send. Choose a smaller file.",
+      429: "Too many requests in a short time. Wait a minute and try again.",
+    };
+    function showError(text) {
+      var box = document.getElementById("htmx-error");
+      if (!box) {
+        box = document.createElement("div");
+        box.id = "htmx-error";
+        box.className = "alert error";
+        box.setAttribute("role", "alert");
+        box.tabIndex = -1;
+        var host = document.querySelector("main") || document.body;
+        host.insertBefore(box, host.firstChild);
       }
+      box.textContent = text;
+      box.hidden = false;
+      box.focus();
+    }
+    document.body.addEventListener("htmx:responseError", function (e) {
+      var status = e.detail.xhr.status;
+      showError(
+        ERRORS[status] ||
+          (status >= 500
+            ? "Something went wrong on our side (error " + status + "). Try again in a " +
+              "moment; if it keeps happening, reload the page."
+            : "The request was refused (error " + status + "). Reload the page and try again.")
+      );
+    });
+    document.body.addEventListener("htmx:sendError", function () {
+      showError("The server could not be reached. Check your connection and try again.");
+    });
+    document.body.addEventListener("htmx:beforeRequest", function () {
+      var box = document.getElementById("htmx-error");
+      if (box) box.hidden = true;
     });
     // Confirm dangerous submits: <button data-confirm="Are you sure?">.
     document.addEventListener("submit", function (e) {

@@ -101,7 +101,7 @@ def test_bad_details_are_shown_beside_the_field_and_nothing_is_saved(
     client_a, space_a, changes, field, message
 ):
     response = client_a.post(url("create", space_a), details(space_a, **changes))
-    assert response.status_code == 200
+    assert response.status_code == 422
     errors = response.context["form"].errors
     assert field in errors
     if message:
@@ -245,7 +245,7 @@ def test_a_published_badge_cannot_be_emptied(client_a, space_a):
     badge = make_badge(space_a)
     data = details(space_a, description="", issuer=badge.issuer_id)
     response = client_a.post(url("edit", space_a, badge.pk), data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "A published badge must stay complete. It would lack a description." in (
         response.content.decode()
     )

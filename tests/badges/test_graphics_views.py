@@ -90,7 +90,7 @@ def test_hostile_uploads_are_refused_clearly_and_nothing_is_stored(
     build, message, _ = hostile.REFUSED[case]
     upload = SimpleUploadedFile("badge.png", build(), content_type="image/png")
     response = client_a.post(url("upload", space_a), {"name": "Evil", "image": upload})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.context["form"].errors["image"] == [message]
     assert message in response.content.decode()  # shown beside the field
     assert not Graphic.objects.exists()
@@ -102,7 +102,7 @@ def test_every_other_refused_file_is_refused_by_the_form_too(client_a, space_a, 
     build, message, _ = hostile.REFUSED[case]
     upload = SimpleUploadedFile("badge.png", build(), content_type="image/png")
     response = client_a.post(url("upload", space_a), {"name": "Evil", "image": upload})
-    assert response.status_code == 400
+    assert response.status_code == 422
     if case == "empty_file":
         message = "The submitted file is empty."  # Django's FileField answers before us
     # The file-size message quotes the pipeline's limit, which is the default here too.
@@ -186,7 +186,7 @@ def test_a_hostile_icon_is_refused_and_nothing_is_stored(client_a, space_a, sett
     build, message, _ = hostile.REFUSED[case]
     icon = SimpleUploadedFile("icon.png", build(), "image/png")
     response = client_a.post(url("design", space_a), {**design_data(action="save"), "icon": icon})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.context["form"].errors["icon"] == [message]
     assert not Graphic.objects.exists() and stored_files(settings) == []
 

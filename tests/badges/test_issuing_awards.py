@@ -123,7 +123,7 @@ def test_revoke_with_a_reason_and_it_says_so_everywhere(client_a, space_a, badge
     assert "Revoke this award" in page and "Valid" in page
 
     response = client_a.post(url("revoke", space_a, award.pk), {"reason": "  "})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Give a reason" in response.content.decode()
     assert Award.objects.get(pk=award.pk).revoked_at is None
 

@@ -136,7 +136,7 @@ def test_a_new_person_needs_a_name_and_gets_an_account_when_issued(
     response = client_a.post(
         url("issue", space_a, badge.pk), {"action": "add_person", "email": "nia@new.test"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Give their first name." in response.content.decode()
     assert not IssueBatch.objects.exists()
 
@@ -230,7 +230,7 @@ def test_100000_rows_are_refused_with_a_clear_limit_and_nothing_is_kept(client_a
         url("issue", space_a, badge.pk),
         {"action": "upload_csv", "file": csv_file(data), "tz": "UTC"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.content.decode()
     assert "10,000 rows" in html and "2 MB" in html
     assert not IssueBatch.objects.exists() and not Award.objects.exists()
@@ -241,7 +241,7 @@ def test_an_unknown_time_zone_is_a_field_error(client_a, space_a, badge):
         url("issue", space_a, badge.pk),
         {"action": "upload_csv", "file": csv_file("a@b.test,A,B\n"), "tz": "Mars/Olympus"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "“Mars/Olympus” is not a time zone." in response.content.decode()
 
 
@@ -264,7 +264,7 @@ def test_a_future_achievement_time_is_refused(client_a, space_a, badge, member_a
         url("issue", space_a, badge.pk),
         {"action": "issue", "achieved_at": "2999-01-01T00:00", "tz": "UTC"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "in the future" in response.content.decode()
     assert not Award.objects.exists()
 
@@ -336,7 +336,7 @@ def test_an_issuer_of_one_organisation_picks_only_its_people_and_badges(client, 
     response = client.post(
         url("issue", space_a, left_badge.pk), {"action": "add_members", "users": [theirs.pk]}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert client.get(url("issue", space_a, right_badge.pk)).status_code == 403
     assert (
         client.post(url("issue", space_a, right_badge.pk), {"action": "discard"}).status_code == 403

@@ -126,7 +126,7 @@ def test_invalid_rules_are_refused_beside_the_field(client_a, space_a, changes, 
     badge = make_badge(space_a)
     make_rule(space_a, activity_id="taken")
     response = client_a.post(url("create", space_a), form_data(space_a, badge, **changes))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message in " ".join(response.context["form"].errors[field])
     assert Rule.objects.count() == 1
 

@@ -120,7 +120,7 @@ def test_unchanged_stylesheet_is_a_304(client, space_a):
 )
 def test_anything_but_rrggbb_is_refused_beside_the_field(client_a, space_a, hostile):
     response = client_a.post(url(space_a), {"action": "save_colours", **COLOURS, "nav_bg": hostile})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Enter a colour as # followed by six hexadecimal digits" in response.content.decode()
     assert not SpaceBranding.objects.exists()
     assert "display:none" not in css(client_a, space_a)
@@ -196,7 +196,7 @@ def test_a_hostile_image_is_refused_and_nothing_is_stored(client_a, space_a):
     response = client_a.post(
         url(space_a), {"action": "upload_logo", "logo-image": upload("x.png", svg)}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "not a PNG, JPEG or GIF" in response.content.decode()
     assert not SpaceBranding.objects.exists()
 

@@ -124,7 +124,7 @@ def test_save_then_the_email_uses_it(client_a, standard, admin_a):
 )
 def test_bad_input_is_refused_beside_the_field(client_a, standard, field, value, message):
     response = post(client_a, standard, "save", **{field: value})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     assert not EmailTemplate.objects.exists()
 
@@ -188,7 +188,7 @@ def test_preview_of_unsaved_text_and_of_invalid_text(client_a, standard):
     response = client_a.post(preview_url(standard), {"subject": "S {{first_name}}", "body": BODY})
     assert response.status_code == 200 and "S Alice" in response.content.decode()
     bad = client_a.post(preview_url(standard), {"subject": "S", "body": "{{ nope }}"})
-    assert bad.status_code == 400 and "Not a placeholder" in bad.content.decode()
+    assert bad.status_code == 422 and "Not a placeholder" in bad.content.decode()
     assert not EmailTemplate.objects.exists()
 
 

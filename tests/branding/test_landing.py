@@ -149,7 +149,7 @@ def test_white_label_publishes_a_landing_page_with_a_hero(client_a, client, spac
 def test_bad_landing_input_is_refused(client_a, space_a, data, message):
     put_on_plan(space_a, "white-label")
     response = client_a.post(edit(space_a), data)
-    assert response.status_code == 400 and message in response.content.decode()
+    assert response.status_code == 422 and message in response.content.decode()
     assert not LandingPage.objects.exists()
 
 
@@ -158,7 +158,7 @@ def test_a_hostile_hero_is_refused(client_a, space_a):
     evil = io.BytesIO(b"GIF89a<script>alert(1)</script>")
     evil.name = "hero.gif"
     response = client_a.post(edit(space_a), {"heading": "H", "hero": evil})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not LandingPage.objects.exists()
 
 

@@ -58,6 +58,8 @@ BADGEPLATFORM_LAYERS: dict[str, int] = {
     "badgeplatform.nav": CORE,  # the side menu registry
     "badgeplatform.bulk": CORE,  # insert_many
     "badgeplatform.dbdown": CORE,  # the "database unavailable" middleware
+    "badgeplatform.htmx": CORE,  # the htmx contract: 422 for invalid forms, Vary, history restore
+    "badgeplatform.pagination": CORE,  # paginate(): the one way a view pages a list
     # The composition root: wired by settings, imported by no app.
     "badgeplatform.settings": ROOT,
     "badgeplatform.urls": ROOT,

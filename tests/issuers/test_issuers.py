@@ -69,7 +69,7 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(client_a, spac
         email="nope",
     )
     response = client_a.post(url("create", space_a), data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     errors = response.context["form"].errors
     assert set(errors) == {"name", "website", "email"}
     assert not Issuer.objects.exists()
@@ -83,7 +83,7 @@ def test_a_hostile_logo_is_refused_with_a_clear_message(client_a, space_a, case)
     upload = SimpleUploadedFile("logo.png", build(), content_type="image/png")
     data = form_data(organisation=space_a.root_organisation.pk, logo=upload)
     response = client_a.post(url("create", space_a), data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert response.context["form"].errors["logo"] == [message]
     assert message in response.content.decode()
     assert not Issuer.objects.exists() and not IssuerVersion.objects.exists()

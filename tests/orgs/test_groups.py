@@ -34,7 +34,7 @@ def test_a_duplicate_group_name_in_the_same_organisation_is_refused(client_a, sp
         url("group_create", space_a, tree["dept"].pk),
         {"name": "cohort 2026", "organisation": tree["dept"].pk},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "already has a group called" in response.content.decode()
     assert Group.objects.filter(space=space_a).count() == 2
 
@@ -111,7 +111,7 @@ def test_add_someone_not_in_the_space_is_refused(client_a, space_a, space_b, adm
         url("group", space_a, g.pk),
         {"action": "add", "person": admin_b.email, "role": role(space_a, "User").pk},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Nobody in this space has that email" in response.content.decode()
     assert not g.memberships.exists()
 
@@ -174,7 +174,7 @@ def test_group_admin_cannot_hand_out_more_than_they_hold(group_admin, space_a, t
             "role": role(space_a, "Organisation Administrator").pk,
         },
     )
-    assert response.status_code == 400  # not among the roles offered
+    assert response.status_code == 422  # not among the roles offered
     assert not g.memberships.filter(user=person).exists()
 
 

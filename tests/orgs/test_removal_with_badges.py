@@ -36,7 +36,7 @@ def test_badges_issuers_and_awards_block_removal_until_moved(client_a, space_a, 
 
     html = client_a.get(remove).content.decode()
     assert "still holds 1 issuer, 1 badge and 1 award" in html
-    assert client_a.post(remove, {"action": "remove"}).status_code == 400
+    assert client_a.post(remove, {"action": "remove"}).status_code == 422
     assert Organisation.objects.filter(pk=tree["dept"].pk).exists()
 
     moved = client_a.post(remove, {"action": "move_holdings", "target": tree["sibling"].pk})

@@ -101,14 +101,14 @@ def test_add_child_creates_a_node_under_the_one_you_are_at(client_a, space_a, tr
 
 def test_add_child_refuses_a_sibling_with_the_same_name(client_a, space_a, tree):
     response = client_a.post(url("add_child", space_a, tree["faculty"].pk), {"name": "computing"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "already has a sub-organisation called" in response.content.decode()
     assert Organisation.objects.filter(space=space_a).count() == 5
 
 
 def test_add_child_refuses_a_blank_or_multiline_name(client_a, space_a, tree):
     response = client_a.post(url("add_child", space_a, tree["team"].pk), {"name": "A\nB"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "single line" in response.content.decode()
 
 
@@ -144,7 +144,7 @@ def test_move_reparents_the_whole_subtree(client_a, space_a, tree):
 def test_move_under_its_own_descendant_is_refused(client_a, space_a, tree):
     # The descendant is not even offered; posting it anyway is refused with a message.
     response = client_a.post(url("move", space_a, tree["faculty"].pk), {"parent": tree["team"].pk})
-    assert response.status_code == 400
+    assert response.status_code == 422
     tree["faculty"].refresh_from_db()
     assert tree["faculty"].parent_id == tree["root"].pk
     assert_tree_is_sound(space_a)
@@ -152,7 +152,7 @@ def test_move_under_its_own_descendant_is_refused(client_a, space_a, tree):
 
 def test_the_root_cannot_be_moved(client_a, space_a, tree):
     response = client_a.post(url("move", space_a, tree["root"].pk), {"parent": tree["team"].pk})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "cannot be moved" in response.content.decode()
     assert_tree_is_sound(space_a)
 
@@ -161,7 +161,7 @@ def test_move_into_another_space_is_404(client_a, space_a, space_b, tree):
     response = client_a.post(
         url("move", space_a, tree["dept"].pk), {"parent": space_b.root_organisation.pk}
     )
-    assert response.status_code == 400  # not a choice: nothing of space B is offered or used
+    assert response.status_code == 422  # not a choice: nothing of space B is offered or used
     tree["dept"].refresh_from_db()
     assert tree["dept"].parent_id == tree["faculty"].pk
 
@@ -175,7 +175,7 @@ def test_removing_the_root_is_refused_and_changes_nothing(client_a, space_a, tre
     assert "is the root organisation" in page.content.decode()
     assert 'value="remove"' not in page.content.decode()
     response = client_a.post(url("remove", space_a, tree["root"].pk), {"action": "remove"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert Organisation.objects.filter(space=space_a).count() == 5
 
 
@@ -234,7 +234,7 @@ def test_removal_is_refused_while_it_holds_badges_and_offers_the_move(
     page = client_a.get(url("remove", space_a, tree["dept"].pk)).content.decode()
     assert "still holds 3 badges" in page and "Move them first" in page
     response = client_a.post(url("remove", space_a, tree["dept"].pk), {"action": "remove"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert Organisation.objects.filter(pk=tree["dept"].pk).exists()
 
     # A target inside the subtree is refused.
@@ -242,7 +242,7 @@ def test_removal_is_refused_while_it_holds_badges_and_offers_the_move(
         url("remove", space_a, tree["dept"].pk),
         {"action": "move_holdings", "target": tree["team"].pk},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert badges_holding == {tree["team"].pk: 3}
 
     response = client_a.post(
@@ -310,7 +310,7 @@ def test_org_admin_never_touches_parent_or_siblings(dept_admin, space_a, tree):
     assert c.get(url("move", space_a, tree["dept"].pk)).status_code == 403
     # Nor may they move something of theirs under a node that is not.
     response = c.post(url("move", space_a, tree["team"].pk), {"parent": tree["sibling"].pk})
-    assert response.status_code == 400  # the sibling is not among their choices
+    assert response.status_code == 422  # the sibling is not among their choices
     assert Organisation.objects.filter(name="X").count() == 0
     assert Organisation.objects.get(pk=tree["faculty"].pk).name == "Engineering"
 

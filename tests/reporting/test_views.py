@@ -160,14 +160,14 @@ def test_a_preset_fills_in_its_dates(client_a, space_a, data):
 def test_bad_choices_are_explained_beside_the_field(client_a, space_a, params, field, message):
     for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
         response = client_a.get(url(space_a), params, **headers)
-        assert response.status_code == 400
+        assert response.status_code == 422
         errors = response.context_data["form"].errors
         assert message in " ".join(errors[field])
         assert f'id="err-{"form" if field == "__all__" else field}"' in response.content.decode()
         assert "chart" not in response.context_data
-    assert client_a.get(url(space_a, "export"), params).status_code == 400
+    assert client_a.get(url(space_a, "export"), params).status_code == 422
     assert client_a.get(url(space_a, "recipients"), {**params, "badge": 1}).status_code in {
-        400,
+        422,
         404,
     }
 

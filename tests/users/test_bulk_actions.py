@@ -151,14 +151,14 @@ def test_transfer_between_groups_keeps_each_role(client_a, space_a, crew, tree):
 def test_bad_bulk_input_says_why_and_changes_nothing(client_a, space_a, crew, tree, fields, text):
     fields = {k: (tree["dept_group"].pk if v == "SAME" else v) for k, v in fields.items()}
     response = bulk(client_a, space_a, crew, confirm=True, **fields)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert text in response.content.decode()
     assert Member.objects.filter(space=space_a).count() == 5
 
 
 def test_nobody_selected_is_refused(client_a, space_a, crew):
     response = bulk(client_a, space_a, [], confirm=True, action="remove_from_space")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Select at least one person" in response.content.decode()
 
 
@@ -171,7 +171,7 @@ def test_nobody_affected_has_nothing_to_confirm(client_a, space_a, crew, tree):
         action="remove_from_group",
         group=tree["dept_group"].pk,
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "None of the 1 selected person is affected" in response.content.decode()
 
 
@@ -179,7 +179,7 @@ def test_you_cannot_remove_yourself(client_a, space_a, admin_a):
     response = bulk(
         client_a, space_a, [member_of(space_a, admin_a)], confirm=True, action="remove_from_space"
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert Member.objects.filter(space=space_a, user=admin_a).exists()
 
 
@@ -229,7 +229,7 @@ def test_dept_admin_cannot_add_into_a_group_outside(dept_admin, space_a, tree, c
         group=tree["sibling_group"].pk,
         role=role(space_a, "User").pk,
     )
-    assert response.status_code == 400  # the group is not among their choices
+    assert response.status_code == 422  # the group is not among their choices
     assert not tree["sibling_group"].memberships.exists()
 
 

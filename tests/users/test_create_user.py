@@ -97,7 +97,7 @@ def test_bad_input_is_refused_beside_the_field_and_creates_nothing(
     response = client_a.post(
         create_url(space_a), payload((f"o:{tree['team'].pk}", role(space_a, "User")), **fields)
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     assert Member.objects.filter(space=space_a).count() == 1
     assert not mail.outbox
@@ -105,7 +105,7 @@ def test_bad_input_is_refused_beside_the_field_and_creates_nothing(
 
 def test_at_least_one_place_is_needed(client_a, space_a, tree):
     response = client_a.post(create_url(space_a), payload(("", role(space_a, "User"))))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Choose at least one organisation or group" in response.content.decode()
     assert not User.objects.filter(email="nina@example.test").exists()
 
@@ -116,7 +116,7 @@ def test_the_same_place_twice_is_refused(client_a, space_a, tree):
         create_url(space_a),
         payload((place, role(space_a, "User")), (place, role(space_a, "Reporter"))),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "chosen twice" in response.content.decode()
 
 
@@ -199,7 +199,7 @@ def test_someone_already_in_the_space_is_refused(client_a, space_a, member_a, tr
         create_url(space_a),
         payload((f"o:{tree['team'].pk}", role(space_a, "User")), email=member_a.email),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "already in your space" in response.content.decode()
 
 
@@ -215,13 +215,13 @@ def test_org_admin_creates_only_inside_their_department(client, space_a, tree):
     response = client.post(
         create_url(space_a), payload((f"o:{tree['sibling'].pk}", role(space_a, "User")))
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     # Nor may they hand out more than they hold (Space Administrator has space-wide rights).
     response = client.post(
         create_url(space_a),
         payload((f"o:{tree['team'].pk}", role(space_a, "Space Administrator"))),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "carries rights you do not hold there" in response.content.decode()
     assert not User.objects.filter(email="nina@example.test").exists()
     response = client.post(

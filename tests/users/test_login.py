@@ -26,7 +26,7 @@ def test_login_with_username_or_email_redirects_to_the_space(client, admin_a, sp
 def test_wrong_password_gives_one_message_for_every_case(client, admin_a):
     a = login(client, "alice", "wrong")
     b = login(client, "nobody-at-all", "wrong")
-    assert a.status_code == b.status_code == 200
+    assert a.status_code == b.status_code == 422
     assert b"do not match" in a.content and b"do not match" in b.content
 
 
@@ -44,7 +44,7 @@ def test_login_is_throttled_after_repeated_failures(client, admin_a, settings):
     for _ in range(3):
         login(client, "alice", "wrong")
     response = login(client, "alice")  # even the right password is refused now
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert b"Too many failed sign-in attempts" in response.content
     assert "_auth_user_id" not in client.session
 

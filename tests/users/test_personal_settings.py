@@ -36,7 +36,7 @@ def test_change_name_and_username(client_a, admin_a):
 def test_a_taken_username_is_refused(client_a, admin_a):
     UserFactory(username="Taken")
     response = client_a.post(URL, form(admin_a, username="taken", first_name="Changed"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "That username is taken" in response.content.decode()
     admin_a.refresh_from_db()
     assert (admin_a.username, admin_a.first_name) == ("alice", "Alice")
@@ -77,7 +77,7 @@ def test_a_hostile_upload_is_refused_and_changes_nothing(client_a, admin_a, buil
     response = client_a.post(
         URL, {**form(admin_a, first_name="Changed"), "avatar": upload(builder())}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.content.decode()
     admin_a.refresh_from_db()
     assert not admin_a.avatar and admin_a.first_name == "Alice"

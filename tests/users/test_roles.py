@@ -41,7 +41,7 @@ def test_create_a_custom_role(client_a, space_a):
 
 def test_a_role_with_no_permissions_is_refused(client_a, space_a):
     response = client_a.post(url("role_create", space_a), {"name": "Nothing", "permissions": []})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Choose at least one permission" in response.content.decode()
     assert not Role.objects.filter(name="Nothing").exists()
 
@@ -50,10 +50,10 @@ def test_a_duplicate_or_unknown_permission_is_refused(client_a, space_a):
     response = client_a.post(
         url("role_create", space_a), {"name": "reporter", "permissions": ["view_reports"]}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "There is already a role called" in response.content.decode()
     response = client_a.post(url("role_create", space_a), {"name": "Hax", "permissions": ["root"]})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not Role.objects.filter(name="Hax").exists()
 
 
@@ -87,7 +87,7 @@ def test_delete_is_refused_while_the_role_is_held(client_a, space_a):
     page = client_a.get(url("role_delete", space_a, custom.pk)).content.decode()
     assert "is held 1 time" in page
     response = client_a.post(url("role_delete", space_a, custom.pk))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert Role.objects.filter(pk=custom.pk).exists()
     Membership.objects.filter(user=holder).update(role=role(space_a, "User"))
     response = client_a.post(url("role_delete", space_a, custom.pk))

@@ -81,7 +81,7 @@ def test_adding_a_place_they_already_hold_is_refused(client_a, space_a, carl, tr
             "add-role": role(space_a, "User").pk,
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "already in" in response.content.decode()
 
 
@@ -118,7 +118,7 @@ def test_removing_the_last_place_is_refused(client_a, space_a, carl):
     first, second = Membership.objects.filter(user=carl.user)
     client_a.post(edit(space_a, carl), {"action": "remove_place", "membership": first.pk})
     r = client_a.post(edit(space_a, carl), {"action": "remove_place", "membership": second.pk})
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert "only organisation or group" in r.content.decode()
     assert Membership.objects.filter(pk=second.pk).exists()
 
@@ -129,7 +129,7 @@ def test_the_last_space_administrator_cannot_be_demoted(client_a, space_a, admin
         edit(space_a, member_of(space_a, admin_a)),
         {"action": "set_role", "membership": m.pk, f"m{m.pk}-role": role(space_a, "User").pk},
     )
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert "without a Space Administrator" in r.content.decode()
     m.refresh_from_db()
     assert m.role.name == "Space Administrator"
@@ -140,7 +140,7 @@ def test_external_id_is_unique_within_the_space(client_a, space_a, carl, admin_a
         external_id="E-1"
     )
     r = client_a.post(edit(space_a, carl), {"action": "details", "external_id": "E-1"})
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert "already has this external identifier" in r.content.decode()
     r = client_a.post(edit(space_a, carl), {"action": "details", "external_id": " E-2 "})
     assert r.status_code == 302
