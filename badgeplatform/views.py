@@ -87,8 +87,15 @@ MEDIA_INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/w
 @require_GET
 def media(request: HttpRequest, path: str) -> HttpResponse:
     root = Path(settings.MEDIA_ROOT).resolve()
-    target = (root / path).resolve()
-    if root not in target.parents or not target.is_file():
+    # A NUL byte or a name too long for the filesystem is no file of ours, not a server error.
+    if "\x00" in path:
+        raise Http404("No such file")
+    try:
+        target = (root / path).resolve()
+        found = root in target.parents and target.is_file()
+    except (ValueError, OSError):
+        found = False
+    if not found:
         raise Http404("No such file")
     # The image pipeline only ever writes these; anything else that found its way in (an old
     # file, a hand-copied .html or .svg) is a download, never a document of our origin.
