@@ -93,6 +93,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A body above MAX_REQUEST_BODY → 413 before anything reads it (badgeplatform/bodylimit.py).
+    "badgeplatform.bodylimit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -183,8 +185,15 @@ STORAGES = {
 # Serve static files from the apps/static dirs when collectstatic has not run (dev, tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Request bodies: MAX_REQUEST_BODY caps a whole request (files included; 413 beyond, refused
+# before parsing); Django's limits below cap the non-file fields and the in-memory part of an
+# upload (bigger files spool to a temporary file). Per-field limits (images 5 MB, CSV 2 MB)
+# are the forms'. Keep the reverse proxy's client_max_body_size at or below MAX_REQUEST_BODY.
+MAX_REQUEST_BODY = env_int("MAX_REQUEST_BODY", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+if DATA_UPLOAD_MAX_MEMORY_SIZE > MAX_REQUEST_BODY:
+    raise ImproperlyConfigured("DATA_UPLOAD_MAX_MEMORY_SIZE must not exceed MAX_REQUEST_BODY")
 
 # --- Cache (rate limits, throttles). Redis when configured, else per-process memory.
 REDIS_URL = os.environ.get("REDIS_URL", "")
