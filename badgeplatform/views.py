@@ -112,3 +112,28 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """The Django admin's sign-in (/admin/login/), throttled exactly like the site's: the same
+    counters (users/throttles.py), so an account has one budget whichever form is used."""
+    from django.contrib import admin
+    from django.contrib.admin import AdminSite
+
+    from users import throttles
+
+    if request.method != "POST":
+        return AdminSite.login(admin.site, request, extra_context)
+    identifier = request.POST.get("username", "")
+    if wait := throttles.sign_in_attempt(request, identifier):
+        message = throttles.message("failed sign-in attempts", wait) + (
+            " You can also reset your password."
+        )
+        page = TemplateResponse(
+            request, "throttled.html", {"message": message, "retry_url": request.path}
+        )
+        return throttles.throttled(page, wait)
+    response = AdminSite.login(admin.site, request, extra_context)
+    if response.status_code == 302 and request.user.is_authenticated:
+        throttles.sign_in_succeeded(request, identifier)
+    return response
