@@ -29,10 +29,10 @@ def _size(n: int) -> str:
 
 def too_large(request: HttpRequest, declared: int | None = None) -> HttpResponse:
     cap = settings.MAX_REQUEST_BODY
-    sent = f"This request is {_size(declared)}; " if declared else "This request is too large; "
+    size = f" ({declared / MB:,.1f} MB)" if declared else ""
     message = (
-        f"{sent}the platform accepts at most {_size(cap)} in one request. "
-        "Send a smaller file (images up to 5 MB, CSV files up to 2 MB)."
+        f"This request{size} is larger than the {_size(cap)} the platform accepts in one "
+        "request. Send a smaller file (images up to 5 MB, CSV files up to 2 MB)."
     )
     if request.path.startswith("/api/"):
         return JsonResponse({"Error": message}, status=413)
