@@ -36,6 +36,7 @@ def admin_login(client, username, password="wrong", **extra):
 
 def test_the_admin_login_is_throttled(client, staff, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
+    assert client.get(ADMIN_LOGIN).status_code == 200  # the admin's own page, as before
     for _ in range(3):
         assert admin_login(client, "root").status_code == 200  # the admin's own form error
     response = admin_login(client, "root", PASSWORD)  # even the right password now
