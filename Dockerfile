@@ -19,4 +19,4 @@ RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput \
     && mkdir -p /app/var/media && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "badgeplatform.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "badgeplatform.wsgi:application"]

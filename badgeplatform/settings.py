@@ -5,6 +5,7 @@ console and a file outbox, and media on disk under ./var. Production sets DEBUG=
 SECRET_KEY, ALLOWED_HOSTS, SITE_URL, DATABASE_URL and REDIS_URL.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -93,6 +94,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A body above MAX_REQUEST_BODY → 413 before anything reads it (badgeplatform/bodylimit.py).
+    "badgeplatform.bodylimit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -184,10 +187,20 @@ STORAGES = {
 # Serve static files from the apps/static dirs when collectstatic has not run (dev, tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Request bodies: MAX_REQUEST_BODY caps a whole request (files included; 413 beyond, refused
+# before parsing); Django's limits below cap the non-file fields and the in-memory part of an
+# upload (bigger files spool to a temporary file). Per-field limits (images 5 MB, CSV 2 MB)
+# are the forms'. Keep the reverse proxy's client_max_body_size at or below MAX_REQUEST_BODY.
+MAX_REQUEST_BODY = env_int("MAX_REQUEST_BODY", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+if DATA_UPLOAD_MAX_MEMORY_SIZE > MAX_REQUEST_BODY:
+    raise ImproperlyConfigured("DATA_UPLOAD_MAX_MEMORY_SIZE must not exceed MAX_REQUEST_BODY")
 
-# --- Cache (rate limits, throttles). Redis when configured, else per-process memory.
+# --- Cache (rate limits, throttles). Redis when configured: shared by every web process, so
+# throttles hold across them (badgeplatform/ratelimit.py). Without Redis, the embedded default
+# serves from one process (runserver), where local memory is exact; several processes need
+# REDIS_URL (check --deploy warns).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Processes sharing one Redis keep apart by prefix (parallel test workers get one each).
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", os.environ.get("PYTEST_XDIST_WORKER", ""))
@@ -278,14 +291,35 @@ if not DEBUG:
     # Behind a TLS-terminating proxy (docker-compose, a load balancer) that sets this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Proxies whose X-Forwarded-For is believed (e.g. the load balancer's address).
+# Proxies whose X-Forwarded-For is believed: addresses or networks ("10.0.0.7,172.18.0.0/16").
+# The client address (throttles, audit log) is REMOTE_ADDR, or behind these the right-most
+# X-Forwarded-For hop that is not one of them.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network"
+        ) from _exc
 
-# Rate limits (attempts per window) for login and "resend verification".
+# Throttles: attempts per window (seconds) per key, counted in the shared cache; beyond, 429
+# and no email. The table with the keys is in docs/security.md.
+# Sign-in (the site's and /admin/login/): per account, and per client address.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_IP_LIMIT = env_int("LOGIN_FAILURE_IP_LIMIT", 20)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+# Registration: per address registered, and per client address.
+REGISTRATION_EMAIL_LIMIT = env_int("REGISTRATION_EMAIL_LIMIT", 3)
+REGISTRATION_IP_LIMIT = env_int("REGISTRATION_IP_LIMIT", 10)
+REGISTRATION_WINDOW = env_int("REGISTRATION_WINDOW", 60 * 60)
+# "Resend verification" and password reset: per address, and per client address.
 RESEND_VERIFICATION_LIMIT = env_int("RESEND_VERIFICATION_LIMIT", 3)
+RESEND_VERIFICATION_IP_LIMIT = env_int("RESEND_VERIFICATION_IP_LIMIT", 15)
 RESEND_VERIFICATION_WINDOW = env_int("RESEND_VERIFICATION_WINDOW", 60 * 60)
+PASSWORD_RESET_LIMIT = env_int("PASSWORD_RESET_LIMIT", 3)
+PASSWORD_RESET_IP_LIMIT = env_int("PASSWORD_RESET_IP_LIMIT", 15)
+PASSWORD_RESET_WINDOW = env_int("PASSWORD_RESET_WINDOW", 60 * 60)
 
 # --- Public API (api/). Calls per key per window (429 + Retry-After beyond), the largest
 # body accepted (413 beyond; 1,000 events of the longest fields fit), and how long a response

@@ -37,6 +37,9 @@ space_patterns = [
 ]
 space_patterns += [path("", include((patterns, app))) for app, patterns in TENANT_APPS]
 
+# The admin's sign-in goes through the site's sign-in throttle (one budget per account).
+admin.site.login = views.admin_login
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

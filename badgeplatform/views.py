@@ -66,8 +66,15 @@ MEDIA_INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/w
 @require_GET
 def media(request: HttpRequest, path: str) -> HttpResponse:
     root = Path(settings.MEDIA_ROOT).resolve()
-    target = (root / path).resolve()
-    if root not in target.parents or not target.is_file():
+    # A NUL byte or a name too long for the filesystem is no file of ours, not a server error.
+    if "\x00" in path:
+        raise Http404("No such file")
+    try:
+        target = (root / path).resolve()
+        found = root in target.parents and target.is_file()
+    except (ValueError, OSError):
+        found = False
+    if not found:
         raise Http404("No such file")
     # The image pipeline only ever writes these; anything else that found its way in (an old
     # file, a hand-copied .html or .svg) is a download, never a document of our origin.
@@ -83,4 +90,29 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
     # Opened on its own, an upload can load and run nothing, and is a unique origin.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """The Django admin's sign-in (/admin/login/), throttled exactly like the site's: the same
+    counters (users/throttles.py), so an account has one budget whichever form is used."""
+    from django.contrib import admin
+    from django.contrib.admin import AdminSite
+
+    from users import throttles
+
+    if request.method != "POST":
+        return AdminSite.login(admin.site, request, extra_context)
+    identifier = request.POST.get("username", "")
+    if wait := throttles.sign_in_attempt(request, identifier):
+        message = throttles.message("failed sign-in attempts", wait) + (
+            " You can also reset your password."
+        )
+        page = TemplateResponse(
+            request, "throttled.html", {"message": message, "retry_url": request.path}
+        )
+        return throttles.throttled(page, wait)
+    response = AdminSite.login(admin.site, request, extra_context)
+    if response.status_code == 302 and request.user.is_authenticated:
+        throttles.sign_in_succeeded(request, identifier)
     return response

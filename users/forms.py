@@ -2,10 +2,9 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import validate_slug
-from django.utils.text import slugify
 
 from badgeplatform.permissions import PERMISSION_LABELS, USER_ROLE, Perm
-from orgs.services import RESERVED_SLUGS, slug_is_available, suggest_slug
+from orgs.services import RESERVED_SLUGS
 from users.services import normalise_email, username_available
 
 
@@ -48,28 +47,22 @@ class RegistrationForm(forms.Form):
     def clean_email(self):
         return normalise_email(self.cleaned_data["email"])
 
+    # No availability checks here: whether a username, space address or email is taken must not
+    # change the answer (account enumeration). users.services.space_register picks a free
+    # variant of a taken username or address and tells the person where only they can see it.
     def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        if not username_available(username):
-            raise forms.ValidationError("That username is taken. Please choose another.")
-        return username
+        return self.cleaned_data["username"].strip()
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"].strip().lower()
         if not slug:
             return ""
         validate_slug(slug)
-        if slug in RESERVED_SLUGS or not slug_is_available(slug):
+        if slug in RESERVED_SLUGS:  # a fixed list: refusing it reveals nothing
             raise forms.ValidationError(
-                f"The address “{slug}” is taken. Try “{suggest_slug(slug)}” or another."
+                f"“{slug}” is reserved for the platform's own pages. Please choose another."
             )
         return slug
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("slug") and data.get("organisation_name"):
-            data["slug"] = suggest_slug(slugify(data["organisation_name"]))
-        return data
 
 
 class LoginForm(forms.Form):

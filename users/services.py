@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -19,7 +19,7 @@ from django.utils.http import urlsafe_base64_encode
 from badgeplatform.audit import audit_log
 from badgeplatform.mail import queue_email, queue_rendered_email, render_space_email
 from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE, Perm
-from orgs.services import space_create
+from orgs.services import space_create, suggest_slug
 from users.models import Member, Membership, Role, User
 from users.places import Place
 from users.tokens import verification_token
@@ -125,7 +125,6 @@ def user_create_unverified(
     return user
 
 
-@transaction.atomic
 def space_register(
     *,
     organisation_name: str,
@@ -137,9 +136,58 @@ def space_register(
 ) -> Space | None:
     """A visitor's registration: user + space + root organisation + admin role + email.
 
-    If the email already belongs to someone, nothing is created and that person is told by
-    email instead, so the response never reveals whether an address is registered.
+    The answer to the visitor never depends on what already exists (no enumeration of
+    accounts, usernames or spaces), so nothing here can fail for a taken value:
+
+    - an email that already belongs to someone: nothing is created, and the owner of the
+      address is told by email (they may sign in or reset their password);
+    - a taken space address: the space gets the first free variant ("acme" → "acme-2", …); a
+      taken username likewise ("rita" → "rita2"). The person learns both where only the
+      owner of the address can: the verification email names the username, and the page its
+      link opens (then the welcome message) shows the space's address and the username.
+
+    We considered holding the space back until verification, so that the address would go to
+    whoever verifies first; that needs a table of pending registrations and still cannot
+    promise the address, so the variant is chosen at once. Returns the space, or None when the
+    address was already registered. Concurrent registrations that collide on a unique value
+    are retried with fresh variants.
     """
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _space_register_once(
+                    organisation_name=organisation_name,
+                    slug=slug,
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=email,
+                    username=username,
+                )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return None  # unreachable: the loop returns or raises
+
+
+def free_username(wanted: str) -> str:
+    """``wanted`` if free, else the first free of wanted2, wanted3, …"""
+    base, n = wanted[:140], 1
+    candidate = wanted
+    while not username_available(candidate):
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+def _space_register_once(
+    *,
+    organisation_name: str,
+    slug: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    username: str,
+) -> Space | None:
     existing = User.objects.get_by_email(email)
     if existing is not None:
         queue_email(
@@ -149,11 +197,30 @@ def space_register(
         )
         return None
     user = user_create_unverified(
-        email=email, first_name=first_name, last_name=last_name, username=username
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        username=free_username(username),
     )
-    space = space_create(name=organisation_name.strip(), slug=slug, admin=user)
+    space = space_create(
+        name=organisation_name.strip(), slug=suggest_slug(slug or organisation_name), admin=user
+    )
     verification_send(user=user, space=space)
     return space
+
+
+def spaces_registered(user: User) -> list[Space]:
+    """The spaces ``user`` administers from the root: for a new registrant, the one they made."""
+    from orgs.models import Space
+
+    return list(
+        Space.objects.filter(
+            memberships__user=user,
+            memberships__organisation__parent__isnull=True,
+            memberships__role__name=SPACE_ADMINISTRATOR,
+            memberships__role__is_default=True,
+        ).distinct()
+    )
 
 
 @transaction.atomic

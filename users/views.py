@@ -17,14 +17,13 @@ from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from badgeplatform import ratelimit
 from badgeplatform.access import Access, public_view, space_view, user_view
 from badgeplatform.htmx import INVALID_FORM_STATUS, render_form, render_invalid
 from badgeplatform.images import MB, ImagePolicy, process_image
 from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from orgs.forms import RoleChoiceForm
-from users import holdings, services
+from users import holdings, services, throttles
 from users.forms import (
     BulkActionForm,
     CreateUserForm,
@@ -64,9 +63,16 @@ def safe_next(request: HttpRequest, default: str = "") -> str:
 @public_view("Visitors register their organisation here.")
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
+    """Every valid registration gets the same answer, whatever already exists (see
+    services.space_register); throttled per address registered and per client."""
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if wait := throttles.registration_attempt(request, data["email"]):
+            form.add_error(None, throttles.message("registrations", wait))
+            return throttles.throttled(
+                TemplateResponse(request, "users/register.html", {"form": form}), wait
+            )
         try:
             services.space_register(
                 organisation_name=data["organisation_name"],
@@ -77,8 +83,8 @@ def register(request: HttpRequest) -> HttpResponse:
                 username=data["username"],
             )
         except IntegrityError:
-            # Someone took the address or username between validation and commit.
-            form.add_error(None, "That space address or username was just taken. Please try again.")
+            # Three collisions in a row with concurrent registrations: says nothing about which.
+            form.add_error(None, "We could not complete the registration. Please try again.")
         else:
             request.session["registered_email"] = data["email"]
             return redirect("accounts:register_done")
@@ -93,10 +99,6 @@ def register_done(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _login_throttle_keys(request: HttpRequest, username: str) -> list[str]:
-    return [f"login-user:{username.strip().lower()}", f"login-ip:{ratelimit.client_ip(request)}"]
-
-
 @public_view("The sign-in page.")
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -104,29 +106,26 @@ def login_view(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        window, limit = settings.LOGIN_FAILURE_WINDOW, settings.LOGIN_FAILURE_LIMIT
-        keys = _login_throttle_keys(request, username)
-        if any(ratelimit.count(k, window) >= limit for k in keys):
-            minutes = max(1, ratelimit.retry_after(window) // 60)
+        # Throttled per account and per client (users/throttles.py): no password is checked.
+        if wait := throttles.sign_in_attempt(request, username):
             form.add_error(
                 None,
-                f"Too many failed sign-in attempts. Please wait {minutes} minute(s), "
-                "or reset your password.",
+                throttles.message("failed sign-in attempts", wait)
+                + " You can also reset your password.",
+            )
+            context = {"form": form, "next": next_url}
+            return throttles.throttled(TemplateResponse(request, "users/login.html", context), wait)
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if user is None:
+            form.add_error(
+                None,
+                "That email/username and password do not match. If you have not set a "
+                "password yet, use the link in your verification email.",
             )
         else:
-            user = authenticate(request, username=username, password=form.cleaned_data["password"])
-            if user is None:
-                for k in keys:
-                    ratelimit.hit(k, window)
-                form.add_error(
-                    None,
-                    "That email/username and password do not match. If you have not set a "
-                    "password yet, use the link in your verification email.",
-                )
-            else:
-                ratelimit.reset(keys[0], window)
-                login(request, user)  # rotates the session key
-                return HttpResponseRedirect(next_url or reverse("home"))
+            throttles.sign_in_succeeded(request, username)
+            login(request, user)  # rotates the session key
+            return HttpResponseRedirect(next_url or reverse("home"))
     return render_form(request, "users/login.html", {"form": form, "next": next_url}, form)
 
 
@@ -152,7 +151,7 @@ _SESSION_TOKEN = "_link_token"  # noqa: S105 - a session key name, not a secret
 _LINK_PLACEHOLDER = "set-password"
 
 
-def _token_link_view(request, uidb64, token, *, generator, kind, template, on_done):
+def _token_link_view(request, uidb64, token, *, generator, kind, template, on_done, extra=None):
     if token != _LINK_PLACEHOLDER:
         request.session[_SESSION_TOKEN] = token
         return redirect(request.path.replace(token, _LINK_PLACEHOLDER))
@@ -168,11 +167,25 @@ def _token_link_view(request, uidb64, token, *, generator, kind, template, on_do
         request.session.pop(_SESSION_TOKEN, None)
         login(request, user, backend="users.backends.EmailOrUsernameBackend")
         return on_done(request, user)
-    return render_form(request, template, {"form": form, "link_user": user}, form)
+    context = {"form": form, "link_user": user, **(extra(user) if extra else {})}
+    return render_form(request, template, context, form)
+
+
+def _registered_spaces(user: User) -> list[tuple[str, str]]:
+    """(name, address) of the spaces ``user`` registered. A registrant whose address was taken
+    got a free variant: the link's page and the welcome message are where they learn it,
+    seen only by the holder of the emailed link."""
+    return [
+        (space.name, settings.SITE_URL + reverse("dashboard", kwargs={"space_slug": space.slug}))
+        for space in services.spaces_registered(user)
+    ]
 
 
 def _after_verification(request: HttpRequest, user: User) -> HttpResponse:
-    messages.success(request, "Your email is verified and your password is set. Welcome!")
+    welcome = "Your email is verified and your password is set. Welcome!"
+    for name, address in _registered_spaces(user)[:1]:
+        welcome += f" Your space “{name}” is at {address}; your username is {user.username}."
+    messages.success(request, welcome)
     return redirect("home")
 
 
@@ -187,6 +200,7 @@ def verify(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         kind="verification",
         template="users/set_password.html",
         on_done=_after_verification,
+        extra=lambda user: {"registered_spaces": _registered_spaces(user)},
     )
 
 
@@ -196,23 +210,16 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        window, limit = settings.RESEND_VERIFICATION_WINDOW, settings.RESEND_VERIFICATION_LIMIT
-        # Per address, and (more loosely, since offices share addresses) per client.
-        over = [
-            ratelimit.hit(f"resend:{email.lower()}", window) > limit,
-            ratelimit.hit(f"resend-ip:{ratelimit.client_ip(request)}", window) > limit * 5,
-        ]
-        if any(over):
-            form.add_error(
-                None,
-                "Too many requests for verification emails. Please wait "
-                f"{max(1, ratelimit.retry_after(window) // 60)} minute(s) and try again.",
+        # Per address and per client (users/throttles.py); counted whatever the address.
+        if wait := throttles.resend_verification_attempt(request, email):
+            form.add_error(None, throttles.message("requests for verification emails", wait))
+            return throttles.throttled(
+                TemplateResponse(request, "users/resend_verification.html", {"form": form}), wait
             )
-        else:
-            user = User.objects.get_by_email(email)
-            if user is not None and user.is_active and not user.is_verified:
-                services.verification_send(user=user)
-            return TemplateResponse(request, "users/email_sent.html", {"email": email})
+        user = User.objects.get_by_email(email)
+        if user is not None and user.is_active and not user.is_verified:
+            services.verification_send(user=user)
+        return TemplateResponse(request, "users/email_sent.html", {"email": email})
     return render_form(request, "users/resend_verification.html", {"form": form}, form)
 
 
@@ -222,11 +229,15 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        window, limit = settings.RESEND_VERIFICATION_WINDOW, settings.RESEND_VERIFICATION_LIMIT
-        if ratelimit.hit(f"reset:{email.lower()}", window) <= limit:
-            user = User.objects.get_by_email(email)
-            if user is not None and user.is_active:
-                services.password_reset_send(user=user)
+        # Per address and per client (users/throttles.py); counted whatever the address.
+        if wait := throttles.password_reset_attempt(request, email):
+            form.add_error(None, throttles.message("password reset requests", wait))
+            return throttles.throttled(
+                TemplateResponse(request, "users/password_reset.html", {"form": form}), wait
+            )
+        user = User.objects.get_by_email(email)
+        if user is not None and user.is_active:
+            services.password_reset_send(user=user)
         return TemplateResponse(request, "users/email_sent.html", {"email": email})
     return render_form(request, "users/password_reset.html", {"form": form}, form)
 

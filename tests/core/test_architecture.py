@@ -60,6 +60,7 @@ BADGEPLATFORM_LAYERS: dict[str, int] = {
     "badgeplatform.dbdown": CORE,  # the "database unavailable" middleware
     "badgeplatform.htmx": CORE,  # the htmx contract: 422 for invalid forms, Vary, history restore
     "badgeplatform.pagination": CORE,  # paginate(): the one way a view pages a list
+    "badgeplatform.bodylimit": CORE,  # the global request body cap (413)
     # The composition root: wired by settings, imported by no app.
     "badgeplatform.settings": ROOT,
     "badgeplatform.urls": ROOT,

@@ -69,6 +69,8 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "ALLOWED_HOSTS": "badges.example.com",
         "SITE_URL": "https://badges.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        # The shared cache the throttles need (the check only reads the setting; no connection).
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
         "PATH": "/usr/bin:/bin",
     }
     result = subprocess.run(

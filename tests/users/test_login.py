@@ -44,7 +44,7 @@ def test_login_is_throttled_after_repeated_failures(client, admin_a, settings):
     for _ in range(3):
         login(client, "alice", "wrong")
     response = login(client, "alice")  # even the right password is refused now
-    assert response.status_code == 422
+    assert response.status_code == 429
     assert b"Too many failed sign-in attempts" in response.content
     assert "_auth_user_id" not in client.session
 
