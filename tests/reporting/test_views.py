@@ -146,7 +146,7 @@ def test_a_preset_fills_in_its_dates(client_a, space_a, data):
 @pytest.mark.parametrize(
     ("params", "field", "message"),
     [
-        ({"period": "custom", "from": "2025-02-30", "to": "2025-03-01"}, "from", "valid date"),
+        ({"period": "custom", "from": "2025-02-30", "to": "2025-03-01"}, "from", "real date"),
         ({"period": "custom", "from": "2025-03-02", "to": "2025-03-01"}, "to", "before"),
         ({"period": "custom", "to": "2025-03-01"}, "from", "first day"),
         ({"period": "whenever"}, "period", "valid choice"),
