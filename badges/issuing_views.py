@@ -8,12 +8,13 @@ checked on the badge's organisation; lists show only what the user may act on.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Q, QuerySet, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, When
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
@@ -38,7 +39,8 @@ from badges.issuing_forms import (
 )
 from badges.models import Award, Badge, IssueBatch
 from orgs.models import Group
-from users.models import Member, Membership, User
+from users.models import Membership, User
+from users.places import people_in_view_q
 
 PAGE_SIZE = 50
 MEMBER_RESULTS = 20
@@ -569,22 +571,32 @@ def badge_awards(request: HttpRequest, badge_id: int) -> HttpResponse:
     return _awards_list(request, badge=badge)
 
 
-@space_view()
-@require_GET
-def person_awards(request: HttpRequest, user_id: int) -> HttpResponse:
-    # Members, and people who left the space but keep the awards it gave them.
-    space = request.space
+def get_person_for(request: HttpRequest, person_id: uuid.UUID) -> User:
+    """A person whose awards the user may list, by their opaque id: someone with a place the
+    user's roles cover (``people_in_view_q``), or who holds an award the user may see (people
+    who left the space keep the awards it gave them). Anyone else answers 404, exactly like an
+    unknown id: who is in the space, and their name, is not everyone's to know. One query."""
+    space, access = request.space, request.access
+    places = Membership.objects.filter(space=space, user=OuterRef("pk"))
+    reach = people_in_view_q(access)
+    if reach is not None:
+        places = places.filter(reach)
+    awards_seen = Award.objects.for_space(space).filter(awards_q(access), recipient=OuterRef("pk"))
     person = (
-        User.objects.filter(pk=user_id)
-        .filter(
-            Q(pk__in=Member.objects.for_space(space).values("user_id"))
-            | Q(pk__in=Award.objects.for_space(space).values("recipient_id"))
-        )
+        User.objects.filter(public_id=person_id)
+        .filter(Q(Exists(places)) | Q(Exists(awards_seen)))
         .first()
     )
     if person is None:
         raise Http404("No such person in this space")
-    return _awards_list(request, person=person)
+    return person
+
+
+@space_view()
+@require_GET
+def person_awards(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
+    require_awards_access(request)
+    return _awards_list(request, person=get_person_for(request, person_id))
 
 
 @space_view()
