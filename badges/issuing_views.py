@@ -243,7 +243,7 @@ def _issue_context(request: HttpRequest, badge: Badge, batch: IssueBatch | None,
         "row_count": len(rows),
         "problem_count": problems,
         "ready_count": len(rows) - problems,
-        "new_count": sum(1 for r in rows if r.get("who") == "new" and not r.get("errors")),
+        "new_count": sum(1 for r in rows if r.get("who") == "email" and not r.get("errors")),
         "inline_limit": batches.INLINE_LIMIT,
         "group_form": forms.get("group_form") or GroupPickForm(groups=reachable_groups(request)),
         "person_form": forms.get("person_form") or PersonForm(),
@@ -323,7 +323,9 @@ def _added(request, change: batches.DraftChange, what: tuple[str, str]) -> None:
 
 def _add_rows(request, badge, rows, what: tuple[str, str]) -> None:
     try:
-        change = batches.draft_add(badge=badge, actor=request.user, rows=rows)
+        change = batches.draft_add(
+            badge=badge, actor=request.user, rows=rows, access=request.access
+        )
     except batches.DraftFull as exc:
         messages.error(request, str(exc))
     else:
@@ -378,7 +380,9 @@ def _upload_csv(request, badge, batch, here):
         return _invalid(request, badge, batch, csv_form=form, open_panel="csv")
     rows = batches.csv_rows(form.rows, file_name=form.cleaned_data["file"].name)
     try:
-        change = batches.draft_add(badge=badge, actor=request.user, rows=rows)
+        change = batches.draft_add(
+            badge=badge, actor=request.user, rows=rows, access=request.access
+        )
     except batches.DraftFull as exc:
         form.add_error("file", str(exc))
         return _invalid(request, badge, batch, csv_form=form, open_panel="csv")
@@ -392,14 +396,14 @@ def _remove_row(request, badge, batch, here):
             index = int(request.POST.get("remove", ""))
         except ValueError:
             index = -1
-        if batches.draft_remove(batch=batch, indexes={index}):
+        if batches.draft_remove(batch=batch, indexes={index}, access=request.access):
             messages.info(request, "Removed one row.")
     return redirect(here)
 
 
 def _remove_problems(request, badge, batch, here):
     if batch is not None:
-        removed = batches.draft_remove(batch=batch, indexes=None)
+        removed = batches.draft_remove(batch=batch, indexes=None, access=request.access)
         messages.info(request, f"Removed {removed} rows with problems.")
     return redirect(here)
 
@@ -420,7 +424,10 @@ def _issue(request, badge, batch, here):
         return redirect(here)
     try:
         batch = batches.batch_issue(
-            batch=batch, actor=request.user, achieved_at=form.cleaned_data["when"]
+            batch=batch,
+            actor=request.user,
+            achieved_at=form.cleaned_data["when"],
+            access=request.access,
         )
     except batches.NothingToIssue as exc:
         messages.error(request, str(exc))
