@@ -287,11 +287,13 @@ def badges(request: HttpRequest, params: Query[ListParams]) -> dict:
     operation_id="getRules",
 )
 def rules(request: HttpRequest, params: Query[ListParams]) -> dict:
-    """Every rule of the key's organisations, by name."""
+    """Every rule of the key's organisations, by name (only those whose badge is in the
+    key's organisations too: a rule is no way around the key's scope)."""
     key: ApiKey = request.api_key
     queryset = (
         Rule.objects.for_space(key.space)
         .filter(_organisation_q(key, params))
+        .filter(organisations_in_scope_q(key, "badge__organisation__"))
         .annotate(completion_count=_count("completions", "completions__completed_at", params))
         .values(
             "public_id",
@@ -334,12 +336,12 @@ def _external_id(user_path: str) -> Subquery:
     )
 
 
-def _get_in_scope(key: ApiKey, model, id: str, noun: str):  # noqa: A002
+def _get_in_scope(key: ApiKey, model, id: str, noun: str, *related: str):  # noqa: A002
     """The key's space's ``model`` row with public id ``id``: 404 when it is not there (or is
     another space's), 403 when it lies outside the key's organisation."""
     obj = (
         model.objects.for_space(key.space)
-        .select_related("organisation")
+        .select_related("organisation", *related)
         .filter(public_id=_uuid_or_404(id, noun))
         .first()
     )
@@ -360,7 +362,12 @@ def _get_in_scope(key: ApiKey, model, id: str, noun: str):  # noqa: A002
 def rule_completions(request: HttpRequest, id: str, params: Query[ListParams]) -> dict:  # noqa: A002
     """Who completed the rule, in order of completion."""
     key: ApiKey = request.api_key
-    rule = _get_in_scope(key, Rule, id, "rule")
+    rule = _get_in_scope(key, Rule, id, "rule", "badge__organisation")
+    if not in_scope(key, rule.badge.organisation):
+        raise PermissionDenied(
+            f"This key is limited to “{key.organisation}” and beneath; this rule awards a "
+            "badge from outside it."
+        )
     queryset = (
         RuleCompletion.objects.filter(rule=rule)
         .filter(_dates_q("completed_at", params))

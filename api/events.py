@@ -37,7 +37,7 @@ from badges.issuing import (
     verification_emails,
 )
 from badges.models import Award, Badge, IssueBatch, Rule
-from badges.rules import RuleEvent, rule_events_record
+from badges.rules import RuleEvent, rule_badge_problem, rule_events_record
 
 FIELDS = ("ActivityId", "ActivityTime", "UserId", "Email", "FirstName", "LastName")
 REQUIRED = ("ActivityId", "ActivityTime", "UserId")
@@ -290,7 +290,11 @@ def events_process(*, key: ApiKey, events: list[ParsedEvent], call_id: uuid.UUID
                 f"“{target.organisation}”."
             )
         if isinstance(target, Rule):
-            if not target.active:
+            # The rule is in scope; its badge must be too (a rule must not carry a key
+            # limited to one organisation into another's badges).
+            if problem := rule_badge_problem(target, key.organisation):
+                e.errors["ActivityId"] = problem
+            elif not target.active:
                 e.errors["ActivityId"] = f"The rule “{target}” is inactive."
             elif not target.badge.is_issuable:
                 e.errors["ActivityId"] = f"The rule's badge: {_not_issuable(target.badge)}"
@@ -358,10 +362,15 @@ def events_process(*, key: ApiKey, events: list[ParsedEvent], call_id: uuid.UUID
     if emails:
         queue_bulk(emails)
 
-    for outcome in rule_events_record(space=space, events=rule_events, call_id=call_id):
+    outcomes = rule_events_record(
+        space=space, events=rule_events, call_id=call_id, scope=key.organisation
+    )
+    for outcome in outcomes:
         row = results[outcome.index]
         row["Status"] = outcome.status
         row["RuleId"] = str(outcome.rule.public_id)
+        if outcome.error:
+            row["Errors"] = {"ActivityId": outcome.error}
         _with_award(row, outcome.award)
 
     for row in results.values():

@@ -6,6 +6,10 @@ from datetime import date, datetime
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
+
+from reporting.periods import DATE_RANGE_TEXT, date_in_range
 
 
 class ErrorOut(Schema):
@@ -95,6 +99,24 @@ class ListParams(Schema):
     organisation: UUID | None = Field(
         None, description="Only this organisation (an OrganisationId) and what is beneath it."
     )
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _a_real_date_in_range(cls, value: object) -> object:
+        """A real calendar day in the range reports accept; a 400 naming the field (the error
+        handler prefixes it) and the range, never a 500 from date arithmetic at date.max."""
+        if value is None or isinstance(value, date):
+            parsed = value
+        else:
+            try:
+                parsed = date.fromisoformat(str(value)) if len(str(value)) == 10 else None
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                raise PydanticCustomError("date", f"give a real date {DATE_RANGE_TEXT}")
+        if parsed is not None and not date_in_range(parsed):
+            raise PydanticCustomError("date", f"give a date {DATE_RANGE_TEXT}")
+        return parsed
 
 
 class BadgeOut(Schema):

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import public_view, space_view
+from badgeplatform.permissions import Perm
 from orgs.models import Organisation
 from users.access import spaces_administered
 
@@ -28,24 +30,92 @@ def home(request: HttpRequest) -> HttpResponse:
 @space_view()
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    from badges.models import Award, Badge, Graphic
-    from issuers.models import Issuer
-    from users.models import Member
+    """The space's home, truthful for each person: every figure counts only the organisations
+    the person's roles cover for it, and every checklist item and link appears only with the
+    permission its page needs. A plain recipient sees their own awards and the backpack.
 
-    space = request.space
-    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    stats = {
-        "organisations": Organisation.objects.for_space(space).count(),
-        "members": Member.objects.for_space(space).count(),
-        "issuers": Issuer.objects.for_space(space).count(),
-        "graphics": Graphic.objects.for_space(space).in_library().count(),
-        "published_badges": Badge.objects.for_space(space).published().count(),
-        "awards": Award.objects.for_space(space).count(),
-        "awards_this_month": Award.objects.for_space(space)
-        .filter(issued_at__gte=month_start)
-        .count(),
+    Queries: one count per figure shown (a space administrator: organisations, members,
+    issuers, published badges, awards with this month's in one aggregate), plus the root
+    organisation for the "Create your space" item; a recipient: their own awards (1).
+    """
+    from badges.models import Award, Badge
+    from issuers.models import Issuer
+    from users.models import Member, Membership
+    from users.places import members_in_reach_q
+
+    space, access = request.space, request.access
+    can = {
+        "space": access.can(Perm.MANAGE_SETTINGS),
+        "organisations": access.can_anywhere(Perm.MANAGE_ORGANISATIONS),
+        "members": access.can_anywhere(Perm.MANAGE_USERS),
+        "issuers": access.can_anywhere(Perm.MANAGE_ISSUERS),
+        "badges": any(access.can_anywhere(p) for p in BADGE_PERMS),
+        "create_badges": access.can_anywhere(Perm.CREATE_BADGES),
+        "issue": access.can_anywhere(Perm.ISSUE_BADGES),
+        "awards": any(access.can_anywhere(p) for p in AWARD_PERMS),
     }
-    return TemplateResponse(request, "dashboard.html", {"stats": stats})
+    stats: dict[str, int] = {}
+    if can["organisations"]:
+        stats["organisations"] = (
+            Organisation.objects.for_space(space)
+            .filter(access.organisations_q(Perm.MANAGE_ORGANISATIONS))
+            .count()
+        )
+    if can["members"]:
+        members = Member.objects.for_space(space)
+        reach = members_in_reach_q(access)
+        if reach is not None:
+            members = members.filter(
+                Exists(
+                    Membership.objects.filter(space=space, user=OuterRef("user_id")).filter(reach)
+                )
+            )
+        stats["members"] = members.count()
+    if can["issuers"]:
+        stats["issuers"] = (
+            Issuer.objects.for_space(space)
+            .filter(access.organisations_q(Perm.MANAGE_ISSUERS, "organisation__"))
+            .count()
+        )
+    if can["badges"]:
+        stats["published_badges"] = (
+            Badge.objects.for_space(space)
+            .published()
+            .filter(_any_of(access, BADGE_PERMS, "organisation__"))
+            .count()
+        )
+    if can["awards"]:
+        # Awards as the reports count them (the organisation issued in) or as the awards list
+        # shows them (the badge's organisation, for those who issue or revoke).
+        month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        seen = access.organisations_q(Perm.VIEW_REPORTS, "organisation__") | _any_of(
+            access, (Perm.ISSUE_BADGES, Perm.REVOKE_AWARDS), "badge__organisation__"
+        )
+        stats.update(
+            Award.objects.for_space(space)
+            .filter(seen)
+            .aggregate(
+                awards=Count("pk"),
+                awards_this_month=Count("pk", filter=Q(issued_at__gte=month_start)),
+            )
+        )
+    own_awards = None
+    if not access.is_admin:
+        own_awards = Award.objects.for_space(space).filter(recipient=request.user).count()
+    return TemplateResponse(
+        request, "dashboard.html", {"stats": stats, "can": can, "own_awards": own_awards}
+    )
+
+
+BADGE_PERMS = (Perm.CREATE_BADGES, Perm.PUBLISH_BADGES, Perm.ISSUE_BADGES)
+AWARD_PERMS = (Perm.VIEW_REPORTS, Perm.ISSUE_BADGES, Perm.REVOKE_AWARDS)
+
+
+def _any_of(access, perms, prefix: str) -> Q:
+    q = Q(pk__in=[])
+    for perm in perms:
+        q |= access.organisations_q(perm, prefix)
+    return q
 
 
 @public_view("Load balancer health check; says nothing about tenants.")

@@ -26,15 +26,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from badgeplatform.access import Access, load_access
 from badges import tasks
 from badges.batch_run import Row, batch_process, rows_of
 from badges.csv_import import MAX_ROWS, CsvRow
 from badges.issuing import FUTURE_TOLERANCE, BadgeNotIssuable
 from badges.models import Badge, IssueBatch
-from users.models import Member, User
+from users.models import Member, Membership, User
+from users.places import people_in_view_q
 
 if TYPE_CHECKING:
     from orgs.models import Space
@@ -118,13 +121,29 @@ def _chunks(values: list, size: int = 500):
         yield values[start : start + size]
 
 
-def rows_check(rows: list[Row], *, space: Space) -> None:
+def people_reach(*, space: Space, actor: User | None, access: Access | None = None) -> Q | None:
+    """Whom the actor may see among the space's people (a filter on Membership; None for the
+    whole space): the same reach as the people pages. An actor no longer in the space, or
+    none, sees nobody."""
+    if access is None:
+        access = load_access(space, actor) if actor is not None else None
+    if access is None:
+        return Q(pk__in=[])
+    return people_in_view_q(access)
+
+
+def rows_check(rows: list[Row], *, space: Space, reach: Q | None = None) -> None:
     """Find each row's problems over the whole list, in place (``errors`` and ``who``).
 
-    Who is this? (a member picked by id; an external id known in the space; an email known on
-    the platform; or a new person, who needs a name.) Is the same person in the list twice for
-    the same achievement? Does an external id point at someone else? One query per 500
-    distinct external ids, emails and known people.
+    Who is this? (a member picked by id; an external id of someone the issuer may see; or a
+    person given by email — found or created when issued.) Is the same person in the list
+    twice for the same achievement? Does an external id point at someone else? One query per
+    500 distinct external ids, emails and known people.
+
+    ``reach`` (a Membership filter, see ``people_reach``; None: everyone) is whom the issuer
+    may see. The preview tells them nothing about anyone else: such a person shows only as
+    typed ("by email", names needed, as for someone new), never whether they have an account,
+    and their external id resolves no one.
     """
     ext_ids = sorted({r["external_id"] for r in rows if r["external_id"] and not r.get("user")})
     by_ext: dict[str, tuple[int, str]] = {}
@@ -139,11 +158,14 @@ def rows_check(rows: list[Row], *, space: Space) -> None:
         by_email.update(
             User.objects.annotate(e=Lower("email")).filter(e__in=part).values_list("e", "pk")
         )
-    in_space: set[int] = set()
-    for part in _chunks(sorted(set(by_email.values()))):
-        in_space.update(
-            Member.objects.filter(space=space, user_id__in=part).values_list("user_id", flat=True)
-        )
+    # Of the people found, those the issuer may see (a place in their reach).
+    visible: set[int] = set()
+    found = sorted({u for u, _ in by_ext.values()} | set(by_email.values()))
+    for part in _chunks(found):
+        places = Membership.objects.filter(space=space, user_id__in=part)
+        if reach is not None:
+            places = places.filter(reach)
+        visible.update(places.values_list("user_id", flat=True))
 
     seen: dict[tuple[Any, str], int] = {}
     ext_owner: dict[str, tuple[Any, int]] = {}
@@ -151,11 +173,17 @@ def rows_check(rows: list[Row], *, space: Space) -> None:
         errors = dict(r.get("format_errors") or {})
         who, identity = "", None
         ext, email = r["external_id"], r["email"]
+        owner = by_ext.get(ext) if ext else None
+        if owner is not None and owner[0] not in visible:
+            owner = None  # someone the issuer may not see: their external id finds no one
+            unseen_ext = True
+        else:
+            unseen_ext = False
         if r.get("user"):
             who, identity = "member", r["user"]
         elif "email" not in errors:
-            if ext and ext in by_ext:
-                user_id, owner_email = by_ext[ext]
+            if owner is not None:
+                user_id, owner_email = owner
                 if email and email.lower() != owner_email.lower():
                     errors["external_id"] = (
                         f"External id “{ext}” belongs to {owner_email} in this space, "
@@ -163,24 +191,36 @@ def rows_check(rows: list[Row], *, space: Space) -> None:
                     )
                 else:
                     who, identity = "member", user_id
+            elif email and unseen_ext:
+                errors["external_id"] = (
+                    f"No one you may issue to has the external id “{ext}”: remove it from "
+                    "this row, or ask someone who manages this person to issue it."
+                )
             elif email:
                 user_id = by_email.get(email.lower())
-                if user_id is not None:
-                    who, identity = ("member" if user_id in in_space else "platform"), user_id
+                if user_id is not None and user_id in visible:
+                    who, identity = "member", user_id
                 else:
-                    who, identity = "new", f"new:{email.lower()}"
+                    # New, or someone the issuer may not see: only what was typed, so the
+                    # names are needed in case the person is new.
+                    who, identity = "email", f"email:{email.lower()}"
                     for key, label in (("first_name", "first name"), ("last_name", "last name")):
                         if not r[key]:
-                            errors[key] = f"This person is new here: give their {label}."
+                            errors[key] = (
+                                f"Give their {label}: they are not among the people you "
+                                "manage, so they may be new here."
+                            )
             else:
                 errors["email"] = (
-                    f"No one in this space has the external id “{ext}”: give their email address."
+                    f"No one you may issue to has the external id “{ext}”: give their email "
+                    "address."
                 )
         if identity is not None and ext and "external_id" not in errors:
-            owner = ext_owner.setdefault(ext, (identity, index))
-            if owner[0] != identity:
+            first_owner = ext_owner.setdefault(ext, (identity, index))
+            if first_owner[0] != identity:
                 errors["external_id"] = (
-                    f"External id “{ext}” is also given to another person in row {owner[1] + 1}."
+                    f"External id “{ext}” is also given to another person in row "
+                    f"{first_owner[1] + 1}."
                 )
         if identity is not None and not errors:
             key = (identity, r["achieved_at"] or "")
@@ -209,8 +249,11 @@ def draft_for(*, badge: Badge, actor: User, lock: bool = False) -> IssueBatch | 
 
 
 @transaction.atomic
-def draft_add(*, badge: Badge, actor: User, rows: list[Row]) -> DraftChange:
-    """Append ``rows`` to the actor's list for ``badge`` (made on first use) and check it.
+def draft_add(
+    *, badge: Badge, actor: User, rows: list[Row], access: Access | None = None
+) -> DraftChange:
+    """Append ``rows`` to the actor's list for ``badge`` (made on first use) and check it
+    against what the actor may see (``access``, or the actor's own, loaded).
 
     A person already in the list by account is not added again. Raises DraftFull when the list
     would grow past MAX_ROWS, and BadgeNotIssuable for a draft or withdrawn badge.
@@ -243,7 +286,11 @@ def draft_add(*, badge: Badge, actor: User, rows: list[Row]) -> DraftChange:
             f"most {MAX_ROWS:,}. Issue this list first, then add the rest."
         )
     all_rows = existing + fresh
-    rows_check(all_rows, space=badge.space)
+    rows_check(
+        all_rows,
+        space=badge.space,
+        reach=people_reach(space=badge.space, actor=actor, access=access),
+    )
     batch.pending_rows = {"rows": all_rows}
     batch.save(update_fields=["pending_rows"])
     return DraftChange(
@@ -255,8 +302,11 @@ def draft_add(*, badge: Badge, actor: User, rows: list[Row]) -> DraftChange:
 
 
 @transaction.atomic
-def draft_remove(*, batch: IssueBatch, indexes: set[int] | None = None) -> int:
-    """Remove rows by position, or (``indexes=None``) every row with a problem."""
+def draft_remove(
+    *, batch: IssueBatch, indexes: set[int] | None = None, access: Access | None = None
+) -> int:
+    """Remove rows by position, or (``indexes=None``) every row with a problem; the rest is
+    checked again as its maker sees it (``access``, or theirs, loaded)."""
     batch = IssueBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != IssueBatch.Status.PENDING:
         raise BatchNotPending("This list was already issued.")
@@ -265,7 +315,8 @@ def draft_remove(*, batch: IssueBatch, indexes: set[int] | None = None) -> int:
         keep = [r for r in rows if not r.get("errors")]
     else:
         keep = [r for i, r in enumerate(rows) if i not in indexes]
-    rows_check(keep, space=batch.space)
+    reach = people_reach(space=batch.space, actor=batch.created_by, access=access)
+    rows_check(keep, space=batch.space, reach=reach)
     batch.pending_rows = {"rows": keep}
     batch.save(update_fields=["pending_rows"])
     return len(rows) - len(keep)
@@ -290,14 +341,23 @@ def not_issuable_message(badge: Badge) -> str:
 
 
 def batch_issue(
-    *, batch: IssueBatch, actor: User, achieved_at: datetime | None = None
+    *,
+    batch: IssueBatch,
+    actor: User,
+    achieved_at: datetime | None = None,
+    access: Access | None = None,
 ) -> IssueBatch:
     """Issue the list: confirm it, then process it here (small) or in the worker (large).
 
     ``achieved_at`` (default: now) is the achievement time of every row without its own.
     Raises BatchNotPending, BadgeNotIssuable or NothingToIssue; nothing is issued then.
     """
-    batch, inline = _batch_confirm(batch=batch, achieved_at=achieved_at)
+    reach = (
+        people_in_view_q(access)
+        if access is not None
+        else people_reach(space=batch.space, actor=actor)
+    )
+    batch, inline = _batch_confirm(batch=batch, achieved_at=achieved_at, reach=reach)
     if inline:
         batch_process(batch.pk)
         batch.refresh_from_db()
@@ -305,7 +365,9 @@ def batch_issue(
 
 
 @transaction.atomic
-def _batch_confirm(*, batch: IssueBatch, achieved_at: datetime | None) -> tuple[IssueBatch, bool]:
+def _batch_confirm(
+    *, batch: IssueBatch, achieved_at: datetime | None, reach: Q | None
+) -> tuple[IssueBatch, bool]:
     batch = (
         IssueBatch.objects.select_for_update(of=("self",))
         .select_related("badge", "space")
@@ -323,7 +385,9 @@ def _batch_confirm(*, batch: IssueBatch, achieved_at: datetime | None) -> tuple[
     # Each row's time is fixed now, so a worker re-running a chunk finds the same awards.
     for r in rows:
         r["achieved_at"] = r["achieved_at"] or default.isoformat()
-    rows_check(rows, space=batch.space)  # people may have joined or changed meanwhile
+    # People may have joined or changed meanwhile; an external id still resolves only someone
+    # the issuer may see.
+    rows_check(rows, space=batch.space, reach=reach)
     good = [r for r in rows if not r["errors"]]
     bad = [r for r in rows if r["errors"]]
     if not good:

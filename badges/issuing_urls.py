@@ -16,5 +16,5 @@ space_urlpatterns = [
     path("issuing/awards/", views.awards, name="awards"),
     path("issuing/awards/<int:award_id>/", views.award, name="award"),
     path("issuing/awards/<int:award_id>/revoke/", views.revoke, name="revoke"),
-    path("issuing/people/<int:user_id>/awards/", views.person_awards, name="person_awards"),
+    path("issuing/people/<uuid:person_id>/awards/", views.person_awards, name="person_awards"),
 ]

@@ -8,11 +8,12 @@ checked on the badge's organisation; lists show only what the user may act on.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Q, QuerySet, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, When
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
@@ -39,7 +40,8 @@ from badges.issuing_forms import (
 )
 from badges.models import Award, Badge, IssueBatch
 from orgs.models import Group
-from users.models import Member, Membership, User
+from users.models import Membership, User
+from users.places import people_in_view_q
 
 PAGE_SIZE = 50
 MEMBER_RESULTS = 20
@@ -242,7 +244,7 @@ def _issue_context(request: HttpRequest, badge: Badge, batch: IssueBatch | None,
         "row_count": len(rows),
         "problem_count": problems,
         "ready_count": len(rows) - problems,
-        "new_count": sum(1 for r in rows if r.get("who") == "new" and not r.get("errors")),
+        "new_count": sum(1 for r in rows if r.get("who") == "email" and not r.get("errors")),
         "inline_limit": batches.INLINE_LIMIT,
         "group_form": forms.get("group_form") or GroupPickForm(groups=reachable_groups(request)),
         "person_form": forms.get("person_form") or PersonForm(),
@@ -322,7 +324,9 @@ def _added(request, change: batches.DraftChange, what: tuple[str, str]) -> None:
 
 def _add_rows(request, badge, rows, what: tuple[str, str]) -> None:
     try:
-        change = batches.draft_add(badge=badge, actor=request.user, rows=rows)
+        change = batches.draft_add(
+            badge=badge, actor=request.user, rows=rows, access=request.access
+        )
     except batches.DraftFull as exc:
         messages.error(request, str(exc))
     else:
@@ -377,7 +381,9 @@ def _upload_csv(request, badge, batch, here):
         return _invalid(request, badge, batch, csv_form=form, open_panel="csv")
     rows = batches.csv_rows(form.rows, file_name=form.cleaned_data["file"].name)
     try:
-        change = batches.draft_add(badge=badge, actor=request.user, rows=rows)
+        change = batches.draft_add(
+            badge=badge, actor=request.user, rows=rows, access=request.access
+        )
     except batches.DraftFull as exc:
         form.add_error("file", str(exc))
         return _invalid(request, badge, batch, csv_form=form, open_panel="csv")
@@ -391,14 +397,14 @@ def _remove_row(request, badge, batch, here):
             index = int(request.POST.get("remove", ""))
         except ValueError:
             index = -1
-        if batches.draft_remove(batch=batch, indexes={index}):
+        if batches.draft_remove(batch=batch, indexes={index}, access=request.access):
             messages.info(request, "Removed one row.")
     return redirect(here)
 
 
 def _remove_problems(request, badge, batch, here):
     if batch is not None:
-        removed = batches.draft_remove(batch=batch, indexes=None)
+        removed = batches.draft_remove(batch=batch, indexes=None, access=request.access)
         messages.info(request, f"Removed {removed} rows with problems.")
     return redirect(here)
 
@@ -419,7 +425,10 @@ def _issue(request, badge, batch, here):
         return redirect(here)
     try:
         batch = batches.batch_issue(
-            batch=batch, actor=request.user, achieved_at=form.cleaned_data["when"]
+            batch=batch,
+            actor=request.user,
+            achieved_at=form.cleaned_data["when"],
+            access=request.access,
         )
     except batches.NothingToIssue as exc:
         messages.error(request, str(exc))
@@ -570,22 +579,32 @@ def badge_awards(request: HttpRequest, badge_id: int) -> HttpResponse:
     return _awards_list(request, badge=badge)
 
 
-@space_view()
-@require_GET
-def person_awards(request: HttpRequest, user_id: int) -> HttpResponse:
-    # Members, and people who left the space but keep the awards it gave them.
-    space = request.space
+def get_person_for(request: HttpRequest, person_id: uuid.UUID) -> User:
+    """A person whose awards the user may list, by their opaque id: someone with a place the
+    user's roles cover (``people_in_view_q``), or who holds an award the user may see (people
+    who left the space keep the awards it gave them). Anyone else answers 404, exactly like an
+    unknown id: who is in the space, and their name, is not everyone's to know. One query."""
+    space, access = request.space, request.access
+    places = Membership.objects.filter(space=space, user=OuterRef("pk"))
+    reach = people_in_view_q(access)
+    if reach is not None:
+        places = places.filter(reach)
+    awards_seen = Award.objects.for_space(space).filter(awards_q(access), recipient=OuterRef("pk"))
     person = (
-        User.objects.filter(pk=user_id)
-        .filter(
-            Q(pk__in=Member.objects.for_space(space).values("user_id"))
-            | Q(pk__in=Award.objects.for_space(space).values("recipient_id"))
-        )
+        User.objects.filter(public_id=person_id)
+        .filter(Q(Exists(places)) | Q(Exists(awards_seen)))
         .first()
     )
     if person is None:
         raise Http404("No such person in this space")
-    return _awards_list(request, person=person)
+    return person
+
+
+@space_view()
+@require_GET
+def person_awards(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
+    require_awards_access(request)
+    return _awards_list(request, person=get_person_for(request, person_id))
 
 
 @space_view()

@@ -18,9 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from badgeplatform.access import Access
 from badgeplatform.audit import audit_log
+from badgeplatform.permissions import Perm
 from badges.issuing import BadgeNotIssuable, RecipientInput, awards_issue
 from badges.models import ActivityEvent, Award, Badge, IssueBatch, Rule, RuleCompletion
 
@@ -43,10 +46,48 @@ class RuleEvent:
 class RuleEventOutcome:
     index: int
     # "recorded": stored, counts toward the rule; "awarded": this event completed the rule;
-    # "duplicate": a repeat of the event that completed it (the existing award).
+    # "duplicate": a repeat of the event that completed it (the existing award); "rejected":
+    # nothing stored, ``error`` says why (the rule's badge lies outside the caller's scope).
     status: str
     rule: Rule
     award: Award | None = None
+    error: str = ""
+
+
+class BadgeOutsideRule(ValidationError):
+    """A rule may award only a badge of its own organisation or beneath it."""
+
+
+def within(organisation: Organisation, scope: Organisation | None) -> bool:
+    """Is ``organisation`` ``scope`` or beneath it (``None``: the whole space)?"""
+    return scope is None or (
+        scope.space_id == organisation.space_id
+        and scope.tree_id == organisation.tree_id
+        and scope.lft <= organisation.lft
+        and scope.rght >= organisation.rght
+    )
+
+
+def rule_badge_problem(rule: Rule, scope: Organisation | None = None) -> str:
+    """Why ``rule`` may not award its badge for a caller limited to ``scope``, or "".
+
+    A rule awards only a badge of its organisation's branch (checked when it is saved, and
+    again here for rules saved before that check), and nothing outside the caller's scope:
+    an API key limited to one organisation must not award another's badge through a rule.
+    """
+    badge_org = rule.badge.organisation
+    # The messages name neither the badge nor its organisation: the caller may not see them.
+    if not within(badge_org, rule.organisation):
+        return (
+            f"The rule “{rule}” awards a badge from outside its organisation “"
+            f"{rule.organisation}”, so it awards nothing: change the rule's badge."
+        )
+    if not within(badge_org, scope):
+        return (
+            f"The rule “{rule}” awards a badge from outside this key's organisation “{scope}”, "
+            "so this key cannot complete it: nothing was recorded."
+        )
+    return ""
 
 
 def threshold_reached_at(times: Sequence[datetime], threshold: int, window_days: int | None):
@@ -88,13 +129,26 @@ def _completing_position(
 
 @transaction.atomic
 def rule_events_record(
-    *, space: Space, events: Sequence[RuleEvent], call_id: uuid.UUID | None = None
+    *,
+    space: Space,
+    events: Sequence[RuleEvent],
+    call_id: uuid.UUID | None = None,
+    scope: Organisation | None = None,
 ) -> list[RuleEventOutcome]:
     """Store ``events`` and complete the rules they make complete; one outcome per event, in
     the order given. Rules that are inactive, or whose badge is not published, record the
-    events but award nothing (the Events API rejects such events before calling this)."""
+    events but award nothing (the Events API rejects such events before calling this).
+
+    ``scope`` is the organisation the caller is limited to (an API key's; None: the whole
+    space). An event for a rule whose badge lies outside it, or outside the rule's own
+    organisation, is "rejected": nothing is stored and nothing awarded."""
+    refused = {e.index: problem for e in events if (problem := rule_badge_problem(e.rule, scope))}
+    asked, events = events, [e for e in events if e.index not in refused]
     if not events:
-        return []
+        return [
+            RuleEventOutcome(index=e.index, status="rejected", rule=e.rule, error=refused[e.index])
+            for e in asked
+        ]
     rule_ids = sorted({e.rule.pk for e in events})
     # Lock the rules: two calls for the same rule run one after the other, so each sees the
     # other's events and a rule completes once per person. Always in pk order: no deadlocks.
@@ -195,7 +249,14 @@ def rule_events_record(
     RuleCompletion.objects.bulk_create(new_completions)
 
     results = []
-    for e in events:
+    for e in asked:
+        if e.index in refused:
+            results.append(
+                RuleEventOutcome(
+                    index=e.index, status="rejected", rule=e.rule, error=refused[e.index]
+                )
+            )
+            continue
         pair = (e.rule.pk, e.user.pk)
         completion = completed.get(pair)
         if e.index in awarded_status:
@@ -216,10 +277,25 @@ def rule_events_record(
 RULE_FIELDS = ("name", "organisation", "activity_id", "badge", "threshold", "window_days", "active")
 
 
+def rule_check(*, organisation: Organisation, badge: Badge, access: Access | None = None) -> None:
+    """Refuse a rule whose badge is outside its organisation's branch, or (with the actor's
+    ``access``) on an organisation the actor may not issue for."""
+    if access is not None:
+        access.require(Perm.ISSUE_BADGES, organisation=organisation)
+        access.require(Perm.ISSUE_BADGES, organisation=badge.organisation)
+    if not within(badge.organisation, organisation):
+        raise BadgeOutsideRule(
+            f"“{badge}” is a badge of “{badge.organisation}”, outside “{organisation}”: a rule "
+            "awards only badges of its own organisation or of those beneath it.",
+            code="badge_outside_rule",
+        )
+
+
 def rule_create(
     *,
     space: Space,
     actor: User | None,
+    access: Access | None = None,
     organisation: Organisation,
     name: str,
     activity_id: str,
@@ -228,6 +304,7 @@ def rule_create(
     window_days: int | None = None,
     active: bool = True,
 ) -> Rule:
+    rule_check(organisation=organisation, badge=badge, access=access)
     rule = Rule.objects.create(
         space=space,
         organisation=organisation,
@@ -243,12 +320,19 @@ def rule_create(
     return rule
 
 
-def rule_update(*, rule: Rule, actor: User | None, **fields) -> Rule:
+def rule_update(*, rule: Rule, actor: User | None, access: Access | None = None, **fields) -> Rule:
     """Change a rule. A lowered threshold or a longer window is applied from the next event
-    on: people it now covers complete with their next event for the rule."""
+    on: people it now covers complete with their next event for the rule. A new organisation
+    or badge is checked as ``rule_create`` checks it."""
     unknown = set(fields) - set(RULE_FIELDS)
     if unknown:
         raise TypeError(f"Not rule fields: {', '.join(sorted(unknown))}")
+    if "organisation" in fields or "badge" in fields:
+        rule_check(
+            organisation=fields.get("organisation", rule.organisation),
+            badge=fields.get("badge", rule.badge),
+            access=access,
+        )
     for name, value in fields.items():
         setattr(rule, name, value)
     rule.save()

@@ -3,6 +3,7 @@ from django import forms
 from badgeplatform.access import Access
 from badgeplatform.permissions import Perm
 from badges.models import Badge, Rule
+from badges.rules import within
 from orgs.models import Organisation
 
 INDENT = "\u2003"  # an em space per level of depth
@@ -16,7 +17,8 @@ class OrganisationChoiceField(forms.ModelChoiceField):
 class BadgeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Badge) -> str:
         state = "" if obj.is_issuable else f" ({obj.get_state_display().lower()})"
-        return f"{obj}{state}"
+        # The organisation too: a rule awards only badges of its organisation or beneath.
+        return f"{obj}{state} — {obj.organisation.name}"
 
 
 class RuleForm(forms.Form):
@@ -36,8 +38,9 @@ class RuleForm(forms.Form):
         queryset=Badge.objects.none(),
         label="Badge to award",
         empty_label="Choose a badge…",
-        help_text="Awarded once per person when they complete the rule. Only a published "
-        "badge can be awarded: events for a rule whose badge is not published are refused.",
+        help_text="Awarded once per person when they complete the rule: a badge of the rule's "
+        "organisation or of one beneath it. Only a published badge can be awarded: events for "
+        "a rule whose badge is not published are refused.",
     )
     threshold = forms.IntegerField(
         label="Events needed",
@@ -82,12 +85,40 @@ class RuleForm(forms.Form):
             .filter(access.organisations_q(Perm.ISSUE_BADGES))
             .order_by("tree_id", "lft")
         )
-        badges = Badge.objects.for_space(access.space).filter(
-            access.organisations_q(Perm.ISSUE_BADGES, "organisation__")
+        # Badges the user may issue; editing a rule, only those of its organisation's branch
+        # (a rule awards nothing outside it). A submitted badge outside the chosen
+        # organisation's branch gets a clear error from clean().
+        badges = (
+            Badge.objects.for_space(access.space)
+            .filter(access.organisations_q(Perm.ISSUE_BADGES, "organisation__"))
+            .select_related("organisation")
         )
+        if rule is not None and not self.is_bound:
+            branch = rule.organisation
+            badges = badges.filter(
+                organisation__tree_id=branch.tree_id,
+                organisation__lft__gte=branch.lft,
+                organisation__rght__lte=branch.rght,
+            )
         if rule is None:
             badges = badges.exclude(state=Badge.State.WITHDRAWN)
         self.fields["badge"].queryset = badges.order_by("name", "pk")
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation, badge = cleaned.get("organisation"), cleaned.get("badge")
+        outside = (
+            organisation is not None
+            and badge is not None
+            and not within(badge.organisation, organisation)
+        )
+        if outside:
+            self.add_error(
+                "badge",
+                f"“{badge}” belongs to “{badge.organisation}”, outside “{organisation}”: "
+                "choose a badge of the rule's organisation or of one beneath it.",
+            )
+        return cleaned
 
     def clean_name(self) -> str:
         return _single_line(self.cleaned_data["name"])

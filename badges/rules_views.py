@@ -56,7 +56,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def create(request: HttpRequest) -> HttpResponse:
     form = RuleForm(request.POST or None, access=request.access)
     if request.method == "POST" and form.is_valid():
-        rule = rule_create(space=request.space, actor=request.user, **form.cleaned_data)
+        rule = rule_create(
+            space=request.space, actor=request.user, access=request.access, **form.cleaned_data
+        )
         messages.success(request, f"Rule “{rule}” created.")
         return redirect("rules:detail", request.space.slug, rule.pk)
     return render_form(request, "rules/form.html", {"form": form, "rule": None}, form)
@@ -68,7 +70,7 @@ def edit(request: HttpRequest, rule_id: int) -> HttpResponse:
     rule = get_rule_for(request, rule_id)
     form = RuleForm(request.POST or None, access=request.access, rule=rule)
     if request.method == "POST" and form.is_valid():
-        rule_update(rule=rule, actor=request.user, **form.cleaned_data)
+        rule_update(rule=rule, actor=request.user, access=request.access, **form.cleaned_data)
         messages.success(request, f"Rule “{rule}” saved.")
         return redirect("rules:detail", request.space.slug, rule.pk)
     return render_form(request, "rules/form.html", {"form": form, "rule": rule}, form)
@@ -101,7 +103,7 @@ def set_active(request: HttpRequest, rule_id: int) -> HttpResponse:
     """Switch a rule on or off (the button says which: name="active" value="1"/"0")."""
     rule = get_rule_for(request, rule_id)
     active = request.POST.get("active") == "1"
-    rule_update(rule=rule, actor=request.user, active=active)
+    rule_update(rule=rule, actor=request.user, access=request.access, active=active)
     state = "active: its events count again" if active else "inactive: its events are refused"
     messages.success(request, f"Rule “{rule}” is {state}.")
     return redirect("rules:detail", request.space.slug, rule.pk)

@@ -14,6 +14,7 @@ from django import forms
 
 from reporting.periods import (
     CUMULATIVE_DAILY_UP_TO,
+    DATE_RANGE_TEXT,
     DAY,
     DEFAULT_PRESET,
     MAX_DAYS,
@@ -21,6 +22,7 @@ from reporting.periods import (
     MONTH,
     PRESETS,
     Period,
+    date_in_range,
     preset_range,
 )
 
@@ -37,6 +39,27 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class ReportDateField(forms.DateField):
+    """A day of the period: a real date within the range reports accept. The message names
+    the field, since the recipients page lists errors away from their inputs."""
+
+    def __init__(self, *, label: str, **kwargs):
+        message = f"{label}: give a real date {DATE_RANGE_TEXT}."
+        super().__init__(
+            label=label,
+            required=False,
+            widget=DateInput(),
+            error_messages={"invalid": message},
+            **kwargs,
+        )
+        self.range_message = message
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not date_in_range(value):
+            raise forms.ValidationError(self.range_message, code="out_of_range")
 
 
 @dataclass(frozen=True)
@@ -86,8 +109,8 @@ class ReportForm(forms.Form):
     ):
         super().__init__(data)
         # "from" is a Python keyword: these two are added by name.
-        self.fields["from"] = forms.DateField(label="From", required=False, widget=DateInput())
-        self.fields["to"] = forms.DateField(label="To", required=False, widget=DateInput())
+        self.fields["from"] = ReportDateField(label="From")
+        self.fields["to"] = ReportDateField(label="To")
         self.order_fields(["period", "from", "to", "show"])
         self.today = today
         self.first_award = first_award

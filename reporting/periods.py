@@ -33,6 +33,15 @@ DAY, MONTH = "day", "month"
 CUMULATIVE_DAILY_UP_TO = 120
 MAX_DAYS_PER_DAY = 1500  # about four years of daily bars
 MAX_DAYS = 20 * 366
+# The dates a report (and the Reporting API) accepts. Awards are never dated before 1900; the
+# upper bound keeps "the day after the last day" and month arithmetic far from date.max.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+DATE_RANGE_TEXT = f"from {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}, as YYYY-MM-DD"
+
+
+def date_in_range(value: date) -> bool:
+    return EARLIEST_DATE <= value <= LATEST_DATE
 
 
 def report_tz() -> ZoneInfo:

@@ -12,7 +12,7 @@ from html import escape
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -122,12 +122,19 @@ def load_report(request: HttpRequest) -> Report:
 
 
 def get_badge_for(request: HttpRequest, badge_id: str | None) -> Badge:
-    if not badge_id or not badge_id.isdigit():
+    """The badge a recipients page is about, if the reader may report on it: a badge of an
+    organisation they report on, or one with awards counted there (awards count under the
+    organisation they were issued in). Any other badge is "not found", like a missing one:
+    its name is not the reader's to see. One query."""
+    if not badge_id or not badge_id.isdigit() or len(badge_id) > 18:
         raise Http404("No such badge")
+    reach = request.access.organisations_q(Perm.VIEW_REPORTS, "organisation__")
+    counted_here = Exists(Award.objects.filter(reach, badge=OuterRef("pk")))
     badge = (
         Badge.objects.for_space(request.space)
         .select_related("graphic", "organisation")
         .filter(pk=int(badge_id))
+        .filter(reach | Q(counted_here))
         .first()
     )
     if badge is None:

@@ -147,3 +147,29 @@ def members_in_reach_q(access: Access, prefix: str = "") -> Q | None:
     return access.organisations_q(Perm.MANAGE_USERS, f"{prefix}organisation__") | (
         access.organisations_q(Perm.MANAGE_USERS, f"{prefix}group__organisation__")
     )
+
+
+# What lets a person see other people (their names and addresses): managing them, or issuing
+# and revoking badges where they hold a place. The people pages, the awards of a person and
+# issuing's recipient preview all show a person only within this reach.
+PEOPLE_PERMS: tuple[Perm, ...] = (Perm.MANAGE_USERS, Perm.ISSUE_BADGES, Perm.REVOKE_AWARDS)
+
+
+def people_in_view_q(
+    access: Access, perms: tuple[Perm, ...] = PEOPLE_PERMS, prefix: str = ""
+) -> Q | None:
+    """A filter on Membership for the places whose people the user may see, or None when
+    that is the whole space (one of ``perms`` held on the root).
+
+    A place is in view when one of ``perms`` is held on its organisation (or above), or on the
+    group itself; "manage groups" adds the members of the groups it covers."""
+    if any(access.can(perm) for perm in perms):
+        return None
+    q = Q(pk__in=[])
+    for perm in perms:
+        q |= access.organisations_q(perm, f"{prefix}organisation__")
+        q |= access.organisations_q(perm, f"{prefix}group__organisation__")
+        q |= Q(**{f"{prefix}group_id__in": access.group_ids_with(perm)})
+    q |= access.organisations_q(Perm.MANAGE_GROUPS, f"{prefix}group__organisation__")
+    q |= Q(**{f"{prefix}group_id__in": access.group_ids_with(Perm.MANAGE_GROUPS)})
+    return q

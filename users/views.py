@@ -284,11 +284,6 @@ def change_password(request: HttpRequest) -> HttpResponse:
 
 USERS_PER_PAGE = 25
 
-NOT_IN_REACH = (
-    "You manage only the people of the organisations where you hold “Manage users”; this person "
-    "has no place there."
-)
-
 
 def _memberships_here(space) -> Prefetch:
     return Prefetch(
@@ -318,7 +313,9 @@ def _membership_in_reach(access: Access, m: Membership) -> bool:
 
 
 def get_member_for(request: HttpRequest, member_id: int) -> Member:
-    """A person of this space the user manages: 404 outside the space, 403 outside their reach."""
+    """A person of this space the user manages; anyone else (another space's, or outside the
+    user's reach) is a 404, exactly like a missing id: who is in the space is not everyone's
+    to know."""
     member = get_object_or_404(
         Member.objects.select_related("user").prefetch_related(_memberships_here(request.space)),
         space=request.space,
@@ -328,7 +325,7 @@ def get_member_for(request: HttpRequest, member_id: int) -> Member:
     if not access.can(Perm.MANAGE_USERS) and not any(
         _membership_in_reach(access, m) for m in member.user.memberships_here
     ):
-        raise PermissionDenied(NOT_IN_REACH)
+        raise Http404("No such person in this space")
     return member
 
 

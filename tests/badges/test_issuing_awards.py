@@ -44,7 +44,7 @@ def test_the_awards_of_a_person_take_a_constant_number_of_queries(
         make_award(space_a, badge=make_badge(space_a, name=f"Badge {i}"), recipient=member_a)
     make_award(space_a)  # someone else's
     with django_assert_num_queries(9):
-        response = client_a.get(url("person_awards", space_a, member_a.pk))
+        response = client_a.get(url("person_awards", space_a, member_a.public_id))
     html = response.content.decode()
     assert html.count("data-state=") == size and "Badge 0" in html
 
@@ -90,7 +90,7 @@ def test_awards_lists_member_403_other_space_404_anonymous(
     pages = [
         url("awards", space_a),
         url("badge_awards", space_a, badge.pk),
-        url("person_awards", space_a, award.recipient_id),
+        url("person_awards", space_a, award.recipient.public_id),
         url("award", space_a, award.pk),
     ]
     for page in pages:
@@ -104,7 +104,7 @@ def test_awards_lists_member_403_other_space_404_anonymous(
 
 
 def test_someone_outside_the_space_has_no_awards_page_here(client_a, space_a, admin_b):
-    assert client_a.get(url("person_awards", space_a, admin_b.pk)).status_code == 404
+    assert client_a.get(url("person_awards", space_a, admin_b.public_id)).status_code == 404
 
 
 def test_someone_who_left_the_space_keeps_their_awards_page(client_a, space_a):
@@ -113,7 +113,7 @@ def test_someone_who_left_the_space_keeps_their_awards_page(client_a, space_a):
     award = make_award(space_a)
     Membership.objects.filter(user=award.recipient).delete()
     Member.objects.filter(user=award.recipient).delete()
-    response = client_a.get(url("person_awards", space_a, award.recipient_id))
+    response = client_a.get(url("person_awards", space_a, award.recipient.public_id))
     assert response.status_code == 200 and 'data-state="valid"' in response.content.decode()
 
 
@@ -137,7 +137,7 @@ def test_revoke_with_a_reason_and_it_says_so_everywhere(client_a, space_a, badge
     assert "Reason: Exam retaken" in page and "Revoke this award" not in page
     listing = client_a.get(url("badge_awards", space_a, badge.pk)).content.decode()
     assert 'data-state="revoked"' in listing
-    person = client_a.get(url("person_awards", space_a, award.recipient_id)).content.decode()
+    person = client_a.get(url("person_awards", space_a, award.recipient.public_id)).content.decode()
     assert 'data-state="revoked"' in person
 
     again = client_a.post(url("revoke", space_a, award.pk), {"reason": "Twice"})

@@ -166,7 +166,7 @@ def test_the_task_runs_the_batch(client_a, space_a, badge, monkeypatch):
     from badges.tasks import issue_batch
 
     batch = IssueBatch.objects.get()
-    batch_obj, inline = batches._batch_confirm(batch=batch, achieved_at=None)
+    batch_obj, inline = batches._batch_confirm(batch=batch, achieved_at=None, reach=None)
     assert not inline
     issue_batch.delay(batch.pk)
     batch.refresh_from_db()

@@ -23,7 +23,8 @@ def test_dashboard_counts_and_checklist_follow_the_space(client_a, space_a, memb
 def test_dashboard_query_count_does_not_grow(client_a, space_a, extra, django_assert_num_queries):
     for _ in range(extra):
         add_member(space_a)
-    # session, user, space, member, memberships, 7 counts, the root organisation (checklist),
-    # the user's spaces (space switcher)
-    with django_assert_num_queries(14):
+    # session, user, space, member, memberships, 5 counts (organisations, members, issuers,
+    # published badges, awards with this month's), the root organisation (checklist), the
+    # user's spaces (space switcher)
+    with django_assert_num_queries(12):
         client_a.get(reverse("dashboard", args=[space_a.slug]))

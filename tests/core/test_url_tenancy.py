@@ -109,7 +109,7 @@ OBJECT_KWARGS: dict[str, Callable] = {
     "badge_id": lambda space: make_badge(space).pk,
     "batch_id": lambda space: make_award(space).batch_id,
     "award_id": lambda space: make_award(space).pk,
-    "user_id": lambda space: add_member(space).pk,
+    "person_id": lambda space: add_member(space).public_id,
     "member_id": lambda space: member_of(space, add_member(space)).pk,
     "role_id": lambda space: RoleFactory(space=space).pk,
     "issuer_id": lambda space: make_issuer(space).pk,

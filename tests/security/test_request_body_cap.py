@@ -100,7 +100,7 @@ def test_the_per_field_limit_still_answers_with_the_form_error(client_a, admin_a
             "avatar": SimpleUploadedFile("me.png", b"\0" * (3 * MB), content_type="image/png"),
         },
     )
-    assert response.status_code == 400  # under the global cap: the avatar's own 2 MB rule
+    assert response.status_code == 422  # under the global cap: the avatar's own 2 MB rule
     admin_a.refresh_from_db()
     assert not admin_a.avatar
 
