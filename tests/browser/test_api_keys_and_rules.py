@@ -59,7 +59,9 @@ def test_a_rule_is_set_up_and_completes(page, screenshot, admin_a, space_a, memb
     page.get_by_role("link", name="New rule").first.click()
     page.get_by_label("Name").fill("Three workshops in a month")
     page.get_by_label("Activity identifier").fill("workshop-attended")
-    page.get_by_label("Badge to award").select_option(label="Workshop Regular")
+    page.get_by_label("Badge to award").select_option(
+        label=f"Workshop Regular — {badge.organisation.name}"  # badges are named with their org
+    )
     page.get_by_label("Events needed").fill("3")
     page.get_by_label("Within (days)").fill("30")
     screenshot("2-form")
