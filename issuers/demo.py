@@ -4,6 +4,7 @@ import secrets
 
 from django.core.files.base import ContentFile
 
+from badgeplatform.access import Access
 from issuers.models import Issuer
 from issuers.services import issuer_create
 
@@ -50,5 +51,12 @@ def seed(*, space, admin, stdout) -> None:
         if Issuer.objects.filter(space=space, versions__name=spec["name"]).exists():
             continue
         logo = _logo(*spec.pop("logo"))
-        issuer_create(space=space, organisation=organisation, actor=admin, logo=logo, **spec)
+        issuer_create(
+            access=Access.system(space),
+            space=space,
+            organisation=organisation,
+            actor=admin,
+            logo=logo,
+            **spec,
+        )
     stdout.write(f"  issuers: {Issuer.objects.filter(space=space).count()}")

@@ -3,6 +3,7 @@
 import factory
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE
 from orgs.models import Group, Organisation, Space
 from orgs.services import space_create
@@ -99,6 +100,7 @@ def make_issuer(space: Space, organisation: Organisation | None = None, **profil
         "description": "Issues Acme's badges.",
     }
     return issuer_create(
+        access=Access.system(space),
         space=space,
         organisation=organisation or space.root_organisation,
         actor=None,

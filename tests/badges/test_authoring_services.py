@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badges import services
 from badges.criteria import render_markdown
 from badges.issuing import RecipientInput, awards_issue
@@ -241,7 +242,12 @@ def test_every_authoring_change_is_in_the_audit_log(space_a, admin_a):
     graphic = make_graphic(space_a)
     services.graphic_archive(graphic=graphic, actor=admin_a)
     badge = make_badge(space_a, state="draft")
-    issuer_update(issuer=badge.issuer, actor=admin_a, name="Acme Academy")
+    issuer_update(
+        access=Access.system(badge.issuer.space),
+        issuer=badge.issuer,
+        actor=admin_a,
+        name="Acme Academy",
+    )
     services.badge_update(badge=badge, actor=admin_a, name="Renamed")
     services.badge_publish(badge=badge, actor=admin_a)
     services.badge_withdraw(badge=badge, actor=admin_a, note="Paused")

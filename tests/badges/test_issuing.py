@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badgeplatform.models import OutboundEmail
 from badges.issuing import BadgeNotIssuable, RecipientInput, awards_issue
 from badges.models import Award, Badge, IssueBatch
@@ -167,7 +168,12 @@ def test_old_awards_keep_the_issuer_profile_they_were_issued_with(badge, member_
     _, before = awards_issue(
         badge=badge, achieved_at=WHEN, recipients=[RecipientInput(user=member_a)]
     )
-    issuer_update(issuer=badge.issuer, actor=None, name="Acme Academy (renamed)")
+    issuer_update(
+        access=Access.system(badge.issuer.space),
+        issuer=badge.issuer,
+        actor=None,
+        name="Acme Academy (renamed)",
+    )
     badge.name = "Python Fundamentals II"
     badge.save()
     _, after = awards_issue(
