@@ -1,5 +1,6 @@
 """Demo data: a few graphics drawn with the designer and badges in every state."""
 
+from badgeplatform.access import Access
 from badges import services
 from badges.designer import Design
 from badges.models import Badge, Graphic
@@ -80,6 +81,7 @@ def seed(*, space, admin, stdout) -> None:
         ) or space.root_organisation
         amount, unit = spec["expiry"]
         badge = services.badge_create(
+            access=Access.system(space),
             space=space,
             organisation=organisation,
             actor=admin,
@@ -95,9 +97,14 @@ def seed(*, space, admin, stdout) -> None:
             attributes=spec["attributes"],
         )
         if spec["state"] in ("published", "withdrawn"):
-            services.badge_publish(badge=badge, actor=admin)
+            services.badge_publish(access=Access.system(badge.space), badge=badge, actor=admin)
         if spec["state"] == "withdrawn":
-            services.badge_withdraw(badge=badge, actor=admin, note="Replaced by a new programme.")
+            services.badge_withdraw(
+                access=Access.system(badge.space),
+                badge=badge,
+                actor=admin,
+                note="Replaced by a new programme.",
+            )
     stdout.write(
         f"  graphics: {Graphic.objects.filter(space=space).count()}, "
         f"badges: {Badge.objects.filter(space=space).count()}"

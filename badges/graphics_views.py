@@ -145,7 +145,9 @@ def design(request: HttpRequest) -> HttpResponse:
                 based_on=base,
             )
             if target is not None:
-                services.badge_update(badge=target, actor=request.user, graphic=graphic)
+                services.badge_update(
+                    access=request.access, badge=target, actor=request.user, graphic=graphic
+                )
                 messages.success(
                     request,
                     f"“{graphic.name}” is saved in the library and is now this badge's graphic.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from badgeplatform.access import Access
 from badges.awards import award_revoke
 from badges.issuing import RecipientInput, awards_issue
 from badges.models import Award, Badge, IssueBatch
@@ -81,7 +82,10 @@ def seed_awards(space, admin, stdout) -> None:
     )
     if victim is not None and not victim.is_revoked:
         award_revoke(
-            award=victim, actor=admin, reason="Issued by mistake: the course was not completed."
+            access=Access.system(victim.space),
+            award=victim,
+            actor=admin,
+            reason="Issued by mistake: the course was not completed.",
         )
 
     stdout.write(

@@ -184,7 +184,7 @@ def revoke_award(award, reason: str = "Awarded by mistake.", actor: User | None 
     from badges.awards import award_revoke
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        award_revoke(award=award, actor=actor, reason=reason)
+        award_revoke(access=Access.system(award.space), award=award, actor=actor, reason=reason)
     award.refresh_from_db()
     return award
 
