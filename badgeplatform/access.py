@@ -59,6 +59,8 @@ class Grant:
     on_root: bool = False  # held on the space's root organisation: covers the whole space
 
     def covers_organisation(self, org: Organisation) -> bool:
+        if self.on_root:  # the root covers its whole space (Access.can checks the space)
+            return True
         return (
             self.organisation_id is not None
             and self.tree_id == org.tree_id
@@ -133,7 +135,10 @@ class Access:
         """
         q = Q(pk__in=[])
         for g in self.grants:
-            if g.organisation_id is not None and perm in g.perms:
+            if g.on_root and g.tree_id is None and perm in g.perms:
+                # A root grant without node bounds (an API key for the whole space).
+                q |= Q(**{f"{prefix}space_id": self.space.pk})
+            elif g.organisation_id is not None and perm in g.perms:
                 q |= Q(
                     **{
                         f"{prefix}tree_id": g.tree_id,

@@ -29,6 +29,8 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from badgeplatform.access import Access
+from badgeplatform.permissions import Perm
 from badges.csv_import import MAX_ROWS, CsvRow
 from badges.issuing import FUTURE_TOLERANCE, BadgeNotIssuable, RecipientInput, awards_issue
 from badges.models import Badge, IssueBatch
@@ -301,13 +303,15 @@ def not_issuable_message(badge: Badge) -> str:
 
 
 def batch_issue(
-    *, batch: IssueBatch, actor: User, achieved_at: datetime | None = None
+    *, access: Access, batch: IssueBatch, actor: User, achieved_at: datetime | None = None
 ) -> IssueBatch:
     """Issue the list: confirm it, then process it here (small) or in the worker (large).
 
     ``achieved_at`` (default: now) is the achievement time of every row without its own.
-    Raises BatchNotPending, BadgeNotIssuable or NothingToIssue; nothing is issued then.
+    Raises BatchNotPending, BadgeNotIssuable or NothingToIssue, or PermissionDenied when the
+    actor may not issue the badge; nothing is issued then.
     """
+    access.require(Perm.ISSUE_BADGES, organisation=batch.badge.organisation)
     batch, inline = _batch_confirm(batch=batch, achieved_at=achieved_at)
     if inline:
         batch_process(batch.pk)
@@ -430,7 +434,9 @@ def _recipients(chunk: list[Row]) -> list[RecipientInput]:
 
 def _issue_chunk(batch: IssueBatch, chunk: list[Row]) -> None:
     try:
+        # The worker issues what batch_issue authorized when the list was confirmed.
         awards_issue(
+            access=Access.system(batch.space),
             badge=batch.badge,
             recipients=_recipients(chunk),
             actor=batch.created_by,
@@ -444,6 +450,7 @@ def _issue_chunk(batch: IssueBatch, chunk: list[Row]) -> None:
         for row in chunk:
             try:
                 awards_issue(
+                    access=Access.system(batch.space),
                     badge=batch.badge,
                     recipients=_recipients([row]),
                     actor=batch.created_by,

@@ -64,7 +64,13 @@ def seed_awards(space, admin, stdout) -> None:
             finished_at=when + timedelta(days=1),
         )
         awards_issue(
-            badge=badge, recipients=people, achieved_at=when, actor=admin, batch=batch, notify=False
+            access=Access.system(badge.space),
+            badge=badge,
+            recipients=people,
+            achieved_at=when,
+            actor=admin,
+            batch=batch,
+            notify=False,
         )
         if student is None:
             student = User.objects.get_by_email(STUDENT_EMAIL)

@@ -400,7 +400,10 @@ def _issue(request, badge, batch, here):
         return redirect(here)
     try:
         batch = batches.batch_issue(
-            batch=batch, actor=request.user, achieved_at=form.cleaned_data["when"]
+            access=request.access,
+            batch=batch,
+            actor=request.user,
+            achieved_at=form.cleaned_data["when"],
         )
     except batches.NothingToIssue as exc:
         messages.error(request, str(exc))

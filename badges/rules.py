@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from badgeplatform.access import Access
 from badgeplatform.audit import audit_log
+from badgeplatform.permissions import Perm
 from badges.issuing import BadgeNotIssuable, RecipientInput, awards_issue
 from badges.models import ActivityEvent, Award, Badge, IssueBatch, Rule, RuleCompletion
 
@@ -164,7 +166,9 @@ def rule_events_record(
     awarded_status: dict[int, str] = {}
     for badge_id, pairs in sorted(by_badge.items()):
         try:
+            # The rule was authorized when it was saved; firing is the platform's doing.
             _, outcomes = awards_issue(
+                access=Access.system(space),
                 badge=badges[badge_id],
                 recipients=[
                     RecipientInput(
@@ -216,8 +220,18 @@ def rule_events_record(
 RULE_FIELDS = ("name", "organisation", "activity_id", "badge", "threshold", "window_days", "active")
 
 
+def _require_rule(access: Access, organisation: Organisation, badge: Badge) -> None:
+    """A rule is managed by who may issue on its organisation, and awards only a badge its
+    author may issue."""
+    if organisation.space_id != access.space.pk or badge.space_id != access.space.pk:
+        raise ValueError("The organisation and the badge must belong to this space.")
+    access.require(Perm.ISSUE_BADGES, organisation=organisation)
+    access.require(Perm.ISSUE_BADGES, organisation=badge.organisation)
+
+
 def rule_create(
     *,
+    access: Access,
     space: Space,
     actor: User | None,
     organisation: Organisation,
@@ -228,6 +242,7 @@ def rule_create(
     window_days: int | None = None,
     active: bool = True,
 ) -> Rule:
+    _require_rule(access, organisation, badge)
     rule = Rule.objects.create(
         space=space,
         organisation=organisation,
@@ -243,12 +258,17 @@ def rule_create(
     return rule
 
 
-def rule_update(*, rule: Rule, actor: User | None, **fields) -> Rule:
+def rule_update(*, access: Access, rule: Rule, actor: User | None, **fields) -> Rule:
     """Change a rule. A lowered threshold or a longer window is applied from the next event
     on: people it now covers complete with their next event for the rule."""
     unknown = set(fields) - set(RULE_FIELDS)
     if unknown:
         raise TypeError(f"Not rule fields: {', '.join(sorted(unknown))}")
+    # The actor must manage the rule as it is, and as it will be.
+    access.require(Perm.ISSUE_BADGES, organisation=rule.organisation)
+    _require_rule(
+        access, fields.get("organisation", rule.organisation), fields.get("badge", rule.badge)
+    )
     for name, value in fields.items():
         setattr(rule, name, value)
     rule.save()

@@ -2,7 +2,9 @@ from django import forms
 
 from badgeplatform.access import Access
 from badgeplatform.permissions import Perm
+from badges.access import badges_visible
 from badges.models import Badge, Rule
+from orgs.access import organisations_visible
 from orgs.models import Organisation
 
 INDENT = "\u2003"  # an em space per level of depth
@@ -77,14 +79,10 @@ class RuleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.space = access.space
         self.rule = rule
-        self.fields["organisation"].queryset = (
-            Organisation.objects.for_space(access.space)
-            .filter(access.organisations_q(Perm.ISSUE_BADGES))
-            .order_by("tree_id", "lft")
-        )
-        badges = Badge.objects.for_space(access.space).filter(
-            access.organisations_q(Perm.ISSUE_BADGES, "organisation__")
-        )
+        self.fields["organisation"].queryset = organisations_visible(
+            access, need=Perm.ISSUE_BADGES
+        ).order_by("tree_id", "lft")
+        badges = badges_visible(access, need=Perm.ISSUE_BADGES)
         if rule is None:
             badges = badges.exclude(state=Badge.State.WITHDRAWN)
         self.fields["badge"].queryset = badges.order_by("name", "pk")

@@ -102,6 +102,7 @@ def seed() -> None:
         expiry_unit=Badge.ExpiryUnit.YEARS,
     )
     _, outcomes = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         recipients=[
             RecipientInput(email="learner@example.test", first_name="Lee", last_name="Ner")

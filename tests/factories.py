@@ -167,6 +167,7 @@ def make_award(space: Space, *, badge=None, recipient: User | None = None, **bad
     badge = badge or make_badge(space, **badge_fields)
     recipient = recipient or add_member(space)
     _, outcomes = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         recipients=[RecipientInput(user=recipient)],
         achieved_at=timezone.now().replace(microsecond=0) - timedelta(days=2),

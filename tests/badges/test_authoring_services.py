@@ -180,7 +180,10 @@ def test_editing_a_published_badge_leaves_earlier_awards_as_issued(space_a, admi
         access=Access.system(badge.space), badge=badge, actor=admin_a, attributes=[("Credits", "5")]
     )
     _, before = awards_issue(
-        badge=badge, achieved_at=WHEN, recipients=[RecipientInput(user=member_a)]
+        access=Access.system(badge.space),
+        badge=badge,
+        achieved_at=WHEN,
+        recipients=[RecipientInput(user=member_a)],
     )
     new_graphic = make_graphic(space_a, "Gold")
     services.badge_update(

@@ -195,7 +195,11 @@ def test_the_award_email_points_verified_recipients_to_their_backpack(
 
     settings.SITE_URL = "https://badges.example"
     with committed():
-        awards_issue(badge=make_badge(space_a), recipients=[RecipientInput(user=member_a)])
+        awards_issue(
+            access=Access.system(space_a),
+            badge=make_badge(space_a),
+            recipients=[RecipientInput(user=member_a)],
+        )
     (email,) = mail.outbox
     assert "https://badges.example/backpack/" in email.body
     assert "https://badges.example/backpack/" in email.alternatives[0][0]

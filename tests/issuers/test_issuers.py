@@ -209,7 +209,10 @@ def test_an_old_award_keeps_the_old_name_and_logo(client_a, space_a, member_a, a
     issuer.refresh_from_db()
     old_logo = issuer.current.logo.name
     _, before = awards_issue(
-        badge=badge, achieved_at=WHEN, recipients=[RecipientInput(user=member_a)]
+        access=Access.system(badge.space),
+        badge=badge,
+        achieved_at=WHEN,
+        recipients=[RecipientInput(user=member_a)],
     )
 
     # Edited in the browser: a new name and a new logo.
@@ -220,6 +223,7 @@ def test_an_old_award_keeps_the_old_name_and_logo(client_a, space_a, member_a, a
 
     badge.refresh_from_db()
     _, after = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         achieved_at=WHEN + timedelta(minutes=1),
         recipients=[RecipientInput(user=member_a)],
