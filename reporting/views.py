@@ -22,6 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from badgeplatform.access import space_view
 from badgeplatform.permissions import Perm
+from badges.access import badge_for
 from badges.models import Award, Badge
 from reporting.charts import Chart, build_chart
 from reporting.exports import csv_response, csv_streaming_response
@@ -121,17 +122,11 @@ def load_report(request: HttpRequest) -> Report:
 
 
 def get_badge_for(request: HttpRequest, badge_id: str | None) -> Badge:
+    """A badge of the space whose organisation the viewer may report on; anything else
+    (missing, another space's, outside their organisations) is the same 404."""
     if not badge_id or not badge_id.isdigit():
         raise Http404("No such badge")
-    badge = (
-        Badge.objects.for_space(request.space)
-        .select_related("graphic", "organisation")
-        .filter(pk=int(badge_id))
-        .first()
-    )
-    if badge is None:
-        raise Http404("No such badge")
-    return badge
+    return badge_for(request.access, badge_id, need=Perm.VIEW_REPORTS)
 
 
 def table_rows_markup(rows: list[tuple], unit: str) -> SafeString:
