@@ -140,7 +140,7 @@ def index(request: HttpRequest) -> HttpResponse:
         )
         .order_by("tree_id", "lft")
     )
-    form = BadgeFilterForm(request.GET or None, space=request.space, organisations=organisations)
+    form = BadgeFilterForm(request.GET or None, access=request.access, organisations=organisations)
     badges = (
         badges_visible(access, need=SEE_BADGES)
         .select_related("organisation", "issuer__current", "graphic")
@@ -212,7 +212,7 @@ def detail(request: HttpRequest, badge_id: int) -> HttpResponse:
 
 
 def _tab_form(request: HttpRequest, tab: str, badge: Badge | None, data=None):
-    space, access = request.space, request.access
+    access = request.access
     if tab == "details":
         initial = {}
         if badge is not None:
@@ -231,7 +231,7 @@ def _tab_form(request: HttpRequest, tab: str, badge: Badge | None, data=None):
         initial = {"graphic": badge.graphic_id} if badge is not None else {}
         if data is None and request.GET.get("graphic", "").isdigit():
             initial = {"graphic": int(request.GET["graphic"])}
-        return BadgeGraphicForm(data, space=space, current=current, initial=initial)
+        return BadgeGraphicForm(data, access=access, current=current, initial=initial)
     if tab == "criteria":
         initial = {}
         if badge is not None:

@@ -30,3 +30,9 @@ def issuers_visible(access: Access, *, need: Perm | str = Perm.MANAGE_ISSUERS) -
     if access.can(need):
         return qs
     return qs.filter(access.organisations_q(need, prefix="organisation__"))
+
+
+def issuers_offered(access: Access) -> QuerySet[Issuer]:
+    """The issuers a badge may name: any issuer of the space (a department's badge is often
+    issued in the university's name), so no issuer right is needed to choose one."""
+    return Issuer.objects.for_space(access.space)

@@ -836,11 +836,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
         .order_by(*ORDERINGS["name"])
     )
     if len(members) != len(ids):
-        if Member.objects.filter(space=space, pk__in=ids).count() != len(ids):
-            raise Http404("No such person in this space")
-        raise PermissionDenied(
-            "Some of the selected people are outside the organisations you manage."
-        )
+        # Missing and out of reach answer alike (users.access.members_visible).
+        raise Http404("Some of the selected people are not among those you manage.")
     plan = _bulk_plan(request, form, members, options, roles)
     context.update(plan=plan, members=members)
     if plan.error or not plan.affected:
