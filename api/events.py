@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from api.access import key_access
 from api.models import ApiKey
 from api.services import in_scope
 from badgeplatform.mail import queue_bulk
@@ -342,6 +343,7 @@ def events_process(*, key: ApiKey, events: list[ParsedEvent], call_id: uuid.UUID
     for badge_pk in sorted(direct):
         batch_events = direct[badge_pk]
         _, outcomes = awards_issue(
+            access=key_access(key),  # the service re-checks the key's scope
             badge=by_pk[badge_pk],
             recipients=[
                 RecipientInput(user=user_of[e.index], achieved_at=e.activity_time, in_space=True)

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from api.access import key_for, keys_visible
 from api.forms import ApiKeyForm
 from api.models import ApiKey
 from api.services import apikey_create, apikey_revoke
@@ -14,10 +15,7 @@ from badgeplatform.permissions import Perm
 
 
 def get_apikey_for(request: HttpRequest, key_id: int) -> ApiKey:
-    key = ApiKey.objects.filter(space=request.space, pk=key_id).first()
-    if key is None:
-        raise Http404("No such API key")
-    return key
+    return key_for(request.access, key_id, need=Perm.MANAGE_API_KEYS)
 
 
 @space_view(Perm.MANAGE_API_KEYS)
@@ -42,7 +40,7 @@ def index(request: HttpRequest) -> HttpResponse:
         response["Cache-Control"] = "no-store"
         return response
     keys = (
-        ApiKey.objects.for_space(request.space)
+        keys_visible(request.access, need=Perm.MANAGE_API_KEYS)
         .select_related("organisation", "created_by")
         .order_by("revoked_at", "-created_at", "-pk")
     )

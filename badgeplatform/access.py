@@ -11,6 +11,17 @@ Every view carries exactly one access declaration:
 A role held on an organisation applies to it and to everything beneath it. Grants are loaded
 with one query per request and checked against MPTT ranges in memory, so a check never loops
 over the tree or queries again.
+
+One layer decides who may do what. Views, forms (their choice querysets), bulk actions, API
+endpoints, exports and tasks reach tenant objects only through the fetch-and-authorize helpers
+of each app's ``access.py`` (``orgs.access.organisation_for``, ``users.access.member_for``,
+``badges.access.badge_for``, ``api.access.key_for``, …): one call scopes the lookup to the
+space *and* checks ``need`` on the object's organisation, and a missing object and a forbidden
+one answer alike (Http404), so a URL never tells which it was. List pages use the helpers'
+``*_visible(access, need=…)`` querysets. Services that change things take the actor's
+``access`` and re-check the permission they need (role and membership limits included), so a
+new entry point inherits the rule; tasks and commands pass ``Access.system(space)``, an
+explicit, clearly named access that may do everything.
 """
 
 from __future__ import annotations
@@ -48,6 +59,8 @@ class Grant:
     on_root: bool = False  # held on the space's root organisation: covers the whole space
 
     def covers_organisation(self, org: Organisation) -> bool:
+        if self.on_root:  # the root covers its whole space (Access.can checks the space)
+            return True
         return (
             self.organisation_id is not None
             and self.tree_id == org.tree_id
@@ -64,6 +77,18 @@ class Access:
         self.user = user
         self.member = member
         self.grants = grants
+
+    @classmethod
+    def system(cls, space: Space) -> Access:
+        """The platform itself acting in ``space`` (tasks, commands, seeding): may do everything.
+
+        Only code that no person or API key drives directly may use it; its ``user`` is None,
+        so audit entries record no actor."""
+        return SystemAccess(space)
+
+    @property
+    def is_system(self) -> bool:
+        return False
 
     def can(
         self,
@@ -110,7 +135,10 @@ class Access:
         """
         q = Q(pk__in=[])
         for g in self.grants:
-            if g.organisation_id is not None and perm in g.perms:
+            if g.on_root and g.tree_id is None and perm in g.perms:
+                # A root grant without node bounds (an API key for the whole space).
+                q |= Q(**{f"{prefix}space_id": self.space.pk})
+            elif g.organisation_id is not None and perm in g.perms:
                 q |= Q(
                     **{
                         f"{prefix}tree_id": g.tree_id,
@@ -127,6 +155,38 @@ class Access:
     def is_admin(self) -> bool:
         """Holds any administrative permission at all (i.e. is not just a recipient)."""
         return any(g.perms for g in self.grants)
+
+
+class SystemAccess(Access):
+    """See ``Access.system``: every check passes, every filter matches the whole space."""
+
+    def __init__(self, space: Space):
+        super().__init__(space, None, None, [])
+
+    @property
+    def is_system(self) -> bool:
+        return True
+
+    def can(self, perm, organisation=None, group=None) -> bool:
+        if organisation is not None and organisation.space_id != self.space.pk:
+            return False
+        return group is None or group.space_id == self.space.pk
+
+    def can_anywhere(self, perm: Perm | str) -> bool:
+        return True
+
+    def organisations_q(self, perm: Perm | str, prefix: str = "") -> Q:
+        return Q(**{f"{prefix}space_id": self.space.pk})
+
+    def group_ids_with(self, perm: Perm | str) -> set[int]:
+        from django.apps import apps  # a string reference: the core imports no app
+
+        group_model = apps.get_model("orgs", "Group")
+        return set(group_model.objects.filter(space=self.space).values_list("pk", flat=True))
+
+    @property
+    def is_admin(self) -> bool:
+        return True
 
 
 def permission_denied_message(perm: Perm | str, target: Any = None) -> str:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badgeplatform.audit import audit_log
+from badgeplatform.permissions import Perm
 from badges.models import Award
 from badges.openbadges.publish import award_changed
 from users.models import User
@@ -25,12 +27,14 @@ def _public_copies_changed(award: Award) -> None:
 
 
 @transaction.atomic
-def award_revoke(*, award: Award, actor: User, reason: str) -> Award:
-    """Revoke ``award`` with a reason shown to the recipient and on the public page.
+def award_revoke(*, access: Access, award: Award, actor: User | None, reason: str) -> Award:
+    """Revoke ``award`` with a reason shown to the recipient and on the public page. The actor
+    needs "revoke awards" on the badge's organisation.
 
     A conditional UPDATE, so two people revoking at once record exactly one revocation (the
     first reason wins) and the second is told. Revocation is final.
     """
+    access.require(Perm.REVOKE_AWARDS, organisation=award.badge.organisation)
     reason = " ".join(reason.split())
     if not reason:
         raise ValueError("Give a reason for the revocation.")

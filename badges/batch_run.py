@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badges.issuing import BadgeNotIssuable, RecipientInput, awards_issue
 from badges.models import IssueBatch
 from users.models import User
@@ -81,7 +82,9 @@ def _recipients(chunk: list[Row]) -> list[RecipientInput]:
 
 def _issue_chunk(batch: IssueBatch, chunk: list[Row]) -> None:
     try:
+        # The worker issues what batch_issue authorized when the list was confirmed.
         awards_issue(
+            access=Access.system(batch.space),
             badge=batch.badge,
             recipients=_recipients(chunk),
             actor=batch.created_by,
@@ -95,6 +98,7 @@ def _issue_chunk(batch: IssueBatch, chunk: list[Row]) -> None:
         for row in chunk:
             try:
                 awards_issue(
+                    access=Access.system(batch.space),
                     badge=batch.badge,
                     recipients=_recipients([row]),
                     actor=batch.created_by,

@@ -31,6 +31,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from badgeplatform.access import Access, load_access
+from badgeplatform.permissions import Perm
 from badges import tasks
 from badges.batch_run import Row, batch_process, rows_of
 from badges.csv_import import MAX_ROWS, CsvRow
@@ -341,22 +342,16 @@ def not_issuable_message(badge: Badge) -> str:
 
 
 def batch_issue(
-    *,
-    batch: IssueBatch,
-    actor: User,
-    achieved_at: datetime | None = None,
-    access: Access | None = None,
+    *, access: Access, batch: IssueBatch, actor: User, achieved_at: datetime | None = None
 ) -> IssueBatch:
     """Issue the list: confirm it, then process it here (small) or in the worker (large).
 
     ``achieved_at`` (default: now) is the achievement time of every row without its own.
-    Raises BatchNotPending, BadgeNotIssuable or NothingToIssue; nothing is issued then.
+    Raises BatchNotPending, BadgeNotIssuable or NothingToIssue, or PermissionDenied when the
+    actor may not issue the badge; nothing is issued then.
     """
-    reach = (
-        people_in_view_q(access)
-        if access is not None
-        else people_reach(space=batch.space, actor=actor)
-    )
+    access.require(Perm.ISSUE_BADGES, organisation=batch.badge.organisation)
+    reach = people_in_view_q(access)
     batch, inline = _batch_confirm(batch=batch, achieved_at=achieved_at, reach=reach)
     if inline:
         batch_process(batch.pk)

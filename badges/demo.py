@@ -8,6 +8,7 @@ import secrets
 
 from django.core.files.base import ContentFile
 
+from badgeplatform.access import Access
 from badges import services
 from badges.designer import Design, render_badge
 from badges.models import Badge, Graphic
@@ -108,7 +109,14 @@ def seed_issuers(*, space, admin, stdout) -> None:
         if Issuer.objects.filter(space=space, versions__name=spec["name"]).exists():
             continue
         logo = _issuer_logo(*spec.pop("logo"))
-        issuer_create(space=space, organisation=organisation, actor=admin, logo=logo, **spec)
+        issuer_create(
+            access=Access.system(space),
+            space=space,
+            organisation=organisation,
+            actor=admin,
+            logo=logo,
+            **spec,
+        )
     stdout.write(f"  issuers: {Issuer.objects.filter(space=space).count()}")
 
 
@@ -134,6 +142,7 @@ def seed(*, space, admin, stdout) -> None:
         ) or space.root_organisation
         amount, unit = spec["expiry"]
         badge = services.badge_create(
+            access=Access.system(space),
             space=space,
             organisation=organisation,
             actor=admin,
@@ -149,9 +158,14 @@ def seed(*, space, admin, stdout) -> None:
             attributes=spec["attributes"],
         )
         if spec["state"] in ("published", "withdrawn"):
-            services.badge_publish(badge=badge, actor=admin)
+            services.badge_publish(access=Access.system(badge.space), badge=badge, actor=admin)
         if spec["state"] == "withdrawn":
-            services.badge_withdraw(badge=badge, actor=admin, note="Replaced by a new programme.")
+            services.badge_withdraw(
+                access=Access.system(badge.space),
+                badge=badge,
+                actor=admin,
+                note="Replaced by a new programme.",
+            )
     stdout.write(
         f"  graphics: {Graphic.objects.filter(space=space).count()}, "
         f"badges: {Badge.objects.filter(space=space).count()}"

@@ -10,9 +10,11 @@ from django.db.models import Q
 
 from badgeplatform.images import ImagePolicy
 from badgeplatform.permissions import Perm
+from badges.access import graphics_visible
 from badges.designer import MAX_LINE_LENGTH, SHAPES, Design
 from badges.languages import LANGUAGE_CHOICES
 from badges.models import Badge, Graphic
+from issuers.access import issuers_offered
 from issuers.forms import (
     IMAGE_ACCEPT,
     NBSP,
@@ -99,7 +101,7 @@ class BadgeDetailsForm(forms.Form):
         # Any issuer of the space may award any of its badges (a department's badge is often
         # issued in the university's name).
         self.fields["issuer"].queryset = (
-            Issuer.objects.for_space(access.space).with_profile().order_by("current__name")
+            issuers_offered(access).with_profile().order_by("current__name")
         )
         self.fields[
             "expiry_amount"
@@ -132,13 +134,14 @@ class GraphicChoiceField(forms.ModelChoiceField):
 class BadgeGraphicForm(forms.Form):
     graphic = GraphicChoiceField(queryset=Graphic.objects.none(), required=False, empty_label=None)
 
-    def __init__(self, *args, space, current: Graphic | None = None, **kwargs):
+    def __init__(self, *args, access: Access, current: Graphic | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        # The library, plus the badge's own graphic even if it has since been archived.
+        # The library (anyone drafting badges picks from it), plus the badge's own graphic even
+        # if it has since been archived.
         keep = Q(pk=current.pk) if current is not None else Q(pk__in=[])
-        self.fields["graphic"].queryset = Graphic.objects.for_space(space).filter(
-            Q(archived_at__isnull=True) | keep
-        )
+        self.fields["graphic"].queryset = graphics_visible(
+            access, need=(Perm.CREATE_BADGES, Perm.MANAGE_GRAPHICS)
+        ).filter(Q(archived_at__isnull=True) | keep)
 
 
 class BadgeCriteriaForm(forms.Form):
@@ -246,12 +249,12 @@ class BadgeFilterForm(forms.Form):
         queryset=Issuer.objects.none(), required=False, empty_label="Any issuer"
     )
 
-    def __init__(self, *args, space, organisations, **kwargs):
+    def __init__(self, *args, access: Access, organisations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
         self.fields["organisation"].label_from_instance = lambda o: f"{NBSP * 4 * o.level}{o.name}"
         self.fields["issuer"].queryset = (
-            Issuer.objects.for_space(space).with_profile().order_by("current__name")
+            issuers_offered(access).with_profile().order_by("current__name")
         )
         self.fields["q"].widget.attrs.update({"type": "search", "placeholder": "Name or badge id…"})
 

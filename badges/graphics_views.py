@@ -22,6 +22,7 @@ from badgeplatform.htmx import render_form
 from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges import services
+from badges.access import badge_for, graphic_for, graphics_visible
 from badges.designer import render_badge
 from badges.forms import DesignerForm, GraphicUploadForm, designer_initial
 from badges.models import Badge, Graphic
@@ -34,12 +35,9 @@ PREVIEW_SIZE = 300  # half the saved size: cheap enough to redraw on every chang
 def get_graphic_for(request: HttpRequest, graphic_id: int | str | None) -> Graphic:
     """A graphic of the request's space (archived ones too: they can still be a starting
     point); anything else is a 404."""
-    graphic = None
-    if graphic_id is not None and str(graphic_id).isdigit():
-        graphic = Graphic.objects.for_space(request.space).filter(pk=int(graphic_id)).first()
-    if graphic is None:
+    if graphic_id is None:
         raise Http404("No such graphic")
-    return graphic
+    return graphic_for(request.access, graphic_id, need=Perm.MANAGE_GRAPHICS)
 
 
 def _target_badge(request: HttpRequest) -> Badge | None:
@@ -48,13 +46,11 @@ def _target_badge(request: HttpRequest) -> Badge | None:
     raw = request.POST.get("badge") or request.GET.get("badge") or ""
     if not raw.isdigit():
         return None
-    badge = (
-        Badge.objects.for_space(request.space)
-        .select_related("organisation")
-        .filter(pk=int(raw))
-        .first()
-    )
-    return badge if badge is not None and can_edit(request.access, badge) else None
+    try:
+        badge = badge_for(request.access, raw, need=Perm.CREATE_BADGES)
+    except Http404:
+        return None
+    return badge if can_edit(request.access, badge) else None
 
 
 @space_view(Perm.MANAGE_GRAPHICS)
@@ -65,7 +61,7 @@ def library(request: HttpRequest) -> HttpResponse:
     Queries: the count and one page of graphics with a badge count (a join + GROUP BY).
     """
     graphics = (
-        Graphic.objects.for_space(request.space)
+        graphics_visible(request.access, need=Perm.MANAGE_GRAPHICS)
         .in_library()
         .annotate(badge_count=Count("badges"))
         .order_by("-created_at", "-pk")
@@ -145,7 +141,9 @@ def design(request: HttpRequest) -> HttpResponse:
                 based_on=base,
             )
             if target is not None:
-                services.badge_update(badge=target, actor=request.user, graphic=graphic)
+                services.badge_update(
+                    access=request.access, badge=target, actor=request.user, graphic=graphic
+                )
                 messages.success(
                     request,
                     f"“{graphic.name}” is saved in the library and is now this badge's graphic.",

@@ -26,12 +26,13 @@ from badgeplatform.audit import audit_log
 from badgeplatform.bulk import insert_many
 from badgeplatform.mail import queue_bulk
 from badgeplatform.models import OutboundEmail
-from badgeplatform.permissions import USER_ROLE
+from badgeplatform.permissions import USER_ROLE, Perm
 from badges.models import Award, Badge, IssueBatch
 from badges.openbadges.tasks import queue_credential_signing
 from users.models import Member, Membership, Role, User
 
 if TYPE_CHECKING:
+    from badgeplatform.access import Access
     from orgs.models import Organisation, Space
 
 # An ActivityTime this far ahead of our clock is a mistake, not clock skew.
@@ -297,6 +298,7 @@ def award_emails(*, space: Space, awards: Sequence[Award]) -> list[OutboundEmail
 
 def awards_issue(
     *,
+    access: Access,
     badge: Badge,
     recipients: list[RecipientInput],
     achieved_at: datetime | None = None,
@@ -312,10 +314,12 @@ def awards_issue(
     the position of ``recipients[0]`` in it, so outcomes and failures number the whole batch.
     A batch whose ``total`` was set beforehand (the rows it was created with) keeps it.
 
-    Raises BadgeNotIssuable for a draft or withdrawn badge. A concurrent call that created the
-    same person or award first makes this one retry, and then find them: a repeated call
-    never awards twice.
+    Raises BadgeNotIssuable for a draft or withdrawn badge, PermissionDenied when ``access``
+    (a person, an API key, or ``Access.system`` for the worker and rules) may not issue it. A
+    concurrent call that created the same person or award first makes this one retry, and
+    then find them: a repeated call never awards twice. ``actor`` is who the audit names.
     """
+    access.require(Perm.ISSUE_BADGES, organisation=badge.organisation)
     if not badge.is_issuable:
         raise BadgeNotIssuable(
             f"“{badge}” is {badge.get_state_display().lower()}: publish it first."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from badgeplatform.access import Access
 from badges.awards import award_revoke
 from badges.issuing import RecipientInput, awards_issue
 from badges.models import Award, Badge, IssueBatch
@@ -63,7 +64,13 @@ def seed_awards(space, admin, stdout) -> None:
             finished_at=when + timedelta(days=1),
         )
         awards_issue(
-            badge=badge, recipients=people, achieved_at=when, actor=admin, batch=batch, notify=False
+            access=Access.system(badge.space),
+            badge=badge,
+            recipients=people,
+            achieved_at=when,
+            actor=admin,
+            batch=batch,
+            notify=False,
         )
         if student is None:
             student = User.objects.get_by_email(STUDENT_EMAIL)
@@ -81,7 +88,10 @@ def seed_awards(space, admin, stdout) -> None:
     )
     if victim is not None and not victim.is_revoked:
         award_revoke(
-            award=victim, actor=admin, reason="Issued by mistake: the course was not completed."
+            access=Access.system(victim.space),
+            award=victim,
+            actor=admin,
+            reason="Issued by mistake: the course was not completed.",
         )
 
     stdout.write(

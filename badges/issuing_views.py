@@ -27,6 +27,16 @@ from badgeplatform.htmx import INVALID_FORM_STATUS, render_invalid
 from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges import batches, links
+from badges.access import (
+    SEE_AWARDS,
+    Need,
+    award_for,
+    awards_visible,
+    badge_for,
+    badges_visible,
+    batch_for,
+    batches_visible,
+)
 from badges.awards import AlreadyRevoked, award_revoke
 from badges.csv_import import example_csv
 from badges.issuing import BadgeNotIssuable
@@ -51,42 +61,17 @@ ROWS_PAGE_SIZE = 25
 # ---- Access helpers -------------------------------------------------------------------------
 
 
-def get_badge_for(request: HttpRequest, badge_id: int) -> Badge:
-    badge = (
-        Badge.objects.for_space(request.space)
-        .select_related("organisation", "issuer__current", "graphic")
-        .filter(pk=badge_id)
-        .first()
-    )
-    if badge is None:
-        raise Http404("No such badge")
-    return badge
+def get_badge_for(request: HttpRequest, badge_id: int, need: Need = Perm.ISSUE_BADGES) -> Badge:
+    return badge_for(request.access, badge_id, need=need)
 
 
 def get_batch_for(request: HttpRequest, batch_id: int) -> IssueBatch:
-    # The rows (and failures) can be a megabyte; the progress bar polls every second and
-    # needs only the counters. The result page loads the failures when it shows them.
-    batch = (
-        IssueBatch.objects.filter(space=request.space, pk=batch_id)
-        .select_related("badge__organisation", "created_by")
-        .defer("pending_rows", "failures")
-        .first()
-    )
-    if batch is None:
-        raise Http404("No such batch")
-    return batch
+    # Counters only: the progress bar polls every second (badges.access.batch_for).
+    return batch_for(request.access, batch_id, need=Perm.ISSUE_BADGES)
 
 
-def get_award_for(request: HttpRequest, award_id: int) -> Award:
-    award = (
-        Award.objects.for_space(request.space)
-        .select_related("badge__organisation", "recipient", "issuer_version", "revoked_by", "batch")
-        .filter(pk=award_id)
-        .first()
-    )
-    if award is None:
-        raise Http404("No such award")
-    return award
+def get_award_for(request: HttpRequest, award_id: int, need: Need = SEE_AWARDS) -> Award:
+    return award_for(request.access, award_id, need=need)
 
 
 def awards_q(access: Access) -> Q:
@@ -155,8 +140,7 @@ def index(request: HttpRequest) -> HttpResponse:
     be picked. Queries: badges page (with award counts) + count, drafts in progress."""
     q = request.GET.get("q", "").strip()
     badges = (
-        Badge.objects.for_space(request.space)
-        .filter(request.access.organisations_q(Perm.ISSUE_BADGES, "organisation__"))
+        badges_visible(request.access, need=Perm.ISSUE_BADGES)
         .select_related("organisation", "graphic", "issuer__current")
         .annotate(award_count=Count("awards"))
         # Issuable first; drafts and withdrawn badges follow, each saying why.
@@ -166,9 +150,8 @@ def index(request: HttpRequest) -> HttpResponse:
         badges = badges.filter(name__icontains=q)
     page = paginate(request, badges, PAGE_SIZE)
     drafts = (
-        IssueBatch.objects.filter(
-            space=request.space, created_by=request.user, status=IssueBatch.Status.PENDING
-        )
+        batches_visible(request.access, need=Perm.ISSUE_BADGES)
+        .filter(created_by=request.user, status=IssueBatch.Status.PENDING)
         .select_related("badge")
         .defer("pending_rows")
         .order_by("-created_at")[:10]
@@ -268,8 +251,7 @@ def issue(request: HttpRequest, badge_id: int) -> HttpResponse:
     pending batch and the page redirects back (no JavaScript needed); the member search is
     a GET and, with htmx, swaps only the results.
     """
-    badge = get_badge_for(request, badge_id)
-    request.access.require(Perm.ISSUE_BADGES, organisation=badge.organisation)
+    badge = get_badge_for(request, badge_id, need=Perm.ISSUE_BADGES)
     if not badge.is_issuable:
         status = 409 if request.method == "POST" else 200
         return TemplateResponse(
@@ -425,10 +407,10 @@ def _issue(request, badge, batch, here):
         return redirect(here)
     try:
         batch = batches.batch_issue(
+            access=request.access,
             batch=batch,
             actor=request.user,
             achieved_at=form.cleaned_data["when"],
-            access=request.access,
         )
     except batches.NothingToIssue as exc:
         messages.error(request, str(exc))
@@ -470,7 +452,6 @@ def example(request: HttpRequest) -> HttpResponse:
 def batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     """A batch's progress (polled every second by htmx; refreshed without JS) or its result."""
     batch = get_batch_for(request, batch_id)
-    request.access.require(Perm.ISSUE_BADGES, organisation=batch.badge.organisation)
     if batch.status == IssueBatch.Status.PENDING:
         return redirect("issuing:issue", request.space.slug, batch.badge_id)
     running = batch.status == IssueBatch.Status.RUNNING
@@ -499,9 +480,8 @@ def history(request: HttpRequest) -> HttpResponse:
     """Issue actions in the user's reach, newest first.
     Queries: count, page of batches with badge and author."""
     batches_qs = (
-        IssueBatch.objects.filter(space=request.space)
+        batches_visible(request.access, need=Perm.ISSUE_BADGES)
         .exclude(status=IssueBatch.Status.PENDING)
-        .filter(request.access.organisations_q(Perm.ISSUE_BADGES, "badge__organisation__"))
         .select_related("badge", "created_by")
         .defer("pending_rows", "failures")
         .order_by("-issued_at", "-pk")
@@ -519,8 +499,7 @@ def _awards_list(
     """Queries: count and one page (with recipient and badge), whatever the page size."""
     require_awards_access(request)
     awards = (
-        Award.objects.for_space(request.space)
-        .filter(awards_q(request.access))
+        awards_visible(request.access, need=SEE_AWARDS)
         .select_related("recipient", "badge")
         .order_by("-issued_at", "-pk")
     )
@@ -572,10 +551,8 @@ def awards(request: HttpRequest) -> HttpResponse:
 @space_view()
 @require_GET
 def badge_awards(request: HttpRequest, badge_id: int) -> HttpResponse:
-    badge = get_badge_for(request, badge_id)
     require_awards_access(request)
-    if not can_see_award(request.access, badge):
-        raise PermissionDenied(permission_denied_message(Perm.ISSUE_BADGES, badge.organisation))
+    badge = get_badge_for(request, badge_id, need=SEE_AWARDS)
     return _awards_list(request, badge=badge)
 
 
@@ -610,12 +587,8 @@ def person_awards(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
 @space_view()
 @require_GET
 def award(request: HttpRequest, award_id: int) -> HttpResponse:
-    award = get_award_for(request, award_id)
     require_awards_access(request)
-    if not can_see_award(request.access, award.badge):
-        raise PermissionDenied(
-            permission_denied_message(Perm.ISSUE_BADGES, award.badge.organisation)
-        )
+    award = get_award_for(request, award_id, need=SEE_AWARDS)
     return _award_page(request, award, RevokeForm())
 
 
@@ -639,13 +612,17 @@ def _award_page(request: HttpRequest, award: Award, form: RevokeForm, status: in
 @space_view(Perm.REVOKE_AWARDS)
 @require_POST
 def revoke(request: HttpRequest, award_id: int) -> HttpResponse:
-    award = get_award_for(request, award_id)
-    request.access.require(Perm.REVOKE_AWARDS, organisation=award.badge.organisation)
+    award = get_award_for(request, award_id, need=Perm.REVOKE_AWARDS)
     form = RevokeForm(request.POST)
     if not form.is_valid():
         return _award_page(request, award, form, status=INVALID_FORM_STATUS)
     try:
-        award_revoke(award=award, actor=request.user, reason=form.cleaned_data["reason"])
+        award_revoke(
+            access=request.access,
+            award=award,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
     except AlreadyRevoked as exc:
         messages.info(request, str(exc))
     else:

@@ -218,7 +218,9 @@ def rule_events_record(
     awarded_status: dict[int, str] = {}
     for badge_id, pairs in sorted(by_badge.items()):
         try:
+            # The rule was authorized when it was saved; firing is the platform's doing.
             _, outcomes = awards_issue(
+                access=Access.system(space),
                 badge=badges[badge_id],
                 recipients=[
                     RecipientInput(
@@ -277,12 +279,14 @@ def rule_events_record(
 RULE_FIELDS = ("name", "organisation", "activity_id", "badge", "threshold", "window_days", "active")
 
 
-def rule_check(*, organisation: Organisation, badge: Badge, access: Access | None = None) -> None:
-    """Refuse a rule whose badge is outside its organisation's branch, or (with the actor's
-    ``access``) on an organisation the actor may not issue for."""
-    if access is not None:
-        access.require(Perm.ISSUE_BADGES, organisation=organisation)
-        access.require(Perm.ISSUE_BADGES, organisation=badge.organisation)
+def rule_check(*, access: Access, organisation: Organisation, badge: Badge) -> None:
+    """A rule is managed by who may issue on its organisation, awards only a badge its author
+    may issue, and only a badge of its organisation's branch (so a key scoped to that branch
+    cannot reach another organisation's badge through it)."""
+    if organisation.space_id != access.space.pk or badge.space_id != access.space.pk:
+        raise ValueError("The organisation and the badge must belong to this space.")
+    access.require(Perm.ISSUE_BADGES, organisation=organisation)
+    access.require(Perm.ISSUE_BADGES, organisation=badge.organisation)
     if not within(badge.organisation, organisation):
         raise BadgeOutsideRule(
             f"“{badge}” is a badge of “{badge.organisation}”, outside “{organisation}”: a rule "
@@ -293,9 +297,9 @@ def rule_check(*, organisation: Organisation, badge: Badge, access: Access | Non
 
 def rule_create(
     *,
+    access: Access,
     space: Space,
     actor: User | None,
-    access: Access | None = None,
     organisation: Organisation,
     name: str,
     activity_id: str,
@@ -304,7 +308,7 @@ def rule_create(
     window_days: int | None = None,
     active: bool = True,
 ) -> Rule:
-    rule_check(organisation=organisation, badge=badge, access=access)
+    rule_check(access=access, organisation=organisation, badge=badge)
     rule = Rule.objects.create(
         space=space,
         organisation=organisation,
@@ -320,19 +324,20 @@ def rule_create(
     return rule
 
 
-def rule_update(*, rule: Rule, actor: User | None, access: Access | None = None, **fields) -> Rule:
+def rule_update(*, access: Access, rule: Rule, actor: User | None, **fields) -> Rule:
     """Change a rule. A lowered threshold or a longer window is applied from the next event
     on: people it now covers complete with their next event for the rule. A new organisation
     or badge is checked as ``rule_create`` checks it."""
     unknown = set(fields) - set(RULE_FIELDS)
     if unknown:
         raise TypeError(f"Not rule fields: {', '.join(sorted(unknown))}")
-    if "organisation" in fields or "badge" in fields:
-        rule_check(
-            organisation=fields.get("organisation", rule.organisation),
-            badge=fields.get("badge", rule.badge),
-            access=access,
-        )
+    # The actor must manage the rule as it is, and as it will be.
+    access.require(Perm.ISSUE_BADGES, organisation=rule.organisation)
+    rule_check(
+        access=access,
+        organisation=fields.get("organisation", rule.organisation),
+        badge=fields.get("badge", rule.badge),
+    )
     for name, value in fields.items():
         setattr(rule, name, value)
     rule.save()

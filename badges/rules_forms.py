@@ -2,8 +2,10 @@ from django import forms
 
 from badgeplatform.access import Access
 from badgeplatform.permissions import Perm
+from badges.access import badges_visible
 from badges.models import Badge, Rule
 from badges.rules import within
+from orgs.access import organisations_visible
 from orgs.models import Organisation
 
 INDENT = "\u2003"  # an em space per level of depth
@@ -80,19 +82,13 @@ class RuleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.space = access.space
         self.rule = rule
-        self.fields["organisation"].queryset = (
-            Organisation.objects.for_space(access.space)
-            .filter(access.organisations_q(Perm.ISSUE_BADGES))
-            .order_by("tree_id", "lft")
-        )
+        self.fields["organisation"].queryset = organisations_visible(
+            access, need=Perm.ISSUE_BADGES
+        ).order_by("tree_id", "lft")
         # Badges the user may issue; editing a rule, only those of its organisation's branch
         # (a rule awards nothing outside it). A submitted badge outside the chosen
         # organisation's branch gets a clear error from clean().
-        badges = (
-            Badge.objects.for_space(access.space)
-            .filter(access.organisations_q(Perm.ISSUE_BADGES, "organisation__"))
-            .select_related("organisation")
-        )
+        badges = badges_visible(access, need=Perm.ISSUE_BADGES).select_related("organisation")
         if rule is not None and not self.is_bound:
             branch = rule.organisation
             badges = badges.filter(

@@ -5,7 +5,7 @@ A rule is managed by whoever may issue badges on its organisation (and beneath).
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,6 +14,7 @@ from badgeplatform.access import space_view
 from badgeplatform.htmx import render_form
 from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
+from badges.access import rule_for, rules_visible
 from badges.models import Rule, RuleCompletion
 from badges.rules import rule_create, rule_update
 from badges.rules_forms import RuleForm
@@ -22,18 +23,9 @@ PAGE_SIZE = 50
 
 
 def get_rule_for(request: HttpRequest, rule_id: int) -> Rule:
-    """The rule, inside the space (else 404) and on an organisation the user may issue for
-    (else 403)."""
-    rule = (
-        Rule.objects.for_space(request.space)
-        .select_related("organisation", "badge")
-        .filter(pk=rule_id)
-        .first()
-    )
-    if rule is None:
-        raise Http404("No such rule")
-    request.access.require(Perm.ISSUE_BADGES, organisation=rule.organisation)
-    return rule
+    """The rule, inside the space and on an organisation the user may issue for (else 404,
+    as if missing)."""
+    return rule_for(request.access, rule_id, need=Perm.ISSUE_BADGES)
 
 
 @space_view(Perm.ISSUE_BADGES)
@@ -41,8 +33,7 @@ def get_rule_for(request: HttpRequest, rule_id: int) -> Rule:
 def index(request: HttpRequest) -> HttpResponse:
     """Rules of the organisations the user may issue for, by name (count + page: 2 queries)."""
     rules = (
-        Rule.objects.for_space(request.space)
-        .filter(request.access.organisations_q(Perm.ISSUE_BADGES, "organisation__"))
+        rules_visible(request.access, need=Perm.ISSUE_BADGES)
         .select_related("organisation", "badge")
         .annotate(completion_count=Count("completions"))
         .order_by("name", "pk")
@@ -57,7 +48,7 @@ def create(request: HttpRequest) -> HttpResponse:
     form = RuleForm(request.POST or None, access=request.access)
     if request.method == "POST" and form.is_valid():
         rule = rule_create(
-            space=request.space, actor=request.user, access=request.access, **form.cleaned_data
+            access=request.access, space=request.space, actor=request.user, **form.cleaned_data
         )
         messages.success(request, f"Rule “{rule}” created.")
         return redirect("rules:detail", request.space.slug, rule.pk)
@@ -70,7 +61,7 @@ def edit(request: HttpRequest, rule_id: int) -> HttpResponse:
     rule = get_rule_for(request, rule_id)
     form = RuleForm(request.POST or None, access=request.access, rule=rule)
     if request.method == "POST" and form.is_valid():
-        rule_update(rule=rule, actor=request.user, access=request.access, **form.cleaned_data)
+        rule_update(access=request.access, rule=rule, actor=request.user, **form.cleaned_data)
         messages.success(request, f"Rule “{rule}” saved.")
         return redirect("rules:detail", request.space.slug, rule.pk)
     return render_form(request, "rules/form.html", {"form": form, "rule": rule}, form)
@@ -103,7 +94,7 @@ def set_active(request: HttpRequest, rule_id: int) -> HttpResponse:
     """Switch a rule on or off (the button says which: name="active" value="1"/"0")."""
     rule = get_rule_for(request, rule_id)
     active = request.POST.get("active") == "1"
-    rule_update(rule=rule, actor=request.user, access=request.access, active=active)
+    rule_update(access=request.access, rule=rule, actor=request.user, active=active)
     state = "active: its events count again" if active else "inactive: its events are refused"
     messages.success(request, f"Rule “{rule}” is {state}.")
     return redirect("rules:detail", request.space.slug, rule.pk)

@@ -20,10 +20,12 @@ from django.utils import timezone
 from PIL import Image
 
 from badgeplatform.audit import audit_log
+from badgeplatform.permissions import Perm
 from badges.designer import Design, render_badge
 from badges.models import Badge, BadgeAttribute, BadgeEvent, Graphic
 
 if TYPE_CHECKING:
+    from badgeplatform.access import Access
     from issuers.models import Issuer
     from orgs.models import Organisation, Space
     from users.models import User
@@ -123,6 +125,7 @@ def _event(badge: Badge, action: str, actor: User | None, note: str = "") -> Bad
 @transaction.atomic
 def badge_create(
     *,
+    access: Access,
     space: Space,
     organisation: Organisation,
     actor: User | None,
@@ -152,6 +155,7 @@ def badge_create(
         "expiry_unit": expiry_unit if expiry_amount else "",
     }
     _check_same_space(space.pk, fields)
+    access.require(Perm.CREATE_BADGES, organisation=organisation)
     badge = Badge.objects.create(space=space, state=Badge.State.DRAFT, created_by=actor, **fields)
     rows = _clean_attributes(attributes)
     BadgeAttribute.objects.bulk_create(
@@ -164,7 +168,12 @@ def badge_create(
 
 @transaction.atomic
 def badge_update(
-    *, badge: Badge, actor: User | None, attributes: Attributes | None = None, **changes: Any
+    *,
+    access: Access,
+    badge: Badge,
+    actor: User | None,
+    attributes: Attributes | None = None,
+    **changes: Any,
 ) -> Badge:
     """Change some of the badge's fields (and/or replace its attributes).
 
@@ -177,7 +186,8 @@ def badge_update(
         raise TypeError(f"Not editable: {sorted(unknown)}")
     _check_same_space(badge.space_id, changes)
     # Lock the row: a concurrent publish or withdrawal is seen, and edits don't interleave.
-    locked = Badge.objects.select_for_update().get(pk=badge.pk)
+    locked = Badge.objects.select_for_update().select_related("organisation").get(pk=badge.pk)
+    _require_edit(access, locked, changes.get("organisation"))
     if "expiry_amount" in changes or "expiry_unit" in changes:
         amount = changes.get("expiry_amount", locked.expiry_amount)
         unit = changes.get("expiry_unit", locked.expiry_unit)
@@ -222,11 +232,22 @@ def badge_update(
     return badge
 
 
+def _require_edit(access: Access, badge: Badge, moving_to: Organisation | None) -> None:
+    """Editing needs "create badges" on the badge's organisation (and on the one it moves to);
+    a published badge's change is live, so it needs "publish badges" there too."""
+    published = badge.state == Badge.State.PUBLISHED
+    for organisation in filter(None, (badge.organisation, moving_to)):
+        access.require(Perm.CREATE_BADGES, organisation=organisation)
+        if published:
+            access.require(Perm.PUBLISH_BADGES, organisation=organisation)
+
+
 @transaction.atomic
-def badge_publish(*, badge: Badge, actor: User | None) -> Badge:
+def badge_publish(*, access: Access, badge: Badge, actor: User | None) -> Badge:
     """Draft or withdrawn → published. Refuses an incomplete badge (BadgeIncomplete says what
     is missing) and a badge that is already published."""
-    locked = Badge.objects.select_for_update().get(pk=badge.pk)
+    locked = Badge.objects.select_for_update().select_related("organisation").get(pk=badge.pk)
+    access.require(Perm.PUBLISH_BADGES, organisation=locked.organisation)
     if locked.state == Badge.State.PUBLISHED:
         raise BadgeStateError("This badge is already published.", code="published")
     missing = locked.missing_for_publication()
@@ -242,9 +263,10 @@ def badge_publish(*, badge: Badge, actor: User | None) -> Badge:
 
 
 @transaction.atomic
-def badge_withdraw(*, badge: Badge, actor: User | None, note: str = "") -> Badge:
+def badge_withdraw(*, access: Access, badge: Badge, actor: User | None, note: str = "") -> Badge:
     """Published → withdrawn: no further issuing. Awards already made stay valid."""
-    locked = Badge.objects.select_for_update().get(pk=badge.pk)
+    locked = Badge.objects.select_for_update().select_related("organisation").get(pk=badge.pk)
+    access.require(Perm.PUBLISH_BADGES, organisation=locked.organisation)
     if locked.state != Badge.State.PUBLISHED:
         raise BadgeStateError("Only a published badge can be withdrawn.", code="not_published")
     locked.state = Badge.State.WITHDRAWN

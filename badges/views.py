@@ -16,7 +16,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -28,6 +28,7 @@ from badgeplatform.htmx import INVALID_FORM_STATUS, render_form
 from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges import services
+from badges.access import SEE_BADGES, badge_for, badges_visible
 from badges.criteria import render_markdown
 from badges.forms import (
     TAB_FOR_MISSING,
@@ -67,20 +68,9 @@ def require_badge_access(request: HttpRequest) -> None:
 
 
 def get_badge_for(request: HttpRequest, badge_id: int) -> Badge:
-    """The badge with this id in the request's space, with what every page shows (404 else).
-
-    Seeing it needs a badge permission on its organisation (403 otherwise)."""
-    badge = (
-        Badge.objects.for_space(request.space)
-        .select_related("organisation", "issuer__current", "graphic", "created_by")
-        .filter(pk=badge_id)
-        .first()
-    )
-    if badge is None:
-        raise Http404("No such badge")
-    if not any(request.access.can(p, organisation=badge.organisation) for p in VIEW_PERMS):
-        raise PermissionDenied(permission_denied_message(Perm.CREATE_BADGES, badge.organisation))
-    return badge
+    """The badge with this id in the request's space, with what every page shows, when the
+    user holds a badge permission on its organisation (404 else, as if missing)."""
+    return badge_for(request.access, badge_id, need=SEE_BADGES)
 
 
 def can_edit(access: Access, badge: Badge) -> bool:
@@ -144,10 +134,9 @@ def index(request: HttpRequest) -> HttpResponse:
         )
         .order_by("tree_id", "lft")
     )
-    form = BadgeFilterForm(request.GET or None, space=request.space, organisations=organisations)
+    form = BadgeFilterForm(request.GET or None, access=request.access, organisations=organisations)
     badges = (
-        Badge.objects.for_space(request.space)
-        .filter(visible_badges_q(access))
+        badges_visible(access, need=SEE_BADGES)
         .select_related("organisation", "issuer__current", "graphic")
         .order_by("-updated_at", "-pk")
     )
@@ -192,6 +181,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, badge_id: int) -> HttpResponse:
     """Everything about one badge: its content, state and history, and its id (the Events
     API's ActivityId)."""
+    require_badge_access(request)
     badge = get_badge_for(request, badge_id)
     access = request.access
     may_publish = access.can(Perm.PUBLISH_BADGES, organisation=badge.organisation)
@@ -215,7 +205,7 @@ def detail(request: HttpRequest, badge_id: int) -> HttpResponse:
 
 
 def _tab_form(request: HttpRequest, tab: str, badge: Badge | None, data=None):
-    space, access = request.space, request.access
+    access = request.access
     if tab == "details":
         initial = {}
         if badge is not None:
@@ -234,7 +224,7 @@ def _tab_form(request: HttpRequest, tab: str, badge: Badge | None, data=None):
         initial = {"graphic": badge.graphic_id} if badge is not None else {}
         if data is None and request.GET.get("graphic", "").isdigit():
             initial = {"graphic": int(request.GET["graphic"])}
-        return BadgeGraphicForm(data, space=space, current=current, initial=initial)
+        return BadgeGraphicForm(data, access=access, current=current, initial=initial)
     if tab == "criteria":
         initial = {}
         if badge is not None:
@@ -312,10 +302,16 @@ def _editor(request: HttpRequest, badge: Badge | None) -> HttpResponse:
         if badge is None:
             attributes = changes.pop("attributes", ())
             badge = services.badge_create(
-                space=request.space, actor=request.user, attributes=attributes, **changes
+                access=request.access,
+                space=request.space,
+                actor=request.user,
+                attributes=attributes,
+                **changes,
             )
         else:
-            badge = services.badge_update(badge=badge, actor=request.user, **changes)
+            badge = services.badge_update(
+                access=request.access, badge=badge, actor=request.user, **changes
+            )
     except services.BadgeIncomplete as exc:
         errors = getattr(form, "add_error", None)
         if errors is not None:
@@ -351,7 +347,7 @@ def _publish_from_editor(request: HttpRequest, badge: Badge) -> HttpResponse:
     request.access.require(Perm.PUBLISH_BADGES, organisation=badge.organisation)
     url = reverse("badges:detail", args=[request.space.slug, badge.pk])
     try:
-        services.badge_publish(badge=badge, actor=request.user)
+        services.badge_publish(access=request.access, badge=badge, actor=request.user)
     except services.BadgeIncomplete as exc:
         messages.error(request, exc.messages[0])
         url = reverse("badges:edit", args=[request.space.slug, badge.pk])
@@ -384,11 +380,12 @@ def edit(request: HttpRequest, badge_id: int) -> HttpResponse:
 @require_POST
 def publish(request: HttpRequest, badge_id: int) -> HttpResponse:
     """Publish a draft, or publish a withdrawn badge again."""
+    # Out of sight is a 404; in sight but not theirs to publish, a 403 that says why.
     badge = get_badge_for(request, badge_id)
     request.access.require(Perm.PUBLISH_BADGES, organisation=badge.organisation)
     was_withdrawn = badge.state == Badge.State.WITHDRAWN
     try:
-        services.badge_publish(badge=badge, actor=request.user)
+        services.badge_publish(access=request.access, badge=badge, actor=request.user)
     except services.BadgeIncomplete as exc:
         messages.error(request, exc.messages[0])
     except services.BadgeStateError as exc:
@@ -405,11 +402,12 @@ def publish(request: HttpRequest, badge_id: int) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest, badge_id: int) -> HttpResponse:
     """Stop issuing a published badge; awards already made stay valid."""
+    # Out of sight is a 404; in sight but not theirs to publish, a 403 that says why.
     badge = get_badge_for(request, badge_id)
     request.access.require(Perm.PUBLISH_BADGES, organisation=badge.organisation)
     note = request.POST.get("note", "").replace("\r", " ").replace("\n", " ").strip()[:300]
     try:
-        services.badge_withdraw(badge=badge, actor=request.user, note=note)
+        services.badge_withdraw(access=request.access, badge=badge, actor=request.user, note=note)
     except services.BadgeStateError as exc:
         messages.info(request, exc.messages[0])
     else:

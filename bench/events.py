@@ -41,6 +41,7 @@ from django.utils import timezone  # noqa: E402
 
 from api.models import ApiKey, IdempotencyRecord  # noqa: E402
 from api.services import apikey_create  # noqa: E402
+from badgeplatform.access import Access  # noqa: E402
 from badgeplatform.celery import app as celery_app  # noqa: E402
 from badgeplatform.models import OutboundEmail  # noqa: E402
 from badges.models import Award, Badge, Graphic, IssueBatch  # noqa: E402
@@ -64,6 +65,7 @@ def _png() -> bytes:
 def _badge(space: Space, name: str) -> Badge:
     org = space.root_organisation
     issuer = issuer_create(
+        access=Access.system(space),
         space=space,
         organisation=org,
         actor=None,

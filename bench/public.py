@@ -59,6 +59,7 @@ def seed() -> None:
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
+    from badgeplatform.access import Access
     from badges.issuing import RecipientInput, awards_issue
     from badges.models import Badge, Graphic
     from issuers.services import issuer_create
@@ -68,6 +69,7 @@ def seed() -> None:
     admin = User.objects.create(username="bench", email="bench@example.test")
     space = space_create(name="Bench University", slug="bench", admin=admin)
     issuer = issuer_create(
+        access=Access.system(space),
         space=space,
         organisation=space.root_organisation,
         actor=None,
@@ -100,6 +102,7 @@ def seed() -> None:
         expiry_unit=Badge.ExpiryUnit.YEARS,
     )
     _, outcomes = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         recipients=[
             RecipientInput(email="learner@example.test", first_name="Lee", last_name="Ner")

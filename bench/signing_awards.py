@@ -38,6 +38,7 @@ def main() -> None:
 
         with contextlib.redirect_stdout(io.StringIO()):
             seed()
+        from badgeplatform.access import Access
         from badges.issuing import RecipientInput, awards_issue
         from badges.models import Badge
         from badges.openbadges.tasks import sign_credentials
@@ -47,7 +48,13 @@ def main() -> None:
             for i in range(args.awards + 20)
         ]
         start = time.perf_counter()
-        _, outcomes = awards_issue(badge=Badge.objects.get(), recipients=recipients, notify=False)
+        badge = Badge.objects.select_related("space").get()
+        _, outcomes = awards_issue(
+            access=Access.system(badge.space),
+            badge=badge,
+            recipients=recipients,
+            notify=False,
+        )
         issued_s = time.perf_counter() - start
         ids = [o.award.pk for o in outcomes]
         sign_credentials(ids[:20])  # warm-up: contexts processed, key made

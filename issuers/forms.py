@@ -6,6 +6,7 @@ from django import forms
 
 from badgeplatform.images import ImagePolicy, ImageRejected, process_image
 from badgeplatform.permissions import Perm
+from orgs.access import organisations_visible
 from orgs.models import Organisation
 
 if TYPE_CHECKING:
@@ -29,11 +30,7 @@ class OrganisationChoiceField(forms.ModelChoiceField):
     """The organisations the user holds ``perm`` on, in tree order, indented by depth."""
 
     def __init__(self, *, access: Access, perm: Perm, **kwargs):
-        queryset = (
-            Organisation.objects.for_space(access.space)
-            .filter(access.organisations_q(perm))
-            .order_by("tree_id", "lft")
-        )
+        queryset = organisations_visible(access, need=perm).order_by("tree_id", "lft")
         kwargs.setdefault("empty_label", None)
         super().__init__(queryset=queryset, **kwargs)
 

@@ -8,9 +8,11 @@ from django.core.files.base import File
 from django.db import transaction
 
 from badgeplatform.audit import audit_log
+from badgeplatform.permissions import Perm
 from issuers.models import Issuer, IssuerVersion
 
 if TYPE_CHECKING:
+    from badgeplatform.access import Access
     from orgs.models import Organisation, Space
     from users.models import User
 
@@ -20,6 +22,7 @@ PROFILE_FIELDS = ("name", "website", "description", "email")
 @transaction.atomic
 def issuer_create(
     *,
+    access: Access,
     space: Space,
     organisation: Organisation,
     actor: User | None,
@@ -29,6 +32,10 @@ def issuer_create(
     description: str = "",
     logo: File | None = None,
 ) -> Issuer:
+    """A new issuer in ``organisation``; the actor needs "manage issuers" there."""
+    if organisation.space_id != space.pk or access.space.pk != space.pk:
+        raise ValueError("The organisation belongs to another space.")
+    access.require(Perm.MANAGE_ISSUERS, organisation=organisation)
     issuer = Issuer.objects.create(space=space, organisation=organisation)
     version = IssuerVersion(
         space=space,
@@ -52,6 +59,7 @@ def issuer_create(
 @transaction.atomic
 def issuer_update(
     *,
+    access: Access,
     issuer: Issuer,
     actor: User | None,
     organisation: Organisation | None = None,
@@ -67,8 +75,16 @@ def issuer_update(
         raise TypeError(f"Unknown issuer profile fields: {sorted(unknown)}")
     # Lock the issuer so two concurrent edits cannot both take the same version number.
     issuer = (
-        Issuer.objects.select_for_update(of=("self",)).select_related("current").get(pk=issuer.pk)
+        Issuer.objects.select_for_update(of=("self",))
+        .select_related("current", "organisation")
+        .get(pk=issuer.pk)
     )
+    # "Manage issuers" where it is and, when it moves, where it goes.
+    access.require(Perm.MANAGE_ISSUERS, organisation=issuer.organisation)
+    if organisation is not None:
+        if organisation.space_id != issuer.space_id:
+            raise ValueError("The organisation belongs to another space.")
+        access.require(Perm.MANAGE_ISSUERS, organisation=organisation)
     previous = issuer.current
     moves = organisation is not None and organisation.pk != issuer.organisation_id
     same_profile = all(

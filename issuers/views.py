@@ -7,7 +7,7 @@ profile they were issued under.
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -17,6 +17,7 @@ from badgeplatform.htmx import render_form
 from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from issuers import services
+from issuers.access import issuer_for, issuers_visible
 from issuers.forms import IssuerForm
 from issuers.models import Issuer
 
@@ -24,11 +25,9 @@ PAGE_SIZE = 25
 
 
 def get_issuer_for(request: HttpRequest, issuer_id: int) -> Issuer:
-    """The issuer with this id in the request's space (anything else is a 404)."""
-    issuer = Issuer.objects.for_space(request.space).with_profile().filter(pk=issuer_id).first()
-    if issuer is None:
-        raise Http404("No such issuer")
-    return issuer
+    """The issuer with this id in the request's space whose organisation the user manages
+    issuers on (anything else is a 404, as if missing)."""
+    return issuer_for(request.access, issuer_id, need=Perm.MANAGE_ISSUERS)
 
 
 @space_view(Perm.MANAGE_ISSUERS)
@@ -40,8 +39,7 @@ def index(request: HttpRequest) -> HttpResponse:
     badge count (a join + GROUP BY), whatever the page holds.
     """
     issuers = (
-        Issuer.objects.for_space(request.space)
-        .filter(request.access.organisations_q(Perm.MANAGE_ISSUERS, prefix="organisation__"))
+        issuers_visible(request.access, need=Perm.MANAGE_ISSUERS)
         .with_profile()
         .annotate(badge_count=Count("badges"))
         .order_by("current__name", "pk")
@@ -58,6 +56,7 @@ def create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         # The organisation field only offers nodes the user may manage issuers on.
         issuer = services.issuer_create(
+            access=request.access,
             space=request.space,
             organisation=data["organisation"],
             actor=request.user,
@@ -77,7 +76,6 @@ def create(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, issuer_id: int) -> HttpResponse:
     """The current profile, every earlier version and the badges that name this issuer."""
     issuer = get_issuer_for(request, issuer_id)
-    request.access.require(Perm.MANAGE_ISSUERS, organisation=issuer.organisation)
     versions = issuer.versions.select_related("created_by")
     badges = issuer.badges.select_related("organisation").order_by("name")[:50]
     return TemplateResponse(
@@ -91,7 +89,6 @@ def detail(request: HttpRequest, issuer_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, issuer_id: int) -> HttpResponse:
     issuer = get_issuer_for(request, issuer_id)
-    request.access.require(Perm.MANAGE_ISSUERS, organisation=issuer.organisation)
     current = issuer.current
     initial = {
         "name": current.name,
@@ -110,6 +107,7 @@ def edit(request: HttpRequest, issuer_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         version = services.issuer_update(
+            access=request.access,
             issuer=issuer,
             actor=request.user,
             organisation=data["organisation"],

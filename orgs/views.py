@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -24,6 +24,7 @@ from badgeplatform.htmx import INVALID_FORM_STATUS, render_form
 from badgeplatform.pagination import paginate
 from badgeplatform.permissions import USER_ROLE, Perm
 from orgs import services
+from orgs.access import group_for, organisation_for, organisations_visible
 from orgs.forms import (
     GroupForm,
     GroupMemberAddForm,
@@ -37,16 +38,16 @@ from users.models import Member, Membership, Role
 from users.places import Place, can_assign_role
 
 
-def get_organisation_for(request: HttpRequest, org_id: int) -> Organisation:
-    return get_object_or_404(
-        Organisation.objects.select_related("parent"), space=request.space, pk=org_id
-    )
+def get_organisation_for(
+    request: HttpRequest, org_id: int | str, need: Perm = Perm.MANAGE_ORGANISATIONS
+) -> Organisation:
+    return organisation_for(request.access, org_id, need=need)
 
 
-def get_group_for(request: HttpRequest, group_id: int) -> Group:
-    return get_object_or_404(
-        Group.objects.select_related("organisation"), space=request.space, pk=group_id
-    )
+def get_group_for(
+    request: HttpRequest, group_id: int | str, need: Perm = Perm.MANAGE_GROUPS
+) -> Group:
+    return group_for(request.access, group_id, need=need)
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -126,7 +127,6 @@ def tree(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, org_id: int) -> HttpResponse:
     org = get_organisation_for(request, org_id)
     access = request.access
-    access.require(Perm.MANAGE_ORGANISATIONS, organisation=org)
     memberships = (
         Membership.objects.filter(space=request.space, organisation=org)
         .select_related("user", "role")
@@ -158,7 +158,6 @@ def detail(request: HttpRequest, org_id: int) -> HttpResponse:
 def add_child(request: HttpRequest, org_id: int) -> HttpResponse:
     """ "Add organisation": a child under the organisation you are at."""
     parent = get_organisation_for(request, org_id)
-    request.access.require(Perm.MANAGE_ORGANISATIONS, organisation=parent)
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -181,7 +180,6 @@ def add_child(request: HttpRequest, org_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, org_id: int) -> HttpResponse:
     org = get_organisation_for(request, org_id)
-    request.access.require(Perm.MANAGE_ORGANISATIONS, organisation=org)
     form = OrganisationForm(
         request.POST or None, initial={"name": org.name, "description": org.description}
     )
@@ -203,10 +201,7 @@ def edit(request: HttpRequest, org_id: int) -> HttpResponse:
 
 def _managed_orgs(request: HttpRequest, perm: Perm) -> list[Organisation]:
     """Nodes of the space the user holds ``perm`` on, in tree order (one query)."""
-    qs = Organisation.objects.for_space(request.space).order_by("tree_id", "lft")
-    if not request.access.can(perm):
-        qs = qs.filter(request.access.organisations_q(perm))
-    return list(qs)
+    return list(organisations_visible(request.access, need=perm).order_by("tree_id", "lft"))
 
 
 def _org_choices(orgs: list[Organisation], exclude_subtree_of: Organisation | None = None):
@@ -235,8 +230,7 @@ def move(request: HttpRequest, org_id: int) -> HttpResponse:
         form.is_valid()
         form.add_error(None, "The root organisation is your space itself; it cannot be moved.")
     elif request.method == "POST" and form.is_valid():
-        new_parent = get_organisation_for(request, int(form.cleaned_data["parent"]))
-        access.require(Perm.MANAGE_ORGANISATIONS, organisation=new_parent)
+        new_parent = get_organisation_for(request, form.cleaned_data["parent"])
         try:
             services.organisation_move(organisation=org, new_parent=new_parent, actor=request.user)
         except ValidationError as exc:
@@ -265,8 +259,7 @@ def remove(request: HttpRequest, org_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and request.POST.get("action") == "move_holdings":
         if move_form.is_valid():
-            target = get_organisation_for(request, int(move_form.cleaned_data["target"]))
-            access.require(Perm.MANAGE_ORGANISATIONS, organisation=target)
+            target = get_organisation_for(request, move_form.cleaned_data["target"])
             try:
                 moved = services.organisation_move_holdings(
                     organisation=org, target=target, actor=request.user
@@ -346,17 +339,16 @@ def _organisation_choices_for_groups(request: HttpRequest):
 @space_view(Perm.MANAGE_GROUPS)
 @require_http_methods(["GET", "POST"])
 def group_create(request: HttpRequest, org_id: int) -> HttpResponse:
-    org = get_organisation_for(request, org_id)
-    access = request.access
-    access.require(Perm.MANAGE_GROUPS, organisation=org)
+    org = get_organisation_for(request, org_id, need=Perm.MANAGE_GROUPS)
     form = GroupForm(
         request.POST or None,
         organisation_choices=_organisation_choices_for_groups(request),
         initial={"organisation": str(org.pk)},
     )
     if request.method == "POST" and form.is_valid():
-        target = get_organisation_for(request, int(form.cleaned_data["organisation"]))
-        access.require(Perm.MANAGE_GROUPS, organisation=target)
+        target = get_organisation_for(
+            request, form.cleaned_data["organisation"], need=Perm.MANAGE_GROUPS
+        )
         try:
             group = services.group_create(
                 space=request.space,
@@ -380,6 +372,8 @@ def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
     Administrator manages the members, not the group itself)."""
     group = get_group_for(request, group_id)
     access = request.access
+    # Renaming or moving the group is an organisation-level right (a Group Administrator
+    # manages the members, not the group itself).
     access.require(Perm.MANAGE_GROUPS, organisation=group.organisation)
     form = GroupForm(
         request.POST or None,
@@ -391,8 +385,9 @@ def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
         },
     )
     if request.method == "POST" and form.is_valid():
-        target = get_organisation_for(request, int(form.cleaned_data["organisation"]))
-        access.require(Perm.MANAGE_GROUPS, organisation=target)
+        target = get_organisation_for(
+            request, form.cleaned_data["organisation"], need=Perm.MANAGE_GROUPS
+        )
         try:
             services.group_update(
                 group=group,
@@ -443,7 +438,6 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     """
     group = get_group_for(request, group_id)
     access = request.access
-    access.require(Perm.MANAGE_GROUPS, group=group)
     place = Place(group=group)
     role_choices = _assignable_roles(request, place)
     user_role = next((pk for pk, name in role_choices if name == USER_ROLE), None)
@@ -492,6 +486,7 @@ def _group_member_action(request, group, place, action, add_form, role_choices) 
     access = request.access
     space = request.space
     from users import services as user_services
+    from users.access import role_for
 
     if action == "add":
         if not add_form.is_valid():
@@ -510,10 +505,15 @@ def _group_member_action(request, group, place, action, add_form, role_choices) 
                 "use Users → Create user.",
             )
             return INVALID_FORM_STATUS
-        role = Role.objects.get(space=space, pk=add_form.cleaned_data["role"])
+        role = role_for(access, add_form.cleaned_data["role"], need=Perm.MANAGE_GROUPS)
         try:
             user_services.membership_add(
-                space=space, user=member.user, place=place, role=role, actor=request.user
+                access=access,
+                space=space,
+                user=member.user,
+                place=place,
+                role=role,
+                actor=request.user,
             )
         except ValidationError as exc:
             add_form.add_error("person", exc)
@@ -541,8 +541,10 @@ def _group_member_action(request, group, place, action, add_form, role_choices) 
             if not form.is_valid():
                 messages.error(request, "Choose a role you may give.")
                 return INVALID_FORM_STATUS
-            role = Role.objects.get(space=space, pk=form.cleaned_data["role"])
-            user_services.membership_set_role(membership=membership, role=role, actor=request.user)
+            role = role_for(access, form.cleaned_data["role"], need=Perm.MANAGE_GROUPS)
+            user_services.membership_set_role(
+                access=access, membership=membership, role=role, actor=request.user
+            )
             messages.success(
                 request, f"{membership.user.display_name} is now {role.name} in “{group.name}”."
             )

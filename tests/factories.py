@@ -3,6 +3,7 @@
 import factory
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE
 from orgs.models import Group, Organisation, Space
 from orgs.services import space_create
@@ -99,6 +100,7 @@ def make_issuer(space: Space, organisation: Organisation | None = None, **profil
         "description": "Issues Acme's badges.",
     }
     return issuer_create(
+        access=Access.system(space),
         space=space,
         organisation=organisation or space.root_organisation,
         actor=None,
@@ -165,6 +167,7 @@ def make_award(space: Space, *, badge=None, recipient: User | None = None, **bad
     badge = badge or make_badge(space, **badge_fields)
     recipient = recipient or add_member(space)
     _, outcomes = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         recipients=[RecipientInput(user=recipient)],
         achieved_at=timezone.now().replace(microsecond=0) - timedelta(days=2),
@@ -182,7 +185,7 @@ def revoke_award(award, reason: str = "Awarded by mistake.", actor: User | None 
     from badges.awards import award_revoke
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        award_revoke(award=award, actor=actor, reason=reason)
+        award_revoke(access=Access.system(award.space), award=award, actor=actor, reason=reason)
     award.refresh_from_db()
     return award
 

@@ -388,6 +388,18 @@ class RoleForm(forms.Form):
         },
     )
 
+    def __init__(self, *args, grantable: frozenset[Perm], held=None, **kwargs):
+        """``grantable``: the permissions the actor may put into a role (users.access decides);
+        the others are left out, and named in ``withheld`` for a note. ``held``: the role being
+        edited when the actor holds it themselves (it may narrow, never widen)."""
+        super().__init__(*args, **kwargs)
+        offered = grantable if held is None else grantable & held.permission_set
+        self.fields["permissions"].choices = [
+            (p.value, PERMISSION_LABELS[p]) for p in Perm if p in offered
+        ]
+        self.withheld = [PERMISSION_LABELS[p] for p in Perm if p not in offered]
+        self.held_role = held
+
     def clean_name(self):
         return clean_line(self.cleaned_data["name"])
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -20,11 +20,13 @@ from badgeplatform.audit import audit_log
 from badgeplatform.mail import queue_email, queue_rendered_email, render_space_email
 from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE, Perm
 from orgs.services import space_create, suggest_slug
+from users.access import require_edit_member, require_role_change
 from users.models import Member, Membership, Role, User
-from users.places import Place
+from users.places import Place, can_assign_role
 from users.tokens import verification_token
 
 if TYPE_CHECKING:
+    from badgeplatform.access import Access
     from orgs.models import Group, Organisation, Space
 
 
@@ -333,12 +335,15 @@ def member_create(
     username: str,
     places: PlaceRoles,
     external_id: str | None = None,
+    access: Access,
     actor: User | None,
 ) -> Member:
     """A new person, put into ``places`` with their roles, and the verification email queued
     (it invites them to verify their address and create a password)."""
     if not places:
         raise ValidationError("Choose at least one organisation or group.")
+    for place, role in places:
+        _require_assign(access, role, place)
     user = user_create_unverified(
         email=email, first_name=first_name, last_name=last_name, username=username
     )
@@ -364,6 +369,7 @@ def member_add_existing(
     space: Space,
     user: User,
     places: PlaceRoles,
+    access: Access,
     actor: User,
     external_id: str | None = None,
 ) -> Member:
@@ -371,6 +377,8 @@ def member_add_existing(
     nothing about their other spaces. Someone who never verified gets the verification email."""
     if not places:
         raise ValidationError("Choose at least one organisation or group.")
+    for place, role in places:
+        _require_assign(access, role, place)
     if Member.objects.filter(space=space, user=user).exists():
         raise ValidationError("This person is already in your space.")
     member = Member.objects.create(
@@ -403,7 +411,12 @@ def member_add_existing(
 
 
 @transaction.atomic
-def member_update(*, member: Member, external_id: str | None, actor: User | None) -> Member:
+def member_update(
+    *, access: Access, member: Member, external_id: str | None, actor: User | None
+) -> Member:
+    """Change a person's details (the external id the API matches on). Needs covering every role
+    they hold, whoever calls."""
+    require_edit_member(access, member)
     old = member.external_id
     member.external_id = _clean_external_id(external_id)
     member.save(update_fields=["external_id"])
@@ -419,6 +432,26 @@ def member_update(*, member: Member, external_id: str | None, actor: User | None
     return member
 
 
+def _require_assign(access: Access, role: Role, place: Place) -> None:
+    """Nobody hands out more than they hold at that place (users.places.can_assign_role)."""
+    if not can_assign_role(access, role, place):
+        raise PermissionDenied(
+            f"You cannot give the role “{role.name}” in “{place}”: it carries permissions you "
+            "do not hold there."
+        )
+
+
+def _require_change_membership(access: Access, membership: Membership) -> None:
+    """Changing or ending someone's role at a place needs covering the role they hold there
+    (someone could not take away, or move, what they could not have given)."""
+    place = Place.of(membership)
+    if not can_assign_role(access, membership.role, place):
+        raise PermissionDenied(
+            f"{membership.user.display_name} holds “{membership.role.name}” in “{place}”; "
+            "changing it needs rights you do not hold there."
+        )
+
+
 def _audit_membership(action: str, membership: Membership, actor: User | None, **changes):
     audit_log(
         space=membership.space,
@@ -432,8 +465,9 @@ def _audit_membership(action: str, membership: Membership, actor: User | None, *
 
 @transaction.atomic
 def membership_add(
-    *, space: Space, user: User, place: Place, role: Role, actor: User | None
+    *, access: Access, space: Space, user: User, place: Place, role: Role, actor: User | None
 ) -> Membership:
+    _require_assign(access, role, place)
     if Membership.objects.filter(space=space, user=user, **place.membership_kwargs()).exists():
         raise ValidationError(
             f"{user.display_name} is already in “{place}”. Change the role there instead."
@@ -446,7 +480,11 @@ def membership_add(
 
 
 @transaction.atomic
-def membership_set_role(*, membership: Membership, role: Role, actor: User | None) -> Membership:
+def membership_set_role(
+    *, access: Access, membership: Membership, role: Role, actor: User | None
+) -> Membership:
+    _require_change_membership(access, membership)
+    _require_assign(access, role, Place.of(membership))
     old = membership.role.name
     membership.role = role
     membership.save(update_fields=["role"])
@@ -462,8 +500,12 @@ def membership_set_role(*, membership: Membership, role: Role, actor: User | Non
 
 
 @transaction.atomic
-def membership_transfer(*, membership: Membership, place: Place, actor: User | None) -> Membership:
+def membership_transfer(
+    *, access: Access, membership: Membership, place: Place, actor: User | None
+) -> Membership:
     """Move a person from one place to another, keeping the role they held."""
+    _require_change_membership(access, membership)
+    _require_assign(access, membership.role, place)
     others = Membership.objects.filter(
         space=membership.space_id, user=membership.user_id, **place.membership_kwargs()
     ).exclude(pk=membership.pk)
@@ -483,7 +525,8 @@ def membership_transfer(*, membership: Membership, place: Place, actor: User | N
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, actor: User | None) -> None:
+def membership_remove(*, access: Access, membership: Membership, actor: User | None) -> None:
+    _require_change_membership(access, membership)
     if (
         not Membership.objects.filter(space=membership.space_id, user=membership.user_id)
         .exclude(pk=membership.pk)
@@ -560,9 +603,10 @@ def members_remove_from_space(*, space: Space, user_ids: Iterable[int], actor: U
 
 @transaction.atomic
 def group_members_add(
-    *, group: Group, user_ids: Iterable[int], role: Role, actor: User | None
+    *, access: Access, group: Group, user_ids: Iterable[int], role: Role, actor: User | None
 ) -> int:
     """Add these people into ``group`` with ``role``; those already in it keep their role."""
+    _require_assign(access, role, Place(group=group))
     already = set(group.memberships.values_list("user_id", flat=True))
     adding = sorted(set(user_ids) - already)
     Membership.objects.bulk_create(
@@ -651,9 +695,17 @@ def _check_permissions(permissions: Iterable[str]) -> list[str]:
 
 @transaction.atomic
 def role_create(
-    *, space: Space, name: str, description: str, permissions: Iterable[str], actor: User | None
+    *,
+    access: Access,
+    space: Space,
+    name: str,
+    description: str,
+    permissions: Iterable[str],
+    actor: User | None,
 ) -> Role:
+    """A custom role; it carries only permissions the actor holds across the space."""
     perms = _check_permissions(permissions)
+    require_role_change(access, permissions=perms)
     _check_role_name_free(space, name)
     role = Role.objects.create(
         space=space, name=name, description=description, permissions=perms, is_default=False
@@ -666,11 +718,21 @@ def role_create(
 
 @transaction.atomic
 def role_update(
-    *, role: Role, name: str, description: str, permissions: Iterable[str], actor: User | None
+    *,
+    access: Access,
+    role: Role,
+    name: str,
+    description: str,
+    permissions: Iterable[str],
+    actor: User | None,
 ) -> Role:
+    """Edit a custom role: never a default one, never one carrying rights the actor lacks, never
+    beyond what the actor holds, and never widening a role the actor holds."""
+    role = Role.objects.select_for_update().get(pk=role.pk)
     if role.is_default:
         raise ValidationError("Default roles cannot be edited.")
     perms = _check_permissions(permissions)
+    require_role_change(access, permissions=perms, role=role)
     _check_role_name_free(role.space, name, exclude=role)
     changes = {
         f: [old, new]
@@ -688,9 +750,10 @@ def role_update(
 
 
 @transaction.atomic
-def role_delete(*, role: Role, actor: User | None) -> None:
+def role_delete(*, access: Access, role: Role, actor: User | None) -> None:
     if role.is_default:
         raise ValidationError("Default roles cannot be deleted.")
+    require_role_change(access, permissions=role.permission_set, role=role)
     held = role.memberships.count()
     if held:
         raise ValidationError(

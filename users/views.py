@@ -10,7 +10,7 @@ from django.db import IntegrityError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.encoding import force_str
@@ -24,6 +24,17 @@ from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from orgs.forms import RoleChoiceForm
 from users import holdings, services, throttles
+from users.access import (
+    NOT_ALL_COVERED,
+    can_edit_member,
+    grantable_permissions,
+    holds_role,
+    member_for,
+    members_visible,
+    memberships_here,
+    role_change_refusal,
+    role_for,
+)
 from users.forms import (
     BulkActionForm,
     CreateUserForm,
@@ -45,7 +56,6 @@ from users.places import (
     PlaceOptions,
     can_assign_role,
     can_manage_place,
-    members_in_reach_q,
 )
 from users.tokens import verification_token
 
@@ -286,25 +296,12 @@ USERS_PER_PAGE = 25
 
 
 def _memberships_here(space) -> Prefetch:
-    return Prefetch(
-        "user__memberships",
-        queryset=Membership.objects.filter(space=space)
-        .select_related("organisation", "group__organisation", "role")
-        .order_by("organisation__lft", "group__name"),
-        to_attr="memberships_here",
-    )
+    return memberships_here(space)
 
 
 def visible_members(request: HttpRequest) -> QuerySet[Member]:
     """The space's people whom the user manages (one EXISTS condition, or none at the root)."""
-    space = request.space
-    qs = Member.objects.for_space(space)
-    reach = members_in_reach_q(request.access)
-    if reach is not None:
-        qs = qs.filter(
-            Exists(Membership.objects.filter(space=space, user=OuterRef("user_id")).filter(reach))
-        )
-    return qs
+    return members_visible(request.access, need=Perm.MANAGE_USERS)
 
 
 def _membership_in_reach(access: Access, m: Membership) -> bool:
@@ -312,21 +309,9 @@ def _membership_in_reach(access: Access, m: Membership) -> bool:
     return access.can(Perm.MANAGE_USERS, organisation=org)
 
 
-def get_member_for(request: HttpRequest, member_id: int) -> Member:
-    """A person of this space the user manages; anyone else (another space's, or outside the
-    user's reach) is a 404, exactly like a missing id: who is in the space is not everyone's
-    to know."""
-    member = get_object_or_404(
-        Member.objects.select_related("user").prefetch_related(_memberships_here(request.space)),
-        space=request.space,
-        pk=member_id,
-    )
-    access = request.access
-    if not access.can(Perm.MANAGE_USERS) and not any(
-        _membership_in_reach(access, m) for m in member.user.memberships_here
-    ):
-        raise Http404("No such person in this space")
-    return member
+def get_member_for(request: HttpRequest, member_id: int | str) -> Member:
+    """A person of this space the user manages: 404 when missing or out of their reach alike."""
+    return member_for(request.access, member_id, need=Perm.MANAGE_USERS)
 
 
 ORDERINGS = {
@@ -462,6 +447,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                             user=form.existing_user,
                             places=formset.places,
                             external_id=d["external_id"],
+                            access=request.access,
                             actor=request.user,
                         )
                         text = f"{member.user.email} was added to {space.name} and told by email."
@@ -474,6 +460,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                             username=d["username"],
                             external_id=d["external_id"],
                             places=formset.places,
+                            access=request.access,
                             actor=request.user,
                         )
                         text = (
@@ -585,9 +572,11 @@ def user_edit(request: HttpRequest, member_id: int) -> HttpResponse:
             add_form = PlaceRoleForm(
                 options=options, roles=roles, access=access, place_required=True, prefix="add"
             )
+    editable = can_edit_member(access, member, member.user.memberships_here)
     context = {
         "member": member,
         "person": member.user,
+        "details_locked": "" if editable else NOT_ALL_COVERED.format(name=member.user.display_name),
         "details_form": details_form,
         "add_form": add_form,
         "rows": _membership_rows(request, member, options, roles),
@@ -607,6 +596,7 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
             return INVALID_FORM_STATUS
         try:
             services.member_update(
+                access=access,
                 member=member,
                 external_id=details_form.cleaned_data["external_id"],
                 actor=request.user,
@@ -622,7 +612,12 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
         place, role = add_form.cleaned_data["place_obj"], add_form.cleaned_data["role_obj"]
         try:
             services.membership_add(
-                space=space, user=member.user, place=place, role=role, actor=request.user
+                access=access,
+                space=space,
+                user=member.user,
+                place=place,
+                role=role,
+                actor=request.user,
             )
         except ValidationError as exc:
             add_form.add_error("place", exc)
@@ -650,7 +645,9 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
             if role is None or not can_assign_role(access, role, place):
                 messages.error(request, "Choose a role you may give there.")
                 return INVALID_FORM_STATUS
-            services.membership_set_role(membership=membership, role=role, actor=request.user)
+            services.membership_set_role(
+                access=access, membership=membership, role=role, actor=request.user
+            )
             messages.success(request, f"{name} is now {role.name} in “{place}”.")
         elif action == "transfer":
             target = options.get(request.POST.get(f"t{membership.pk}-place", ""))
@@ -661,10 +658,12 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
                 raise PermissionDenied(
                     f"You cannot place someone as “{membership.role.name}” in “{target}”."
                 )
-            services.membership_transfer(membership=membership, place=target, actor=request.user)
+            services.membership_transfer(
+                access=access, membership=membership, place=target, actor=request.user
+            )
             messages.success(request, f"{name} moved from “{place}” to “{target}”.")
         elif action == "remove_place":
-            services.membership_remove(membership=membership, actor=request.user)
+            services.membership_remove(access=access, membership=membership, actor=request.user)
             messages.success(request, f"{name} is no longer in “{place}”.")
         else:
             messages.error(request, "Unknown action.")
@@ -794,8 +793,10 @@ def _bulk_run(request, form, plan, options) -> str:
         return f"{people} removed from {space.name}. Their awarded badges are untouched."
     if d["action"] == "add_to_group":
         group = options.group(d["group"])
-        role = Role.objects.get(space=space, pk=d["role"])
-        services.group_members_add(group=group, user_ids=user_ids, role=role, actor=request.user)
+        role = role_for(request.access, d["role"], need=Perm.MANAGE_USERS)
+        services.group_members_add(
+            access=request.access, group=group, user_ids=user_ids, role=role, actor=request.user
+        )
         return f"{people} added into “{group.name}” as {role.name}."
     if d["action"] == "remove_from_group":
         group = options.group(d["group"])
@@ -829,11 +830,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
         .order_by(*ORDERINGS["name"])
     )
     if len(members) != len(ids):
-        if Member.objects.filter(space=space, pk__in=ids).count() != len(ids):
-            raise Http404("No such person in this space")
-        raise PermissionDenied(
-            "Some of the selected people are outside the organisations you manage."
-        )
+        # Missing and out of reach answer alike (users.access.members_visible).
+        raise Http404("Some of the selected people are not among those you manage.")
     plan = _bulk_plan(request, form, members, options, roles)
     context.update(plan=plan, members=members)
     if plan.error or not plan.affected:
@@ -852,8 +850,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
 # ---- Roles (System settings) -----------------------------------------------------------------
 
 
-def get_role_for(request: HttpRequest, role_id: int) -> Role:
-    return get_object_or_404(Role, space=request.space, pk=role_id)
+def get_role_for(request: HttpRequest, role_id: int | str) -> Role:
+    return role_for(request.access, role_id, need=Perm.MANAGE_ROLES)
 
 
 @space_view()
@@ -890,12 +888,12 @@ def _role_form_response(request, form, role=None):
 @space_view(Perm.MANAGE_ROLES)
 @require_http_methods(["GET", "POST"])
 def role_create(request: HttpRequest) -> HttpResponse:
-    request.access.require(Perm.MANAGE_ROLES)
-    form = RoleForm(request.POST or None)
+    access = request.access
+    form = RoleForm(request.POST or None, grantable=grantable_permissions(access))
     if request.method == "POST" and form.is_valid():
         try:
             role = services.role_create(
-                space=request.space, **form.cleaned_data, actor=request.user
+                access=access, space=request.space, **form.cleaned_data, actor=request.user
             )
         except ValidationError as exc:
             _form_errors(form, exc)
@@ -909,11 +907,15 @@ def role_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
     role = get_role_for(request, role_id)
-    request.access.require(Perm.MANAGE_ROLES)
-    if role.is_default:
-        raise PermissionDenied("Default roles cannot be edited; create a custom role instead.")
+    access = request.access
+    # Default roles, roles with rights the actor lacks: read-only (the service refuses too).
+    refusal = role_change_refusal(access, permissions=role.permission_set, role=role)
+    if refusal:
+        raise PermissionDenied(refusal)
     form = RoleForm(
         request.POST or None,
+        grantable=grantable_permissions(access),
+        held=role if holds_role(access, role) else None,
         initial={
             "name": role.name,
             "description": role.description,
@@ -922,7 +924,9 @@ def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.role_update(role=role, **form.cleaned_data, actor=request.user)
+            role = services.role_update(
+                access=access, role=role, **form.cleaned_data, actor=request.user
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -936,14 +940,16 @@ def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
 def role_delete(request: HttpRequest, role_id: int) -> HttpResponse:
     """Delete a custom role; refused while anyone holds it."""
     role = get_role_for(request, role_id)
-    request.access.require(Perm.MANAGE_ROLES)
     if role.is_default:
         raise PermissionDenied("Default roles cannot be deleted.")
+    refusal = role_change_refusal(request.access, permissions=role.permission_set, role=role)
+    if refusal:
+        raise PermissionDenied(refusal)
     held = role.memberships.count()
     status = 200
     if request.method == "POST":
         try:
-            services.role_delete(role=role, actor=request.user)
+            services.role_delete(access=request.access, role=role, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             status = INVALID_FORM_STATUS

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badges.issuing import RecipientInput, awards_issue
 from badges.models import Award
 from badges.rules import RuleEvent, rule_events_record
@@ -22,6 +23,7 @@ def at(day: int, hour: int = 12) -> datetime:
 
 def issue(badge, people, issued: datetime):
     _, outcomes = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         achieved_at=issued - timedelta(hours=1),
         recipients=[RecipientInput(user=p) for p in people],

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badges import services
 from badges.criteria import render_markdown
 from badges.issuing import RecipientInput, awards_issue
@@ -24,6 +25,7 @@ def actions(badge) -> list[str]:
 @pytest.fixture
 def draft(space_a, admin_a):
     return services.badge_create(
+        access=Access.system(space_a),
         space=space_a,
         organisation=space_a.root_organisation,
         actor=admin_a,
@@ -47,7 +49,7 @@ def test_a_draft_needs_nothing_but_an_organisation(draft, admin_a):
 
 def test_an_incomplete_badge_is_not_published_and_says_why(draft, admin_a):
     with pytest.raises(services.BadgeIncomplete) as caught:
-        services.badge_publish(badge=draft, actor=admin_a)
+        services.badge_publish(access=Access.system(draft.space), badge=draft, actor=admin_a)
     assert "It still needs a description, a language, an issuer" in caught.value.messages[0]
     draft.refresh_from_db()
     assert draft.state == "draft" and actions(draft) == ["created"]
@@ -55,6 +57,7 @@ def test_an_incomplete_badge_is_not_published_and_says_why(draft, admin_a):
 
 def complete(badge, space, actor):
     return services.badge_update(
+        access=Access.system(badge.space),
         badge=badge,
         actor=actor,
         description="Cleans data.",
@@ -71,17 +74,19 @@ def test_publish_withdraw_republish_with_history(draft, space_a, admin_a):
     edited = BadgeEvent.objects.filter(badge=badge, action="edited").get()
     assert edited.note == "Changed description, language, issuer, graphic, criteria URL"
 
-    badge = services.badge_publish(badge=badge, actor=admin_a)
+    badge = services.badge_publish(access=Access.system(badge.space), badge=badge, actor=admin_a)
     assert badge.state == "published" and badge.published_at is not None
     with pytest.raises(services.BadgeStateError):
-        services.badge_publish(badge=badge, actor=admin_a)
+        services.badge_publish(access=Access.system(badge.space), badge=badge, actor=admin_a)
 
-    badge = services.badge_withdraw(badge=badge, actor=admin_a, note="Paused")
+    badge = services.badge_withdraw(
+        access=Access.system(badge.space), badge=badge, actor=admin_a, note="Paused"
+    )
     assert badge.state == "withdrawn" and not badge.is_issuable
     with pytest.raises(services.BadgeStateError):
-        services.badge_withdraw(badge=badge, actor=admin_a)
+        services.badge_withdraw(access=Access.system(badge.space), badge=badge, actor=admin_a)
 
-    badge = services.badge_publish(badge=badge, actor=admin_a)
+    badge = services.badge_publish(access=Access.system(badge.space), badge=badge, actor=admin_a)
     assert badge.state == "published"
     events = list(BadgeEvent.objects.filter(badge=badge).values_list("action", "note"))
     assert events[:3] == [
@@ -94,7 +99,13 @@ def test_publish_withdraw_republish_with_history(draft, space_a, admin_a):
 def test_a_published_badge_must_stay_complete(space_a, admin_a):
     badge = make_badge(space_a)
     with pytest.raises(services.BadgeIncomplete) as caught:
-        services.badge_update(badge=badge, actor=admin_a, description="  ", criteria_text="")
+        services.badge_update(
+            access=Access.system(badge.space),
+            badge=badge,
+            actor=admin_a,
+            description="  ",
+            criteria_text="",
+        )
     assert caught.value.messages[0] == (
         "A published badge must stay complete. It would lack a description, "
         "criteria (a URL or text)."
@@ -105,14 +116,21 @@ def test_a_published_badge_must_stay_complete(space_a, admin_a):
 
 def test_saving_without_a_change_writes_no_history(draft, admin_a):
     services.badge_update(
-        badge=draft, actor=admin_a, name="Data Wrangler", attributes=[("Credits", "5")]
+        access=Access.system(draft.space),
+        badge=draft,
+        actor=admin_a,
+        name="Data Wrangler",
+        attributes=[("Credits", "5")],
     )
     assert actions(draft) == ["created"]
 
 
 def test_attributes_are_replaced_in_order(draft, admin_a):
     services.badge_update(
-        badge=draft, actor=admin_a, attributes=[("Level", "1"), ("Credits", "10")]
+        access=Access.system(draft.space),
+        badge=draft,
+        actor=admin_a,
+        attributes=[("Level", "1"), ("Credits", "10")],
     )
     assert list(draft.attributes.values_list("key", "value", "position")) == [
         ("Level", "1", 0),
@@ -124,28 +142,52 @@ def test_attributes_are_replaced_in_order(draft, admin_a):
 
 
 def test_expiry_needs_both_amount_and_unit(draft, admin_a):
-    badge = services.badge_update(badge=draft, actor=admin_a, expiry_amount=3, expiry_unit="months")
+    badge = services.badge_update(
+        access=Access.system(draft.space),
+        badge=draft,
+        actor=admin_a,
+        expiry_amount=3,
+        expiry_unit="months",
+    )
     assert (badge.expiry_amount, badge.expiry_unit) == (3, "months")
-    badge = services.badge_update(badge=badge, actor=admin_a, expiry_amount=None)
+    badge = services.badge_update(
+        access=Access.system(badge.space), badge=badge, actor=admin_a, expiry_amount=None
+    )
     assert (badge.expiry_amount, badge.expiry_unit) == (None, "")
 
 
 def test_objects_of_another_space_are_refused(draft, admin_a):
     elsewhere = make_space("Elsewhere", "elsewhere")
     with pytest.raises(ValueError):
-        services.badge_update(badge=draft, actor=admin_a, issuer=make_issuer(elsewhere))
+        services.badge_update(
+            access=Access.system(draft.space),
+            badge=draft,
+            actor=admin_a,
+            issuer=make_issuer(elsewhere),
+        )
     with pytest.raises(ValueError):
-        services.badge_update(badge=draft, actor=admin_a, graphic=make_graphic(elsewhere))
+        services.badge_update(
+            access=Access.system(draft.space),
+            badge=draft,
+            actor=admin_a,
+            graphic=make_graphic(elsewhere),
+        )
 
 
 def test_editing_a_published_badge_leaves_earlier_awards_as_issued(space_a, admin_a, member_a):
     badge = make_badge(space_a)
-    services.badge_update(badge=badge, actor=admin_a, attributes=[("Credits", "5")])
+    services.badge_update(
+        access=Access.system(badge.space), badge=badge, actor=admin_a, attributes=[("Credits", "5")]
+    )
     _, before = awards_issue(
-        badge=badge, achieved_at=WHEN, recipients=[RecipientInput(user=member_a)]
+        access=Access.system(badge.space),
+        badge=badge,
+        achieved_at=WHEN,
+        recipients=[RecipientInput(user=member_a)],
     )
     new_graphic = make_graphic(space_a, "Gold")
     services.badge_update(
+        access=Access.system(badge.space),
         badge=badge,
         actor=admin_a,
         name="Python Fundamentals II",
@@ -157,7 +199,7 @@ def test_editing_a_published_badge_leaves_earlier_awards_as_issued(space_a, admi
     assert old.badge_snapshot["attributes"] == [{"key": "Credits", "value": "5"}]
     assert old.badge_snapshot["image"] != new_graphic.image.name
     # Withdrawing leaves it valid, too.
-    services.badge_withdraw(badge=badge, actor=admin_a)
+    services.badge_withdraw(access=Access.system(badge.space), badge=badge, actor=admin_a)
     old.refresh_from_db()
     assert old.state == "valid"
 
@@ -212,7 +254,7 @@ def test_criteria_markdown_keeps_formatting_and_safe_links():
 def test_badge_state_is_what_issuing_checks(draft, space_a, admin_a):
     badge = complete(draft, space_a, admin_a)
     assert not Badge.objects.get(pk=badge.pk).is_issuable
-    services.badge_publish(badge=badge, actor=admin_a)
+    services.badge_publish(access=Access.system(badge.space), badge=badge, actor=admin_a)
     assert Badge.objects.get(pk=badge.pk).is_issuable
 
 
@@ -241,10 +283,19 @@ def test_every_authoring_change_is_in_the_audit_log(space_a, admin_a):
     graphic = make_graphic(space_a)
     services.graphic_archive(graphic=graphic, actor=admin_a)
     badge = make_badge(space_a, state="draft")
-    issuer_update(issuer=badge.issuer, actor=admin_a, name="Acme Academy")
-    services.badge_update(badge=badge, actor=admin_a, name="Renamed")
-    services.badge_publish(badge=badge, actor=admin_a)
-    services.badge_withdraw(badge=badge, actor=admin_a, note="Paused")
+    issuer_update(
+        access=Access.system(badge.issuer.space),
+        issuer=badge.issuer,
+        actor=admin_a,
+        name="Acme Academy",
+    )
+    services.badge_update(
+        access=Access.system(badge.space), badge=badge, actor=admin_a, name="Renamed"
+    )
+    services.badge_publish(access=Access.system(badge.space), badge=badge, actor=admin_a)
+    services.badge_withdraw(
+        access=Access.system(badge.space), badge=badge, actor=admin_a, note="Paused"
+    )
     entries = AuditEntry.objects.filter(space=space_a).exclude(action="space.create")
     assert sorted(entries.values_list("action", flat=True)) == [
         "badge.publish",

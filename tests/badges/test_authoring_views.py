@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from badgeplatform.access import Access
 from badgeplatform.permissions import Perm
 from badges.models import Badge, BadgeEvent
 from badges.services import badge_create, graphic_archive
@@ -58,7 +59,11 @@ def creator(space_a):
 @pytest.fixture
 def draft(space_a, admin_a):
     return badge_create(
-        space=space_a, organisation=space_a.root_organisation, actor=admin_a, name="Half done"
+        access=Access.system(space_a),
+        space=space_a,
+        organisation=space_a.root_organisation,
+        actor=admin_a,
+        name="Half done",
     )
 
 
@@ -328,9 +333,9 @@ def test_publish_badges_on_another_organisation_is_not_enough(client, space_a):
     publisher = add_with_perms(
         space_a, [Perm.CREATE_BADGES, Perm.PUBLISH_BADGES], organisation=department
     )
-    badge = make_badge(space_a, state="draft")  # on the root
+    badge = make_badge(space_a, state="draft")  # on the root: out of their sight, as if missing
     client.force_login(publisher)
-    assert client.post(url("publish", space_a, badge.pk)).status_code == 403
+    assert client.post(url("publish", space_a, badge.pk)).status_code == 404
 
 
 def test_publish_and_withdraw_are_post_only(client_a, space_a):
@@ -417,8 +422,9 @@ def test_a_department_creator_sees_and_edits_only_their_subtree(client, space_a)
 
     page = client.get(url("index", space_a))
     assert [b.name for b in page.context["page"].object_list] == ["Lab Safety"]
-    assert client.get(url("detail", space_a, root_badge.pk)).status_code == 403
-    assert client.get(url("edit", space_a, root_badge.pk)).status_code == 403
+    # Out of reach answers exactly as missing (badges.access.badge_for).
+    assert client.get(url("detail", space_a, root_badge.pk)).status_code == 404
+    assert client.get(url("edit", space_a, root_badge.pk)).status_code == 404
 
     theirs.state = "draft"
     theirs.save()

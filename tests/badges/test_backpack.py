@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badges import links
 from badges.awards import award_revoke
 from badges.models import Award, BadgeAttribute
@@ -39,7 +40,12 @@ def test_my_badges_shows_every_award_from_every_space(client, space_a, space_b, 
     )
     Award.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
     revoked = make_award(space_b, badge=make_badge(space_b, name="Forklift"), recipient=recipient)
-    award_revoke(award=revoked, actor=None, reason="Certificate withdrawn")
+    award_revoke(
+        access=Access.system(revoked.space),
+        award=revoked,
+        actor=None,
+        reason="Certificate withdrawn",
+    )
     make_award(space_a)  # someone else's
 
     client.force_login(recipient)
@@ -92,7 +98,12 @@ def test_the_award_page_has_everything_to_keep_and_share_it(client, space_a, rec
 
 def test_a_revoked_award_page_says_so_with_the_reason(client, space_a, recipient):
     award = make_award(space_a, recipient=recipient)
-    award_revoke(award=award, actor=None, reason="Issued to the wrong person")
+    award_revoke(
+        access=Access.system(award.space),
+        award=award,
+        actor=None,
+        reason="Issued to the wrong person",
+    )
     client.force_login(recipient)
     html = client.get(reverse("backpack:award", args=[award.public_id])).content.decode()
     assert "This award was revoked" in html and "Issued to the wrong person" in html
@@ -184,7 +195,11 @@ def test_the_award_email_points_verified_recipients_to_their_backpack(
 
     settings.SITE_URL = "https://badges.example"
     with committed():
-        awards_issue(badge=make_badge(space_a), recipients=[RecipientInput(user=member_a)])
+        awards_issue(
+            access=Access.system(space_a),
+            badge=make_badge(space_a),
+            recipients=[RecipientInput(user=member_a)],
+        )
     (email,) = mail.outbox
     assert "https://badges.example/backpack/" in email.body
     assert "https://badges.example/backpack/" in email.alternatives[0][0]

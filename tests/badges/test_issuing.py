@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badgeplatform.models import OutboundEmail
 from badges.issuing import BadgeNotIssuable, RecipientInput, awards_issue
 from badges.models import Award, Badge, IssueBatch
@@ -27,6 +28,7 @@ def test_issue_to_a_member_a_known_user_and_a_new_person(badge, space_a, member_
     stranger = UserFactory(email="known@elsewhere.test")  # on the platform, not in space A
     with committed():
         batch, outcomes = awards_issue(
+            access=Access.system(badge.space),
             badge=badge,
             achieved_at=WHEN,
             recipients=[
@@ -68,9 +70,13 @@ def test_issue_to_a_member_a_known_user_and_a_new_person(badge, space_a, member_
 
 def test_same_achievement_twice_is_a_duplicate_not_a_second_award(badge, member_a):
     _, first = awards_issue(
-        badge=badge, achieved_at=WHEN, recipients=[RecipientInput(user=member_a)]
+        access=Access.system(badge.space),
+        badge=badge,
+        achieved_at=WHEN,
+        recipients=[RecipientInput(user=member_a)],
     )
     _, again = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         achieved_at=WHEN,
         recipients=[RecipientInput(user=member_a), RecipientInput(user=member_a)],
@@ -80,6 +86,7 @@ def test_same_achievement_twice_is_a_duplicate_not_a_second_award(badge, member_
     assert Award.objects.count() == 1
     # A different achievement time is a new achievement.
     _, later = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         achieved_at=WHEN + timedelta(hours=1),
         recipients=[RecipientInput(user=member_a)],
@@ -91,7 +98,9 @@ def test_duplicated_rows_in_one_batch_make_one_person_and_one_award(badge):
     rows = [RecipientInput(email="twin@x.test", first_name="T", last_name="Win")] * 1 + [
         RecipientInput(email="Twin@X.test", first_name="T", last_name="Win")
     ]
-    _, outcomes = awards_issue(badge=badge, achieved_at=WHEN, recipients=rows)
+    _, outcomes = awards_issue(
+        access=Access.system(badge.space), badge=badge, achieved_at=WHEN, recipients=rows
+    )
     assert [o.status for o in outcomes] == ["awarded", "duplicate"]
     assert User.objects.filter(email__iexact="twin@x.test").count() == 1
 
@@ -99,6 +108,7 @@ def test_duplicated_rows_in_one_batch_make_one_person_and_one_award(badge):
 def test_external_id_resolves_a_member_and_is_kept_for_new_people(badge, space_a, member_a):
     Member.objects.filter(space=space_a, user=member_a).update(external_id="EMP-001")
     _, outcomes = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         achieved_at=WHEN,
         recipients=[
@@ -135,7 +145,9 @@ def test_external_id_resolves_a_member_and_is_kept_for_new_people(badge, space_a
 def test_bad_rows_are_rejected_with_a_reason_and_nothing_is_stored(
     badge, recipient, field, message
 ):
-    batch, outcomes = awards_issue(badge=badge, achieved_at=WHEN, recipients=[recipient])
+    batch, outcomes = awards_issue(
+        access=Access.system(badge.space), badge=badge, achieved_at=WHEN, recipients=[recipient]
+    )
     assert outcomes[0].status == "rejected"
     assert message in outcomes[0].errors[field]
     assert not Award.objects.exists()
@@ -145,6 +157,7 @@ def test_bad_rows_are_rejected_with_a_reason_and_nothing_is_stored(
 
 def test_future_and_naive_times_are_rejected(badge, member_a):
     _, outcomes = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         recipients=[
             RecipientInput(user=member_a, achieved_at=timezone.now() + timedelta(days=2)),
@@ -159,18 +172,31 @@ def test_future_and_naive_times_are_rejected(badge, member_a):
 def test_drafts_and_withdrawn_badges_cannot_be_issued(space_a, member_a, state):
     badge = make_badge(space_a, state=state)
     with pytest.raises(BadgeNotIssuable, match="publish it first"):
-        awards_issue(badge=badge, recipients=[RecipientInput(user=member_a)])
+        awards_issue(
+            access=Access.system(badge.space),
+            badge=badge,
+            recipients=[RecipientInput(user=member_a)],
+        )
     assert not Award.objects.exists() and not IssueBatch.objects.exists()
 
 
 def test_old_awards_keep_the_issuer_profile_they_were_issued_with(badge, member_a):
     _, before = awards_issue(
-        badge=badge, achieved_at=WHEN, recipients=[RecipientInput(user=member_a)]
+        access=Access.system(badge.space),
+        badge=badge,
+        achieved_at=WHEN,
+        recipients=[RecipientInput(user=member_a)],
     )
-    issuer_update(issuer=badge.issuer, actor=None, name="Acme Academy (renamed)")
+    issuer_update(
+        access=Access.system(badge.issuer.space),
+        issuer=badge.issuer,
+        actor=None,
+        name="Acme Academy (renamed)",
+    )
     badge.name = "Python Fundamentals II"
     badge.save()
     _, after = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         achieved_at=WHEN + timedelta(minutes=1),
         recipients=[RecipientInput(user=member_a)],
@@ -186,7 +212,10 @@ def test_old_awards_keep_the_issuer_profile_they_were_issued_with(badge, member_
 
 def test_emails_are_queued_unrendered_and_once_per_award(badge, member_a):
     _, outcomes = awards_issue(
-        badge=badge, achieved_at=WHEN, recipients=[RecipientInput(user=member_a)]
+        access=Access.system(badge.space),
+        badge=badge,
+        achieved_at=WHEN,
+        recipients=[RecipientInput(user=member_a)],
     )
     email = OutboundEmail.objects.get(kind="badge_issued")
     assert email.subject == "" and email.context == {"award": outcomes[0].award.pk}
@@ -206,7 +235,9 @@ def test_issuing_takes_a_constant_number_of_queries(badge, space_a, size):
         for i in range(size)
     ]
     with CaptureQueriesContext(connection) as ctx:
-        _, outcomes = awards_issue(badge=badge, achieved_at=WHEN, recipients=recipients)
+        _, outcomes = awards_issue(
+            access=Access.system(badge.space), badge=badge, achieved_at=WHEN, recipients=recipients
+        )
     assert all(o.status == "awarded" for o in outcomes)
     # Whatever the size: savepoint, badge lock, attributes, batch, members by external id, users
     # by email, username clashes, users insert, members-in-space, User role, members insert,

@@ -339,9 +339,10 @@ def test_an_issuer_of_one_organisation_picks_only_its_people_and_badges(client, 
         url("issue", space_a, left_badge.pk), {"action": "add_members", "users": [theirs.pk]}
     )
     assert response.status_code == 422
-    assert client.get(url("issue", space_a, right_badge.pk)).status_code == 403
+    # Another organisation's badge answers exactly as a missing one.
+    assert client.get(url("issue", space_a, right_badge.pk)).status_code == 404
     assert (
-        client.post(url("issue", space_a, right_badge.pk), {"action": "discard"}).status_code == 403
+        client.post(url("issue", space_a, right_badge.pk), {"action": "discard"}).status_code == 404
     )
 
 

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badges import links
 from badges.models import Award, BadgeAttribute
 from badges.openbadges import publish
@@ -88,7 +89,12 @@ def test_edits_after_issue_change_only_later_awards(client, award, space_a, memb
     badge = award.badge
     badge.name = "Python Fundamentals (2027 edition)"
     badge.save()
-    issuer_update(issuer=badge.issuer, actor=None, name="Acme Academy")
+    issuer_update(
+        access=Access.system(badge.issuer.space),
+        issuer=badge.issuer,
+        actor=None,
+        name="Acme Academy",
+    )
 
     _, old_class = get_json(client, before["badge"])
     assert old_class["name"] == "Python Fundamentals"

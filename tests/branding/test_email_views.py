@@ -7,6 +7,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badgeplatform.models import AuditEntry
 from badges.issuing import RecipientInput, awards_issue
 from branding.models import EmailTemplate
@@ -230,6 +231,7 @@ def test_the_badge_issue_email_is_the_authored_one(standard, member_a, committed
     badge = make_badge(standard, expiry_amount=1, expiry_unit="years")
     with committed():
         _, (outcome,) = awards_issue(
+            access=Access.system(badge.space),
             badge=badge,
             achieved_at=timezone.now() - timedelta(days=1),
             recipients=[RecipientInput(user=member_a)],

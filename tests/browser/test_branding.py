@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import expect
 
+from badgeplatform.access import Access
 from badgeplatform.images import process_image
 from badges.issuing import RecipientInput, awards_issue
 from branding.services import branding_set_colours, branding_set_image
@@ -228,6 +229,7 @@ def test_authored_badge_email_arrives_filled_in_with_the_logo(
     badge = make_badge(space, name="Lifeguard Level 2")
     mail.outbox.clear()
     awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         achieved_at=timezone.now() - timedelta(hours=1),
         recipients=[RecipientInput(user=recipient)],

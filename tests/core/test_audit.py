@@ -2,6 +2,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
+from badgeplatform.access import Access
 from badgeplatform.audit import AuditContextMiddleware, audit_log
 from badgeplatform.models import AuditEntry
 from badgeplatform.ratelimit import client_address
@@ -68,10 +69,16 @@ def test_issuing_keys_and_rules_are_audited(space_a, admin_a, member_a):
     from tests.factories import make_badge
 
     badge = make_badge(space_a)
-    awards_issue(badge=badge, recipients=[RecipientInput(user=member_a)], actor=admin_a)
+    awards_issue(
+        access=Access.system(badge.space),
+        badge=badge,
+        recipients=[RecipientInput(user=member_a)],
+        actor=admin_a,
+    )
     new = apikey_create(space=space_a, name="LMS", actor=admin_a)
     apikey_revoke(key=new.key, actor=admin_a)
     rule_create(
+        access=Access.system(space_a),
         space=space_a,
         actor=admin_a,
         organisation=space_a.root_organisation,

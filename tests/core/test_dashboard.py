@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from badgeplatform.access import Access
 from badges.issuing import RecipientInput, awards_issue
 from tests.factories import add_member, make_badge
 
@@ -12,7 +13,9 @@ def test_dashboard_counts_and_checklist_follow_the_space(client_a, space_a, memb
     response = client_a.get(url)
     assert response.context["stats"]["awards"] == 0
     badge = make_badge(space_a)
-    awards_issue(badge=badge, recipients=[RecipientInput(user=member_a)])
+    awards_issue(
+        access=Access.system(badge.space), badge=badge, recipients=[RecipientInput(user=member_a)]
+    )
     response = client_a.get(url)
     stats = response.context["stats"]
     assert (stats["published_badges"], stats["awards"], stats["awards_this_month"]) == (1, 1, 1)

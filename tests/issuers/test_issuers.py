@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badgeplatform.permissions import Perm
 from badges.issuing import RecipientInput, awards_issue
 from badges.models import Award
@@ -120,7 +121,7 @@ def test_moving_an_issuer_changes_who_manages_it_not_its_profile(client_a, space
 
 def test_remove_the_logo(client_a, space_a):
     issuer = make_issuer(space_a)
-    issuer_update(issuer=issuer, actor=None, logo=logo())
+    issuer_update(access=Access.system(issuer.space), issuer=issuer, actor=None, logo=logo())
     data = form_data(organisation=issuer.organisation_id, remove_logo="on")
     client_a.post(url("edit", space_a, issuer.pk), data)
     issuer.refresh_from_db()
@@ -136,10 +137,10 @@ def test_list_is_scoped_to_the_organisations_one_manages_issuers_on(client, spac
     client.force_login(manager)
     page = client.get(url("index", space_a)).content.decode()
     assert "Chemistry Badges" in page and "University Badges" not in page
-    # ...and the root's issuer is out of reach by URL too.
+    # ...and the root's issuer is out of reach by URL too: 404, exactly as a missing one.
     other = Issuer.objects.exclude(pk=mine.pk).get()
-    assert client.get(url("detail", space_a, other.pk)).status_code == 403
-    assert client.get(url("edit", space_a, other.pk)).status_code == 403
+    assert client.get(url("detail", space_a, other.pk)).status_code == 404
+    assert client.get(url("edit", space_a, other.pk)).status_code == 404
     # The organisation field offers only the subtree they manage.
     form = client.get(url("edit", space_a, mine.pk)).context["form"]
     assert list(form.fields["organisation"].queryset) == [department]
@@ -202,11 +203,16 @@ def test_wrong_method(client_a, space_a):
 def test_an_old_award_keeps_the_old_name_and_logo(client_a, space_a, member_a, admin_a):
     badge = make_badge(space_a)
     issuer = badge.issuer
-    issuer_update(issuer=issuer, actor=None, logo=logo("#ff0000"))
+    issuer_update(
+        access=Access.system(issuer.space), issuer=issuer, actor=None, logo=logo("#ff0000")
+    )
     issuer.refresh_from_db()
     old_logo = issuer.current.logo.name
     _, before = awards_issue(
-        badge=badge, achieved_at=WHEN, recipients=[RecipientInput(user=member_a)]
+        access=Access.system(badge.space),
+        badge=badge,
+        achieved_at=WHEN,
+        recipients=[RecipientInput(user=member_a)],
     )
 
     # Edited in the browser: a new name and a new logo.
@@ -217,6 +223,7 @@ def test_an_old_award_keeps_the_old_name_and_logo(client_a, space_a, member_a, a
 
     badge.refresh_from_db()
     _, after = awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         achieved_at=WHEN + timedelta(minutes=1),
         recipients=[RecipientInput(user=member_a)],

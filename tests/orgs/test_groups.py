@@ -148,18 +148,19 @@ def test_group_admin_manages_their_groups_members_only(group_admin, space_a, tre
         {"action": "add", "person": person.email, "role": role(space_a, "User").pk},
     )
     assert response.status_code == 302
-    # Another group, and the group itself (rename, move, delete), are not theirs.
-    assert c.get(url("group", space_a, other.pk)).status_code == 403
+    # Another group (out of reach: 404, as if missing), and the group itself (rename, move,
+    # delete), are not theirs.
+    assert c.get(url("group", space_a, other.pk)).status_code == 404
     assert (
         c.post(
             url("group", space_a, other.pk),
             {"action": "add", "person": person.email, "role": role(space_a, "User").pk},
         ).status_code
-        == 403
+        == 404
     )
     assert c.get(url("group_edit", space_a, g.pk)).status_code == 403
     assert c.post(url("group_delete", space_a, g.pk)).status_code == 403
-    assert c.get(url("group_create", space_a, tree["dept"].pk)).status_code == 403
+    assert c.get(url("group_create", space_a, tree["dept"].pk)).status_code == 404
     assert Group.objects.filter(pk=g.pk).exists()
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badgeplatform.models import AuditEntry
 from badges.issuing import RecipientInput, awards_issue
 from badges.models import Award, Badge
@@ -27,6 +28,7 @@ def test_badges_issuers_and_awards_block_removal_until_moved(client_a, space_a, 
     badge = make_badge(space_a, organisation=tree["team"])
     learner = add_member(space_a, organisation=tree["team"])
     awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         achieved_at=timezone.now() - timedelta(days=1),
         recipients=[RecipientInput(user=learner)],
@@ -62,6 +64,7 @@ def test_removing_people_from_the_space_keeps_their_awards_and_the_summary_shows
     badge = make_badge(space_a, organisation=tree["team"], name="Rust Basics")
     learner = add_member(space_a, organisation=tree["team"])
     awards_issue(
+        access=Access.system(badge.space),
         badge=badge,
         achieved_at=timezone.now() - timedelta(days=1),
         recipients=[RecipientInput(user=learner)],

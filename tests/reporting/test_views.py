@@ -109,13 +109,16 @@ def test_a_reporter_asking_for_other_organisations_is_refused(
 
 
 def test_a_reporter_gets_no_recipients_outside_their_department(client, space_a, data, reporter):
+    """A badge outside their organisations is not found at all: not even its name shows
+    (badges.access.badge_for with "view reports")."""
     client.force_login(reporter)
     # Another department's badge, never issued in theirs, is not found (see
     # tests/security/test_report_badge_outside_reach.py).
     params = {**PERIOD, "badge": data.badges["Poetry"].pk}
     for name in ("recipients", "recipients_csv"):
         response = client.get(url(space_a, name), params)
-        assert response.status_code == 404 and "Poetry" not in response.content.decode()
+        assert response.status_code == 404
+        assert "Poetry" not in response.content.decode()
 
 
 # ---- The page --------------------------------------------------------------------------------

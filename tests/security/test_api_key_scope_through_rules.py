@@ -100,6 +100,7 @@ def test_the_rule_service_refuses_a_badge_outside_the_rules_organisation(
 ):
     with pytest.raises(ValidationError, match="outside"):
         rule_create(
+            access=load_access(space_a, admin_a),
             space=space_a,
             actor=admin_a,
             organisation=orgs[0],

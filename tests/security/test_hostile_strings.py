@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
+from badgeplatform.access import Access
 from badges import links
 from badges.issuing import RecipientInput, awards_issue
 from tests.factories import OrganisationFactory, UserFactory, add_member, make_badge, make_issuer
@@ -47,7 +48,10 @@ def hostile_world(request, space_a, admin_a, committed):
     )
     with committed():
         _, outcomes = awards_issue(
-            badge=badge, recipients=[RecipientInput(user=recipient)], actor=admin_a
+            access=Access.system(badge.space),
+            badge=badge,
+            recipients=[RecipientInput(user=recipient)],
+            actor=admin_a,
         )
     award = outcomes[0].award
     assert award is not None, outcomes[0].errors
@@ -122,7 +126,12 @@ def test_a_first_name_that_is_a_formula_gets_a_quote(client_a, space_a, admin_a,
     badge = make_badge(space_a)
     recipient = add_member(space_a, UserFactory(first_name=FORMULA))
     with committed():
-        awards_issue(badge=badge, recipients=[RecipientInput(user=recipient)], actor=admin_a)
+        awards_issue(
+            access=Access.system(badge.space),
+            badge=badge,
+            recipients=[RecipientInput(user=recipient)],
+            actor=admin_a,
+        )
     response = client_a.get(
         reverse("reporting:recipients_csv", args=[space_a.slug]), {"badge": badge.pk}
     )

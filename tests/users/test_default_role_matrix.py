@@ -52,11 +52,20 @@ ORG_ADMIN_OF_DEPT = {
     "roles",
 }
 GROUP_ADMIN = {"groups", "group_dept"}
-# Pages of a person outside the reach of someone who manages users elsewhere: not found (404),
-# as for an unknown id (tests/security/test_people_directory_leak.py).
-NOT_FOUND = {"Organisation Administrator": {"person_in_arts"}}
 
-# role → (where it is held, the pages it may open); every other page must be a 403.
+# Pages addressing an object the role cannot reach answer 404, exactly as a missing object
+# would (the <app>/access.py helpers); the others a role may not open answer 403.
+HIDDEN = {
+    "Organisation Administrator": {
+        "add_under_faculty",
+        "add_under_sibling",
+        "group_sibling",
+        "person_in_arts",
+    },
+    "Group Administrator": {"group_sibling", "new_group_in_dept"},
+}
+
+# role → (where it is held, the pages it may open); every other page is a 403 (or a 404, HIDDEN).
 MATRIX = {
     "Space Administrator": ("root", ALL),
     "Organisation Administrator": ("dept", ORG_ADMIN_OF_DEPT),
@@ -88,8 +97,7 @@ def test_default_role_pages(client, space_a, world, role_name):
     wrong = []
     for key, (name, args) in PAGES.items():
         status = client.get(reverse(name, args=[space_a.slug, *args(tree, people)])).status_code
-        hidden = NOT_FOUND.get(role_name, set())
-        expected = 200 if key in allowed else 404 if key in hidden else 403
+        expected = 200 if key in allowed else 404 if key in HIDDEN.get(role_name, ()) else 403
         if status != expected:
             wrong.append(f"{key}: {status} (expected {expected})")
     assert not wrong, f"{role_name} on {where}: {wrong}"

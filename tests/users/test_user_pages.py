@@ -39,13 +39,14 @@ def test_summary_lists_places_roles_and_the_awards_hook(client_a, space_a, carl)
     assert 'id="recent-awards"' in html and "No badges awarded yet." in html
 
 
-def test_summary_is_404_outside_ones_reach_and_for_another_space(
+def test_summary_is_404_outside_ones_reach_as_for_another_space(
     client, space_a, space_b, admin_b, carl, tree
 ):
     arts_admin = add_member(
         space_a, role_name="Organisation Administrator", organisation=tree["sibling"]
     )
     client.force_login(arts_admin)
+    # Out of reach looks exactly like missing (users.access.member_for).
     assert client.get(detail(space_a, carl)).status_code == 404
     assert client.get(edit(space_a, carl)).status_code == 404
     client.force_login(admin_b)
