@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api.services import apikey_create
+from badgeplatform.access import load_access
 from badges.models import ActivityEvent, Award, Rule
 from badges.rules import RuleEvent, rule_create, rule_events_record
 from tests.api.conftest import ApiClient
@@ -115,7 +116,6 @@ def test_the_rule_service_refuses_a_badge_outside_the_rules_organisation(
 def test_the_rule_service_refuses_an_organisation_the_actor_may_not_issue_for(
     space_a, orgs, arts_badge
 ):
-    from badgeplatform.access import load_access
 
     science, arts = orgs
     issuer = add_member(space_a, role_name="Badge Issuer", organisation=science)
