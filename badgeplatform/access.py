@@ -214,3 +214,25 @@ def public_view(reason: str) -> Callable[[ViewFunc], ViewFunc]:
         return view
 
     return decorator
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """An explicit actor for commands, tasks and seeding: no person, every right.
+
+    Services that take the actor's ``Access`` (and re-check what it needs) accept this
+    instead when no person is acting; ``reason`` says who is acting, for the audit trail.
+    """
+
+    reason: str
+    user: None = None
+
+    def can(self, *args: Any, **kwargs: Any) -> bool:
+        return True
+
+
+#: The actor of start-up code, management commands and background tasks.
+SYSTEM = SystemActor("system")
+
+#: Who performs a change a service re-checks: a person's access in a space, or the system.
+Actor = Access | SystemActor

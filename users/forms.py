@@ -5,15 +5,9 @@ from django.core.validators import validate_slug
 from django.utils.text import slugify
 
 from badgeplatform.permissions import PERMISSION_LABELS, USER_ROLE, Perm
+from orgs.forms import clean_line  # noqa: F401 - the one-line rule, shared by every form
 from orgs.services import RESERVED_SLUGS, slug_is_available, suggest_slug
 from users.services import normalise_email, username_available
-
-
-def clean_line(value: str) -> str:
-    """Names are one line: CR/LF would reach email headers and CSV exports."""
-    if any(c in value for c in "\r\n\x00"):
-        raise forms.ValidationError("Use a single line without line breaks.")
-    return value.strip()
 
 
 class RegistrationForm(forms.Form):
@@ -430,3 +424,28 @@ class ProfileForm(forms.Form):
         if not username_available(username, exclude=self.user):
             raise forms.ValidationError("That username is taken. Please choose another.")
         return username
+
+
+class GroupMemberAddForm(forms.Form):
+    person = forms.CharField(
+        label="Email or username",
+        max_length=254,
+        help_text="Someone already in this space. To bring in someone new, use "
+        "Users → Create user.",
+    )
+    role = forms.ChoiceField()
+
+    def __init__(self, *args, role_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = role_choices
+
+    def clean_person(self) -> str:
+        return self.cleaned_data["person"].strip()
+
+
+class RoleChoiceForm(forms.Form):
+    role = forms.ChoiceField()
+
+    def __init__(self, *args, role_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = role_choices
