@@ -59,6 +59,15 @@ class Occupants(Protocol):
         """End every role in ``group``; place anyone left with no place in its organisation as
         User. Returns (roles ended, people placed)."""
 
+    def refusal_for_organisations(
+        self, *, access: Actor, organisation: Organisation, organisations: QuerySet[Organisation]
+    ) -> str:
+        """Why ``access`` may not end the roles removing ``organisation`` would end ("" if it
+        may): shown on the removal page before anyone presses the button."""
+
+    def refusal_for_group(self, *, access: Actor, group: Group) -> str:
+        """Why ``access`` may not end the roles in ``group`` ("" if it may)."""
+
 
 class _Nobody:
     """Nobody sits on the tree (``orgs`` without a people layer)."""
@@ -82,6 +91,12 @@ class _Nobody:
 
     def end_for_group(self, *, access, group) -> tuple[int, int]:
         return 0, 0
+
+    def refusal_for_organisations(self, *, access, organisation, organisations) -> str:
+        return ""
+
+    def refusal_for_group(self, *, access, group) -> str:
+        return ""
 
 
 _registered: Occupants = _Nobody()

@@ -178,6 +178,8 @@ class HoldingLine:
 class RemovalPlan:
     organisation: Organisation
     lines: list[HoldingLine]
+    # Why the actor may not end the roles held there (the people layer's rule), or "".
+    roles_refusal: str = ""
 
     @property
     def blocking(self) -> list[HoldingLine]:
@@ -185,7 +187,7 @@ class RemovalPlan:
 
     @property
     def allowed(self) -> bool:
-        return not self.organisation.is_root and not self.blocking
+        return not self.organisation.is_root and not self.blocking and not self.roles_refusal
 
     @property
     def can_move_blocking(self) -> bool:
@@ -205,7 +207,7 @@ class RemovalPlan:
                 f"“{self.organisation.name}” still holds {what}. Move them to another "
                 "organisation first; then it can be removed."
             )
-        return ""
+        return self.roles_refusal
 
 
 NAMES_SHOWN = 12
@@ -221,8 +223,12 @@ def subtree(organisation: Organisation) -> QuerySet[Organisation]:
     )
 
 
-def organisation_removal_plan(*, organisation: Organisation) -> RemovalPlan:
-    """What removing ``organisation`` would touch, and what happens to each kind of thing."""
+def organisation_removal_plan(
+    *, organisation: Organisation, access: Actor | None = None
+) -> RemovalPlan:
+    """What removing ``organisation`` would touch, and what happens to each kind of thing;
+    with ``access``, also whether that actor may end every role held there (so the page says
+    so before the button is pressed; ``organisation_remove`` enforces it either way)."""
     org = organisation
     space = org.space
     nodes = subtree(org)
@@ -267,7 +273,12 @@ def organisation_removal_plan(*, organisation: Organisation) -> RemovalPlan:
                 movable=h.move is not None,
             )
         )
-    return RemovalPlan(organisation=org, lines=lines)
+    refusal = ""
+    if access is not None and not org.is_root:
+        refusal = occupants.get().refusal_for_organisations(
+            access=access, organisation=org, organisations=nodes
+        )
+    return RemovalPlan(organisation=org, lines=lines, roles_refusal=refusal)
 
 
 @transaction.atomic

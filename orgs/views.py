@@ -241,7 +241,7 @@ def remove(request: HttpRequest, org_id: int) -> HttpResponse:
     org = get_organisation_for(request, org_id)
     access = request.access
     access.require(Perm.MANAGE_ORGANISATIONS, organisation=org.parent or org)
-    plan = services.organisation_removal_plan(organisation=org)
+    plan = services.organisation_removal_plan(organisation=org, access=access)
     targets = _org_choices(_managed_orgs(request, Perm.MANAGE_ORGANISATIONS), org)
     move_form = MoveHoldingsForm(
         request.POST if request.POST.get("action") == "move_holdings" else None,
@@ -415,5 +415,7 @@ def group_delete(request: HttpRequest, group_id: int) -> HttpResponse:
         .values_list("n", flat=True)
         .get()
     )
-    context = {"group": group, "member_count": member_count}
+    # Said before the button is pressed; the service refuses it either way.
+    refusal = occupants.get().refusal_for_group(access=request.access, group=group)
+    context = {"group": group, "member_count": member_count, "refusal": refusal}
     return _render(request, "orgs/group_delete.html", context)

@@ -5,7 +5,7 @@ from django.core.validators import validate_slug
 from django.utils.text import slugify
 
 from badgeplatform.permissions import PERMISSION_LABELS, USER_ROLE, Perm
-from orgs.forms import clean_line  # noqa: F401 - the one-line rule, shared by every form
+from orgs.forms import clean_line
 from orgs.services import RESERVED_SLUGS, slug_is_available, suggest_slug
 from users.services import normalise_email, username_available
 

@@ -21,7 +21,7 @@ Functions take the actor as ``access``: a person's ``Access`` in the space, or
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,11 +34,12 @@ from badgeplatform.access import Actor, SystemActor
 from badgeplatform.audit import audit_log
 from badgeplatform.bulk import insert_many
 from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE
+from orgs.models import Group, Organisation
 from users.models import Member, Membership, Role, User
 from users.places import Place, can_assign_role
 
 if TYPE_CHECKING:
-    from orgs.models import Group, Organisation, Space
+    from orgs.models import Space
 
 PlaceRoles = list[tuple[Place, Role]]
 
@@ -85,22 +86,62 @@ def may_end(access: Actor, membership: Membership) -> bool:
     return may_assign(access, membership.role, Place.of(membership))
 
 
-def require_may_end(access: Actor, memberships: Iterable[Membership], *, doing: str) -> None:
-    """Refuse ``doing`` (e.g. "Deleting “Cohort 1”") as a whole when it would end a role the
-    actor could not have ended one by one; the message names who holds what, where."""
+def _blocked(access: Actor, ending: QuerySet[Membership]) -> Q | None:
+    """The part of ``ending`` the actor may not end, as a filter (None: nothing is blocked).
+
+    The rule depends only on (role, place), so each distinct pair is judged once: a node with
+    thousands of people costs one grouped query, not a Python loop over every row."""
     if isinstance(access, SystemActor):
-        return
-    blocked = [m for m in memberships if not may_end(access, m)]
-    if not blocked:
-        return
-    named = [f"{m.user.display_name} ({m.role.name} in “{Place.of(m)}”)" for m in blocked]
-    more = len(named) - NAMES_SHOWN
-    listed = ", ".join(named[:NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
-    raise PermissionDenied(
+        return None
+    pairs = set(ending.order_by().values_list("role_id", "organisation_id", "group_id"))
+    if not pairs:
+        return None
+    roles = Role.objects.in_bulk({r for r, _, _ in pairs})
+    orgs = Organisation.objects.in_bulk({o for _, o, _ in pairs if o is not None})
+    groups = Group.objects.select_related("organisation").in_bulk(
+        {g for _, _, g in pairs if g is not None}
+    )
+    blocked = Q(pk__in=[])
+    any_blocked = False
+    for role_id, org_id, group_id in pairs:
+        place = Place(organisation=orgs[org_id]) if org_id else Place(group=groups[group_id])
+        if not may_assign(access, roles[role_id], place):
+            any_blocked = True
+            blocked |= Q(role_id=role_id, organisation_id=org_id, group_id=group_id)
+    return blocked if any_blocked else None
+
+
+def end_refusal(access: Actor, ending: QuerySet[Membership], *, doing: str) -> str:
+    """Why ``doing`` (e.g. "Deleting the group “Cohort 1”") may not end the roles in
+    ``ending``: it would end one the actor could not have ended one by one. The message names
+    who holds what, where; "" when nothing blocks it."""
+    blocked_q = _blocked(access, ending)
+    if blocked_q is None:
+        return ""
+    blocked = _with_places(ending.filter(blocked_q)).order_by(
+        "user__last_name", "user__first_name", "pk"
+    )
+    shown = list(blocked[: NAMES_SHOWN + 1])
+    named = [f"{m.user.display_name} ({m.role.name} in “{Place.of(m)}”)" for m in shown]
+    listed = ", ".join(named[:NAMES_SHOWN])
+    if len(named) > NAMES_SHOWN:
+        listed += f" and {blocked.count() - NAMES_SHOWN} more"
+    return (
         f"{doing} would end roles you could not end one by one: {listed}. Ending a role needs "
         "every right of that role where it is held; ask someone who holds them, or change "
-        "those roles first. Nothing was changed."
+        "those roles first."
     )
+
+
+def require_may_end(access: Actor, ending: QuerySet[Membership], *, doing: str) -> None:
+    """Refuse ``doing`` as a whole (``PermissionDenied``, before anything is written) when it
+    would end a role the actor could not have ended one by one."""
+    if refusal := end_refusal(access, ending, doing=doing):
+        raise PermissionDenied(refusal + " Nothing was changed.")
+
+
+def _just(membership: Membership) -> QuerySet[Membership]:
+    return Membership.objects.filter(pk=membership.pk)
 
 
 def _require_may_assign(access: Actor, role: Role, place: Place) -> None:
@@ -257,7 +298,7 @@ def membership_add(
 @transaction.atomic
 def membership_set_role(*, access: Actor, membership: Membership, role: Role) -> Membership:
     place = Place.of(membership)
-    require_may_end(access, [membership], doing=f"Changing the role in “{place}”")
+    require_may_end(access, _just(membership), doing=f"Changing the role in “{place}”")
     _require_may_assign(access, role, place)
     old = membership.role.name
     membership.role = role
@@ -272,7 +313,7 @@ def membership_set_role(*, access: Actor, membership: Membership, role: Role) ->
 @transaction.atomic
 def membership_transfer(*, access: Actor, membership: Membership, place: Place) -> Membership:
     """Move a person from one place to another, keeping the role they held."""
-    require_may_end(access, [membership], doing=f"Moving them out of “{Place.of(membership)}”")
+    require_may_end(access, _just(membership), doing=f"Moving them out of “{Place.of(membership)}”")
     _require_may_assign(access, membership.role, place)
     others = Membership.objects.filter(
         space=membership.space_id, user=membership.user_id, **place.membership_kwargs()
@@ -301,7 +342,7 @@ def membership_end(*, access: Actor, membership: Membership) -> None:
     """Take one place away; refused for a person's last place (add another first, or remove
     them from the space)."""
     place = str(Place.of(membership))
-    require_may_end(access, [membership], doing=f"Taking them out of “{place}”")
+    require_may_end(access, _just(membership), doing=f"Taking them out of “{place}”")
     if (
         not Membership.objects.filter(space=membership.space_id, user=membership.user_id)
         .exclude(pk=membership.pk)
@@ -346,12 +387,12 @@ def members_remove_from_space(*, access: Actor, space: Space, user_ids: Iterable
     they hold must be one the actor could end."""
     user_ids = set(user_ids)
     people = _emails(user_ids)
-    ending = list(_with_places(Membership.objects.filter(space=space, user_id__in=user_ids)))
+    ending = Membership.objects.filter(space=space, user_id__in=user_ids)
     n = len(user_ids)
     require_may_end(
         access, ending, doing=f"Removing {n} {'person' if n == 1 else 'people'} from the space"
     )
-    Membership.objects.filter(pk__in=[m.pk for m in ending]).delete()
+    ending.delete()
     removed, _ = Member.objects.filter(space=space, user_id__in=user_ids).delete()
     ensure_space_admin_remains(space)
     # Someone who belongs to no space any more is signed out everywhere at once (after commit:
@@ -398,24 +439,29 @@ def group_members_add(*, access: Actor, group: Group, user_ids: Iterable[int], r
 
 
 def _end_and_rehome(
-    *, access: Actor, space: Space, ending: Sequence[Membership], home: Organisation, doing: str
-) -> tuple[set[int], int]:
+    *,
+    access: Actor,
+    space: Space,
+    ending: QuerySet[Membership],
+    home: Organisation,
+    doing: str,
+) -> tuple[set[int], int, int]:
     """End these roles (all or none, by the one rule) and put anyone left with no place in
-    ``home`` as User. Returns (the people touched, how many were placed)."""
+    ``home`` as User. Returns (the people touched, roles ended, how many were placed)."""
     require_may_end(access, ending, doing=doing)
-    affected = {m.user_id for m in ending}
-    Membership.objects.filter(pk__in=[m.pk for m in ending]).delete()
+    affected = set(ending.values_list("user_id", flat=True))
+    ended, _ = ending.delete()  # nothing points at a membership: one DELETE, whatever the size
     rehomed = memberships_rehome_orphans(space=space, user_ids=affected, organisation=home)
     ensure_space_admin_remains(space)
-    return affected, rehomed
+    return affected, ended, rehomed
 
 
 @transaction.atomic
 def group_members_remove(*, access: Actor, group: Group, user_ids: Iterable[int]) -> int:
     """Take these people out of ``group``; people for whom it was their only place are put in
     the group's organisation as User."""
-    ending = list(_with_places(group.memberships.filter(user_id__in=set(user_ids))))
-    affected, rehomed = _end_and_rehome(
+    ending = group.memberships.filter(user_id__in=set(user_ids))
+    affected, _, rehomed = _end_and_rehome(
         access=access,
         space=group.space,
         ending=ending,
@@ -440,8 +486,12 @@ def group_members_transfer(
     Someone already in ``target`` keeps their role there and just leaves ``source``."""
     if source.pk == target.pk:
         raise ValidationError("Choose two different groups.")
+    require_may_end(
+        access,
+        source.memberships.filter(user_id__in=set(user_ids)),
+        doing=f"Moving them out of “{source.name}”",
+    )
     moving = list(_with_places(source.memberships.filter(user_id__in=set(user_ids))))
-    require_may_end(access, moving, doing=f"Moving them out of “{source.name}”")
     for m in moving:
         _require_may_assign(access, m.role, Place(group=target))
     already = set(
@@ -466,16 +516,29 @@ def group_members_transfer(
 # ---- When the tree changes (called by orgs through orgs.occupants) ---------------------------
 
 
+def _on_places(space: Space, organisations: QuerySet[Organisation]) -> QuerySet[Membership]:
+    return Membership.objects.filter(space=space).filter(
+        Q(organisation__in=organisations) | Q(group__organisation__in=organisations)
+    )
+
+
+def _deleting_group(group: Group) -> str:
+    return f"Deleting the group “{group.name}”"
+
+
+def _removing(organisation: Organisation) -> str:
+    return f"Removing “{organisation.name}”"
+
+
 def memberships_end_for_group(*, access: Actor, group: Group) -> tuple[int, int]:
     """Deleting ``group``: end every role in it (refused as a whole if one of them is beyond
     the actor); returns (people whose role ended, people placed in the group's organisation)."""
-    ending = list(_with_places(group.memberships.all()))
-    affected, rehomed = _end_and_rehome(
+    affected, _, rehomed = _end_and_rehome(
         access=access,
         space=group.space,
-        ending=ending,
+        ending=group.memberships.all(),
         home=group.organisation,
-        doing=f"Deleting the group “{group.name}”",
+        doing=_deleting_group(group),
     )
     return len(affected), rehomed
 
@@ -490,15 +553,14 @@ def memberships_end_for_places(
 ) -> tuple[int, int]:
     """Removing these nodes: end the roles on them and on their groups (refused as a whole if
     one is beyond the actor); returns (roles ended, people placed in ``home`` as User)."""
-    ending = list(
-        _with_places(
-            Membership.objects.filter(space=space).filter(
-                Q(organisation__in=organisations) | Q(group__organisation__in=organisations)
-            )
-        )
+    _, ended, rehomed = _end_and_rehome(
+        access=access,
+        space=space,
+        ending=_on_places(space, organisations),
+        home=home,
+        doing=doing,
     )
-    _, rehomed = _end_and_rehome(access=access, space=space, ending=ending, home=home, doing=doing)
-    return len(ending), rehomed
+    return ended, rehomed
 
 
 def _count_of(qs: QuerySet, by: str) -> Expression:
@@ -545,8 +607,17 @@ class MembershipOccupants:
             space=organisation.space,
             organisations=organisations,
             home=parent,
-            doing=f"Removing “{organisation.name}”",
+            doing=_removing(organisation),
         )
+
+    def refusal_for_organisations(
+        self, *, access: Actor, organisation: Organisation, organisations: QuerySet[Organisation]
+    ) -> str:
+        ending = _on_places(organisation.space, organisations)
+        return end_refusal(access, ending, doing=_removing(organisation))
+
+    def refusal_for_group(self, *, access: Actor, group: Group) -> str:
+        return end_refusal(access, group.memberships.all(), doing=_deleting_group(group))
 
     def end_for_group(self, *, access: Actor, group: Group) -> tuple[int, int]:
         return memberships_end_for_group(access=access, group=group)

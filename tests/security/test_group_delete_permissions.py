@@ -171,3 +171,24 @@ def test_the_bulk_group_service_refuses_whatever_the_view_checked(space_a, tree,
 
     assert Membership.objects.filter(group=group).count() == 2  # all or nothing
     assert memberships.group_members_remove(access=access, group=group, user_ids=[lou.pk]) == 1
+
+
+def test_the_pages_say_so_before_the_button_is_pressed(client, space_a, tree, cohort):
+    """The delete and removal pages name what blocks them and offer no button to press."""
+    keeper = add_with_perms(
+        space_a,
+        {Perm.MANAGE_ORGANISATIONS, Perm.MANAGE_USERS, Perm.MANAGE_GROUPS},
+        organisation=tree["faculty"],
+    )
+    client.force_login(keeper)
+    group, _, _ = cohort
+
+    delete_page = client.get(reverse("orgs:group_delete", args=[space_a.slug, group.pk]))
+    remove_page = client.get(reverse("orgs:remove", args=[space_a.slug, tree["dept"].pk]))
+
+    for page in (delete_page, remove_page):
+        text = page.content.decode()
+        assert page.status_code == 200
+        assert "Ivy Issuer (Badge Issuer in “Cohort 2026 (group in Computing)”)" in text
+    assert 'type="submit">Delete Cohort 2026' not in delete_page.content.decode()
+    assert 'value="remove"' not in remove_page.content.decode()
