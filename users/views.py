@@ -550,7 +550,8 @@ def user_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "memberships": held,
             "recent_awards": services.recent_awards_for(space=request.space, user=member.user),
             "can_remove": member.user_id != request.user.pk
-            and all(_membership_in_reach(access, m) for m in held),
+            and all(_membership_in_reach(access, m) for m in held)
+            and all(memberships.may_end(access, m) for m in held),
         },
     )
 
@@ -733,6 +734,17 @@ def _bulk_plan(request, form, members, options, roles) -> BulkPlan:
                 f"{', '.join(outside[:5])} also belong to organisations you do not manage, so "
                 "you cannot remove them from the space."
             )
+        # The same rule as ending each of their roles one by one (said at review, enforced
+        # again by the service).
+        refusal = memberships.end_refusal(
+            access,
+            Membership.objects.filter(
+                space=request.space, user_id__in=[m.user_id for m in members]
+            ),
+            doing=f"Removing {n_people(len(members))} from the space",
+        )
+        if refusal:
+            raise PermissionDenied(refusal)
         return BulkPlan(
             members,
             f"Remove {n_people(len(members))} from {request.space.name}? Their roles in every "

@@ -192,3 +192,24 @@ def test_the_pages_say_so_before_the_button_is_pressed(client, space_a, tree, co
         assert "Ivy Issuer (Badge Issuer in “Cohort 2026 (group in Computing)”)" in text
     assert 'type="submit">Delete Cohort 2026' not in delete_page.content.decode()
     assert 'value="remove"' not in remove_page.content.decode()
+
+
+def test_removing_from_the_space_is_not_offered_nor_reviewed(client, space_a, tree):
+    """The person's page offers no "Remove from space" and the bulk review step refuses,
+    naming the role, before anything is confirmed."""
+    manager = add_with_perms(space_a, {Perm.MANAGE_USERS}, organisation=tree["faculty"])
+    ivy = add_member(
+        space_a, UserFactory(first_name="Ivy", last_name="Issuer"), organisation=tree["dept"],
+        role_name="Badge Issuer",
+    )  # fmt: skip
+    client.force_login(manager)
+    ivy_member = Member.objects.get(space=space_a, user=ivy)
+
+    detail = client.get(reverse("users:detail", args=[space_a.slug, ivy_member.pk]))
+    review = client.post(
+        reverse("users:bulk", args=[space_a.slug]),
+        {"member": [ivy_member.pk], "action": "remove_from_space"},
+    )
+
+    assert detail.status_code == 200 and "Remove from space" not in detail.content.decode()
+    assert review.status_code == 403 and "Badge Issuer" in review.content.decode()
