@@ -1,4 +1,7 @@
-"""The Organisations area: the tree, organisation pages, and groups with their members.
+"""The Organisations area: the tree, organisation pages, and groups (create, edit, delete).
+
+A group's members are the people layer's page (``users:group_members``); who sits on a node is
+asked of ``orgs.occupants``, so nothing here imports users.
 
 Every view checks the permission on the organisation (or group) it touches through
 ``request.access``: an Organisation Administrator of a department manages that department and
