@@ -26,10 +26,11 @@ from badgeplatform.audit import audit_log
 from badgeplatform.bulk import insert_many
 from badgeplatform.mail import queue_bulk
 from badgeplatform.models import OutboundEmail
-from badgeplatform.permissions import USER_ROLE, Perm
+from badgeplatform.permissions import Perm
 from badges.models import Award, Badge, IssueBatch
 from badges.openbadges.tasks import queue_credential_signing
-from users.models import Member, Membership, Role, User
+from users.memberships import members_join_space_bulk
+from users.models import Member, User
 
 if TYPE_CHECKING:
     from badgeplatform.access import Access
@@ -252,15 +253,9 @@ def recipients_resolve(
     )
     joining = sorted(pk for pk in join_org if pk not in external_ids)
     if joining:
-        user_role = Role.objects.get(space=space, name=USER_ROLE, is_default=True)
-        insert_many(
-            [Member(space=space, user_id=pk, external_id=ext_for.get(pk)) for pk in joining]
-        )
-        insert_many(
-            [
-                Membership(space=space, user_id=pk, organisation=join_org[pk], role=user_role)
-                for pk in joining
-            ]
+        # The people layer seats them (as plain Users, on the badge's organisation).
+        members_join_space_bulk(
+            space=space, joining={pk: (join_org[pk], ext_for.get(pk)) for pk in joining}
         )
         external_ids.update({pk: ext_for.get(pk) for pk in joining})
     return Resolution(

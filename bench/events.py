@@ -48,8 +48,9 @@ from badges.models import Award, Badge, Graphic, IssueBatch  # noqa: E402
 from issuers.models import Issuer, IssuerVersion  # noqa: E402
 from issuers.services import issuer_create  # noqa: E402
 from orgs.models import Organisation, Space  # noqa: E402
-from orgs.services import space_create  # noqa: E402
+from users.memberships import members_join_space_bulk  # noqa: E402
 from users.models import Member, Membership, Role, User  # noqa: E402
+from users.services import space_create  # noqa: E402
 
 
 def _png() -> bytes:
@@ -106,13 +107,9 @@ def setup(tag: str, members: int) -> tuple[Space, Badge, Badge, str, str, list[U
             )
             for i in range(members)
         )
-        Member.objects.bulk_create(
-            Member(space=space, user=u, external_id=f"M-{i}") for i, u in enumerate(people)
-        )
-        role = Role.objects.get(space=space, name="User")
-        Membership.objects.bulk_create(
-            Membership(space=space, user=u, organisation=space.root_organisation, role=role)
-            for u in people
+        root = space.root_organisation
+        members_join_space_bulk(
+            space=space, joining={u.pk: (root, f"M-{i}") for i, u in enumerate(people)}
         )
         made = apikey_create(space=space, name="bench")
     return space, badge, floor_badge, made.key.developer_key, made.token, people

@@ -63,8 +63,8 @@ def seed() -> None:
     from badges.issuing import RecipientInput, awards_issue
     from badges.models import Badge, Graphic
     from issuers.services import issuer_create
-    from orgs.services import space_create
     from users.models import User
+    from users.services import space_create
 
     admin = User.objects.create(username="bench", email="bench@example.test")
     space = space_create(name="Bench University", slug="bench", admin=admin)

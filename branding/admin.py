@@ -1,6 +1,8 @@
 from django.contrib import admin
 
+from branding.forms import PlanAdminForm
 from branding.models import EmailTemplate, LandingPage, SpaceBranding
+from orgs.models import Plan
 
 
 @admin.register(SpaceBranding)
@@ -36,3 +38,10 @@ class LandingPageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "features", "position"]
+    # Feature codes are branding.plans.Feature: checkboxes, so a typo cannot silently do nothing.
+    form = PlanAdminForm

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from mptt.admin import MPTTModelAdmin
 
-from branding.forms import PlanAdminForm
-from orgs.models import Group, Organisation, Plan, Space
+from orgs.models import Group, Organisation, Space
+
+# Plan's admin is branding's (branding/admin.py): its form knows the feature catalogue.
 
 
 @admin.register(Space)
@@ -24,10 +25,3 @@ class OrganisationAdmin(MPTTModelAdmin):
 class GroupAdmin(admin.ModelAdmin):
     list_display = ["name", "organisation", "space"]
     list_filter = ["space"]
-
-
-@admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "features", "position"]
-    # Feature codes are branding.plans.Feature: checkboxes, so a typo cannot silently do nothing.
-    form = PlanAdminForm

@@ -1,6 +1,11 @@
 from django import forms
 
-from users.forms import clean_line
+
+def clean_line(value: str) -> str:
+    """Names are one line: CR/LF would reach email headers and CSV exports."""
+    if any(c in value for c in "\r\n\x00"):
+        raise forms.ValidationError("Use a single line without line breaks.")
+    return value.strip()
 
 
 class OrganisationForm(forms.Form):
@@ -44,28 +49,3 @@ class GroupForm(forms.Form):
 
     def clean_name(self) -> str:
         return clean_line(self.cleaned_data["name"])
-
-
-class GroupMemberAddForm(forms.Form):
-    person = forms.CharField(
-        label="Email or username",
-        max_length=254,
-        help_text="Someone already in this space. To bring in someone new, use "
-        "Users → Create user.",
-    )
-    role = forms.ChoiceField()
-
-    def __init__(self, *args, role_choices, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["role"].choices = role_choices
-
-    def clean_person(self) -> str:
-        return self.cleaned_data["person"].strip()
-
-
-class RoleChoiceForm(forms.Form):
-    role = forms.ChoiceField()
-
-    def __init__(self, *args, role_choices, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["role"].choices = role_choices

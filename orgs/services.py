@@ -5,15 +5,17 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError, Q, QuerySet
+from django.db.models import ProtectedError, QuerySet
 from django.utils.text import slugify
 
 from badgeplatform.audit import audit_log
-from badgeplatform.permissions import SPACE_ADMINISTRATOR
+from orgs import holdings, occupants
 from orgs.models import Group, Organisation, Space
 
 if TYPE_CHECKING:
-    from users.models import User
+    from django.contrib.auth.base_user import AbstractBaseUser as User
+
+    from badgeplatform.access import Access
 
 RESERVED_SLUGS = frozenset({"admin", "api", "static", "media", "public", "accounts", "new"})
 
@@ -33,20 +35,11 @@ def suggest_slug(name: str) -> str:
 
 
 @transaction.atomic
-def space_create(*, name: str, slug: str, admin: User) -> Space:
-    """A space, its root organisation (named as typed), its default roles, and ``admin`` as
-    its Space Administrator on the root."""
-    from users.models import Member, Membership, Role
-    from users.roles import default_roles_sync
-
+def space_tree_create(*, name: str, slug: str) -> Space:
+    """A space and its root organisation (named as typed). Its roles and first administrator
+    are the people layer's business: ``users.services.space_create`` does the whole thing."""
     space = Space.objects.create(name=name, slug=slug)
-    root = Organisation.objects.create(space=space, name=name)
-    # The same function that brings existing spaces along when the catalogue changes.
-    default_roles_sync(space_id=space.pk)
-    admin_role = Role.objects.get(space=space, name=SPACE_ADMINISTRATOR)
-    Member.objects.create(space=space, user=admin)
-    Membership.objects.create(space=space, user=admin, organisation=root, role=admin_role)
-    audit_log(space=space, actor=admin, action="space.create", obj=space)
+    space._root_org = Organisation.objects.create(space=space, name=name)
     return space
 
 
@@ -185,6 +178,8 @@ class HoldingLine:
 class RemovalPlan:
     organisation: Organisation
     lines: list[HoldingLine]
+    # Why the actor may not end the roles held there (the people layer's rule), or "".
+    roles_refusal: str = ""
 
     @property
     def blocking(self) -> list[HoldingLine]:
@@ -192,7 +187,7 @@ class RemovalPlan:
 
     @property
     def allowed(self) -> bool:
-        return not self.organisation.is_root and not self.blocking
+        return not self.organisation.is_root and not self.blocking and not self.roles_refusal
 
     @property
     def can_move_blocking(self) -> bool:
@@ -212,7 +207,7 @@ class RemovalPlan:
                 f"“{self.organisation.name}” still holds {what}. Move them to another "
                 "organisation first; then it can be removed."
             )
-        return ""
+        return self.roles_refusal
 
 
 NAMES_SHOWN = 12
@@ -228,11 +223,12 @@ def subtree(organisation: Organisation) -> QuerySet[Organisation]:
     )
 
 
-def organisation_removal_plan(*, organisation: Organisation) -> RemovalPlan:
-    """What removing ``organisation`` would touch, and what happens to each kind of thing."""
-    from orgs import holdings
-    from users.models import Membership
-
+def organisation_removal_plan(
+    *, organisation: Organisation, access: Access | None = None
+) -> RemovalPlan:
+    """What removing ``organisation`` would touch, and what happens to each kind of thing;
+    with ``access``, also whether that actor may end every role held there (so the page says
+    so before the button is pressed; ``organisation_remove`` enforces it either way)."""
     org = organisation
     space = org.space
     nodes = subtree(org)
@@ -241,13 +237,7 @@ def organisation_removal_plan(*, organisation: Organisation) -> RemovalPlan:
         nodes.exclude(pk=org.pk).order_by("lft").values_list("name", flat=True)[: NAMES_SHOWN + 1]
     )
     groups = Group.objects.filter(space=space, organisation__in=nodes)
-    people = (
-        Membership.objects.filter(space=space)
-        .filter(Q(organisation__in=nodes) | Q(group__organisation__in=nodes))
-        .values("user")
-        .distinct()
-        .count()
-    )
+    people = occupants.get().people_count(space, nodes)
     lines = [
         HoldingLine(
             "organisations",
@@ -283,7 +273,12 @@ def organisation_removal_plan(*, organisation: Organisation) -> RemovalPlan:
                 movable=h.move is not None,
             )
         )
-    return RemovalPlan(organisation=org, lines=lines)
+    refusal = ""
+    if access is not None and not org.is_root:
+        refusal = occupants.get().refusal_for_organisations(
+            access=access, organisation=org, organisations=nodes
+        )
+    return RemovalPlan(organisation=org, lines=lines, roles_refusal=refusal)
 
 
 @transaction.atomic
@@ -291,8 +286,6 @@ def organisation_move_holdings(
     *, organisation: Organisation, target: Organisation, actor: User | None
 ) -> dict[str, int]:
     """Move what blocks a removal (issuers, badges…) out of the subtree into ``target``."""
-    from orgs import holdings
-
     _lock_tree(organisation.space)
     org, target = _fresh(organisation), _fresh(target)
     if target.space_id != org.space_id:
@@ -325,17 +318,14 @@ class RemovalResult:
 
 
 @transaction.atomic
-def organisation_remove(*, organisation: Organisation, actor: User | None) -> RemovalResult:
+def organisation_remove(*, organisation: Organisation, access: Access) -> RemovalResult:
     """Remove a node and its subtree; refuse the root and nodes that still hold blocking things.
 
-    Groups in the subtree are deleted, memberships on the removed nodes and groups end, people
-    stay in the space (those left with no place at all are put in the parent as User). Nothing
-    awarded is touched: badges and issuers must have been moved out first.
+    Groups in the subtree are deleted, the roles held on the removed nodes and groups end (the
+    people layer refuses the whole removal if ``access`` could not end one of them by hand),
+    people stay in the space (those left with no place at all are put in the parent as User).
+    Nothing awarded is touched: badges and issuers must have been moved out first.
     """
-    from orgs import holdings
-    from users.models import Membership
-    from users.services import memberships_rehome_orphans
-
     space = organisation.space
     _lock_tree(space)
     org = _fresh(organisation)
@@ -344,11 +334,9 @@ def organisation_remove(*, organisation: Organisation, actor: User | None) -> Re
         raise ValidationError(plan.refusal)
     parent = org.parent
     nodes = subtree(org)
-    touched = Membership.objects.filter(space=space).filter(
-        Q(organisation__in=nodes) | Q(group__organisation__in=nodes)
+    n_memberships, rehomed = occupants.get().end_for_organisations(
+        access=access, organisation=org, organisations=nodes, parent=parent
     )
-    user_ids = set(touched.values_list("user_id", flat=True))
-    n_memberships, _ = touched.delete()
     for h in holdings.registered():
         if h.on_remove is not None:
             h.on_remove(space, nodes, parent)
@@ -366,10 +354,9 @@ def organisation_remove(*, organisation: Organisation, actor: User | None) -> Re
         raise ValidationError(
             f"“{org.name}” cannot be removed: {', '.join(kinds)} still refer to it."
         ) from exc
-    rehomed = memberships_rehome_orphans(space=space, user_ids=user_ids, organisation=parent)
     audit_log(
         space=space,
-        actor=actor,
+        actor=access.user,
         action="organisation.remove",
         label=org.name,
         changes={
@@ -447,26 +434,20 @@ def group_update(
 
 
 @transaction.atomic
-def group_delete(*, group: Group, actor: User | None) -> tuple[int, int]:
-    """Delete a group; its memberships end, its people stay in the space.
+def group_delete(*, group: Group, access: Access) -> tuple[int, int]:
+    """Delete a group; its roles end, its people stay in the space.
 
-    Returns (memberships ended, people placed in the group's organisation because the group was
-    their only place).
+    The people layer ends the roles first, refusing the whole delete (``PermissionDenied``,
+    nothing written) if ``access`` could not have ended one of them by hand. Returns (roles
+    ended, people placed in the group's organisation because the group was their only place).
     """
-    from users.services import memberships_rehome_orphans
-
-    user_ids = set(group.memberships.values_list("user_id", flat=True))
-    organisation = group.organisation
-    group.memberships.all().delete()
+    ended, rehomed = occupants.get().end_for_group(access=access, group=group)
     group.delete()
-    rehomed = memberships_rehome_orphans(
-        space=group.space, user_ids=user_ids, organisation=organisation
-    )
     audit_log(
         space=group.space,
-        actor=actor,
+        actor=access.user,
         action="group.delete",
         label=group.name,
-        changes={"memberships_ended": len(user_ids), "people_rehomed": rehomed},
+        changes={"memberships_ended": ended, "people_rehomed": rehomed},
     )
-    return len(user_ids), rehomed
+    return ended, rehomed

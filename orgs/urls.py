@@ -13,7 +13,6 @@ space_urlpatterns = [
     path("organisations/<int:org_id>/remove/", views.remove, name="remove"),
     path("organisations/<int:org_id>/groups/new/", views.group_create, name="group_create"),
     path("groups/", views.groups, name="groups"),
-    path("groups/<int:group_id>/", views.group_detail, name="group"),
     path("groups/<int:group_id>/edit/", views.group_edit, name="group_edit"),
     path("groups/<int:group_id>/delete/", views.group_delete, name="group_delete"),
 ]

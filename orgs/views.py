@@ -1,4 +1,7 @@
-"""The Organisations area: the tree, organisation pages, and groups with their members.
+"""The Organisations area: the tree, organisation pages, and groups (create, edit, delete).
+
+A group's members are the people layer's page (``users:group_members``); who sits on a node is
+asked of ``orgs.occupants``, so nothing here imports users.
 
 Every view checks the permission on the organisation (or group) it touches through
 ``request.access``: an Organisation Administrator of a department manages that department and
@@ -11,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -22,20 +25,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from badgeplatform.access import Access, space_view
 from badgeplatform.htmx import INVALID_FORM_STATUS, render_form
 from badgeplatform.pagination import paginate
-from badgeplatform.permissions import USER_ROLE, Perm
-from orgs import services
+from badgeplatform.permissions import Perm
+from orgs import occupants, services
 from orgs.access import group_for, organisation_for, organisations_visible
-from orgs.forms import (
-    GroupForm,
-    GroupMemberAddForm,
-    MoveForm,
-    MoveHoldingsForm,
-    OrganisationForm,
-    RoleChoiceForm,
-)
+from orgs.forms import GroupForm, MoveForm, MoveHoldingsForm, OrganisationForm
 from orgs.models import Group, Organisation
-from users.models import Member, Membership, Role
-from users.places import Place, can_assign_role
 
 
 def get_organisation_for(
@@ -104,16 +98,14 @@ def tree(request: HttpRequest) -> HttpResponse:
     """The organisations the user manages, as a collapsible tree, in one query."""
     access = request.access
     # Two correlated counts rather than two joins: joining groups and memberships together
-    # would count their product.
+    # would count their product. Who sits on a node is the people layer's to count.
     nodes = (
         Organisation.objects.for_space(request.space)
         .annotate(
             group_count=_count_of(
                 Group.objects.filter(organisation=OuterRef("pk")), "organisation"
             ),
-            member_count=_count_of(
-                Membership.objects.filter(organisation=OuterRef("pk")), "organisation"
-            ),
+            member_count=occupants.get().count_on_organisation(),
         )
         .order_by("tree_id", "lft")
     )
@@ -127,13 +119,8 @@ def tree(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, org_id: int) -> HttpResponse:
     org = get_organisation_for(request, org_id)
     access = request.access
-    memberships = (
-        Membership.objects.filter(space=request.space, organisation=org)
-        .select_related("user", "role")
-        .order_by("user__last_name", "user__first_name", "user__username")
-    )
-    page = paginate(request, memberships, 25)
-    groups = org.groups.annotate(member_count=Count("memberships")).order_by("name")
+    page = paginate(request, occupants.get().on_organisation(org), 25)
+    groups = org.groups.annotate(member_count=occupants.get().count_in_group()).order_by("name")
     parent_managed = org.parent is not None and access.can(
         Perm.MANAGE_ORGANISATIONS, organisation=org.parent
     )
@@ -249,7 +236,7 @@ def remove(request: HttpRequest, org_id: int) -> HttpResponse:
     org = get_organisation_for(request, org_id)
     access = request.access
     access.require(Perm.MANAGE_ORGANISATIONS, organisation=org.parent or org)
-    plan = services.organisation_removal_plan(organisation=org)
+    plan = services.organisation_removal_plan(organisation=org, access=access)
     targets = _org_choices(_managed_orgs(request, Perm.MANAGE_ORGANISATIONS), org)
     move_form = MoveHoldingsForm(
         request.POST if request.POST.get("action") == "move_holdings" else None,
@@ -273,7 +260,7 @@ def remove(request: HttpRequest, org_id: int) -> HttpResponse:
         status = INVALID_FORM_STATUS
     elif request.method == "POST":
         try:
-            result = services.organisation_remove(organisation=org, actor=request.user)
+            result = services.organisation_remove(organisation=org, access=access)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             status = INVALID_FORM_STATUS
@@ -318,7 +305,7 @@ def groups(request: HttpRequest) -> HttpResponse:
     qs = (
         Group.objects.for_space(request.space)
         .select_related("organisation")
-        .annotate(member_count=Count("memberships"))
+        .annotate(member_count=occupants.get().count_in_group())
         .order_by("organisation__lft", "name")
     )
     if (q := _groups_q(access)) is not None:
@@ -361,7 +348,7 @@ def group_create(request: HttpRequest, org_id: int) -> HttpResponse:
             _apply_errors(form, exc)
         else:
             messages.success(request, f"The group “{group.name}” was created in “{target.name}”.")
-            return redirect("orgs:group", request.space.slug, group.pk)
+            return redirect("users:group_members", request.space.slug, group.pk)
     return render_form(request, "orgs/group_form.html", {"form": form, "org": org}, form)
 
 
@@ -400,7 +387,7 @@ def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
             _apply_errors(form, exc)
         else:
             messages.success(request, "The group was saved.")
-            return redirect("orgs:group", request.space.slug, group.pk)
+            return redirect("users:group_members", request.space.slug, group.pk)
     return render_form(request, "orgs/group_form.html", {"form": form, "group": group}, form)
 
 
@@ -410,155 +397,19 @@ def group_delete(request: HttpRequest, group_id: int) -> HttpResponse:
     group = get_group_for(request, group_id)
     request.access.require(Perm.MANAGE_GROUPS, organisation=group.organisation)
     if request.method == "POST":
-        ended, rehomed = services.group_delete(group=group, actor=request.user)
+        ended, rehomed = services.group_delete(group=group, access=request.access)
         text = f"The group “{group.name}” was deleted; {ended} membership(s) ended."
         if rehomed:
             text += f" {rehomed} person/people now sit in “{group.organisation.name}” as User."
         messages.success(request, text)
         return redirect("orgs:groups", request.space.slug)
-    member_count = group.memberships.count()
-    context = {"group": group, "member_count": member_count}
+    member_count = (
+        Group.objects.filter(pk=group.pk)
+        .annotate(n=occupants.get().count_in_group())
+        .values_list("n", flat=True)
+        .get()
+    )
+    # Said before the button is pressed; the service refuses it either way.
+    refusal = occupants.get().refusal_for_group(access=request.access, group=group)
+    context = {"group": group, "member_count": member_count, "refusal": refusal}
     return _render(request, "orgs/group_delete.html", context)
-
-
-def _assignable_roles(request: HttpRequest, place: Place) -> list[tuple[str, str]]:
-    return [
-        (str(r.pk), r.name)
-        for r in Role.objects.for_space(request.space)
-        if can_assign_role(request.access, r, place)
-    ]
-
-
-@space_view(Perm.MANAGE_GROUPS)
-@require_http_methods(["GET", "POST"])
-def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
-    """A group and its members; its administrators add people, change roles, take people out.
-
-    Several actions on one page, told apart by the submit button's ``action``.
-    """
-    group = get_group_for(request, group_id)
-    access = request.access
-    place = Place(group=group)
-    role_choices = _assignable_roles(request, place)
-    user_role = next((pk for pk, name in role_choices if name == USER_ROLE), None)
-    add_form = GroupMemberAddForm(
-        request.POST if request.POST.get("action") == "add" else None,
-        role_choices=role_choices,
-        initial={"role": user_role},
-    )
-    status = 200
-    action = request.POST.get("action")
-    if request.method == "POST":
-        status = _group_member_action(request, group, place, action, add_form, role_choices)
-        if status == 302:
-            if request.htmx:
-                status = 200
-            else:
-                return redirect("orgs:group", request.space.slug, group.pk)
-            add_form = GroupMemberAddForm(role_choices=role_choices, initial={"role": user_role})
-    memberships = group.memberships.select_related("user", "role").order_by(
-        "user__last_name", "user__first_name", "user__username"
-    )
-    page = paginate(request, memberships, 50)
-    rows = [
-        {
-            "membership": m,
-            "role_form": RoleChoiceForm(
-                role_choices=role_choices, initial={"role": str(m.role_id)}, prefix=f"m{m.pk}"
-            ),
-            "can_change": can_assign_role(access, m.role, place),
-        }
-        for m in page
-    ]
-    context = {
-        "group": group,
-        "page": page,
-        "rows": rows,
-        "add_form": add_form,
-        "can_edit_group": access.can(Perm.MANAGE_GROUPS, organisation=group.organisation),
-    }
-    template = "orgs/group_detail.html#members" if request.htmx else "orgs/group_detail.html"
-    return _render(request, template, context, status)
-
-
-def _group_member_action(request, group, place, action, add_form, role_choices) -> int:
-    """Do one member action; 302 on success (a message is queued), 422 (errors shown) if not."""
-    access = request.access
-    space = request.space
-    from users import services as user_services
-    from users.access import role_for
-
-    if action == "add":
-        if not add_form.is_valid():
-            return INVALID_FORM_STATUS
-        person = add_form.cleaned_data["person"]
-        member = (
-            Member.objects.filter(space=space)
-            .filter(Q(user__email__iexact=person) | Q(user__username__iexact=person))
-            .select_related("user")
-            .first()
-        )
-        if member is None:
-            add_form.add_error(
-                "person",
-                "Nobody in this space has that email or username. To bring in someone new, "
-                "use Users → Create user.",
-            )
-            return INVALID_FORM_STATUS
-        role = role_for(access, add_form.cleaned_data["role"], need=Perm.MANAGE_GROUPS)
-        try:
-            user_services.membership_add(
-                access=access,
-                space=space,
-                user=member.user,
-                place=place,
-                role=role,
-                actor=request.user,
-            )
-        except ValidationError as exc:
-            add_form.add_error("person", exc)
-            return INVALID_FORM_STATUS
-        messages.success(request, f"{member.user.display_name} was added to “{group.name}”.")
-        return 302
-    membership = (
-        group.memberships.select_related("user", "role")
-        .filter(pk=request.POST.get("membership") or 0)
-        .first()
-    )
-    if membership is None:
-        messages.error(request, "That person is no longer in this group.")
-        return INVALID_FORM_STATUS
-    if not can_assign_role(access, membership.role, place):
-        raise PermissionDenied(
-            f"{membership.user.display_name} holds “{membership.role.name}” here, a role with "
-            "more rights than yours; only someone holding them may change it."
-        )
-    try:
-        if action == "set_role":
-            form = RoleChoiceForm(
-                request.POST, role_choices=role_choices, prefix=f"m{membership.pk}"
-            )
-            if not form.is_valid():
-                messages.error(request, "Choose a role you may give.")
-                return INVALID_FORM_STATUS
-            role = role_for(access, form.cleaned_data["role"], need=Perm.MANAGE_GROUPS)
-            user_services.membership_set_role(
-                access=access, membership=membership, role=role, actor=request.user
-            )
-            messages.success(
-                request, f"{membership.user.display_name} is now {role.name} in “{group.name}”."
-            )
-        elif action == "remove":
-            user_services.group_members_remove(
-                group=group, user_ids=[membership.user_id], actor=request.user
-            )
-            messages.success(
-                request, f"{membership.user.display_name} was taken out of “{group.name}”."
-            )
-        else:
-            messages.error(request, "Unknown action.")
-            return 400
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return INVALID_FORM_STATUS
-    return 302

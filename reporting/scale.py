@@ -33,12 +33,15 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from badgeplatform.access import Access
 from badgeplatform.permissions import USER_ROLE
 from badges.models import Award, Badge, Graphic, IssueBatch
 from issuers.models import Issuer, IssuerVersion
 from orgs.models import Organisation, Space
-from orgs.services import space_create
+from users.memberships import member_join_space
 from users.models import Member, Membership, Role, User
+from users.places import Place
+from users.services import space_create
 
 AREAS = [
     "Arts", "Business", "Education", "Engineering", "Health Sciences", "Humanities", "Law",
@@ -452,12 +455,20 @@ def seed_scale(opts: ScaleOptions, log: Callable[[str], None] = print) -> ScaleR
         )
         reporter.set_password(opts.admin_password)
         reporter.save(update_fields=["password"])
-        Member.objects.create(space=space, user=reporter)
-        Membership.objects.create(
+        member_join_space(
+            access=Access.system(space),
             space=space,
             user=reporter,
-            organisation_id=(faculties[0] if faculties else plan).id,
-            role=Role.objects.get(space=space, name="Reporter"),
+            places=[
+                (
+                    Place(
+                        organisation=Organisation.objects.get(
+                            pk=(faculties[0] if faculties else plan).id
+                        )
+                    ),
+                    Role.objects.get(space=space, name="Reporter"),
+                )
+            ],
         )
     step(f"space and {len(nodes)} organisations")
 

@@ -6,8 +6,8 @@ from django.utils import timezone
 from badgeplatform.access import Access
 from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE
 from orgs.models import Group, Organisation, Space
-from orgs.services import space_create
 from users.models import Member, Membership, Role, User
+from users.services import space_create
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -1,9 +1,12 @@
 """Demo data: a few people around the demo tree, with roles, so the Users area has something
 to list, filter and act on. Idempotent: people are found by email before being created."""
 
+from badgeplatform.access import Access
 from badgeplatform.permissions import USER_ROLE
 from orgs.models import Group, Organisation
-from users.models import Member, Membership, Role, User
+from users.memberships import member_join_space
+from users.models import Member, Role, User
+from users.places import Place
 from users.services import user_create_unverified, user_set_password_and_verify
 
 DEMO_PASSWORD = "demo-people-2026"  # noqa: S105 - a published demo login for local use
@@ -40,23 +43,24 @@ PEOPLE = [
 def seed(*, space, admin, stdout) -> None:
     for first, last, email, external_id, kind, place_name, role_name in PEOPLE:
         if kind == "org":
-            place = {
-                "organisation": Organisation.objects.filter(space=space, name=place_name).first()
-            }
+            org = Organisation.objects.filter(space=space, name=place_name).first()
+            place = Place(organisation=org) if org else None
         else:
-            place = {"group": Group.objects.filter(space=space, name=place_name).first()}
-        if None in place.values():
+            group = Group.objects.filter(space=space, name=place_name).first()
+            place = Place(group=group) if group else None
+        if place is None:
             continue
         user = User.objects.get_by_email(email)
         if user is None:
             user = user_create_unverified(email=email, first_name=first, last_name=last)
             user_set_password_and_verify(user=user, password=DEMO_PASSWORD)
-        member, created = Member.objects.get_or_create(space=space, user=user)
-        if created:
-            member.external_id = external_id
-            member.save(update_fields=["external_id"])
-            Membership.objects.create(
-                space=space, user=user, role=Role.objects.get(space=space, name=role_name), **place
+        if not Member.objects.filter(space=space, user=user).exists():
+            member_join_space(
+                access=Access.system(space),
+                space=space,
+                user=user,
+                places=[(place, Role.objects.get(space=space, name=role_name))],
+                external_id=external_id,
             )
     stdout.write(
         f"  people: {Member.objects.filter(space=space).count()} "

@@ -4,15 +4,9 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import validate_slug
 
 from badgeplatform.permissions import PERMISSION_LABELS, USER_ROLE, Perm
+from orgs.forms import clean_line
 from orgs.services import RESERVED_SLUGS
 from users.services import normalise_email, username_available
-
-
-def clean_line(value: str) -> str:
-    """Names are one line: CR/LF would reach email headers and CSV exports."""
-    if any(c in value for c in "\r\n\x00"):
-        raise forms.ValidationError("Use a single line without line breaks.")
-    return value.strip()
 
 
 class RegistrationForm(forms.Form):
@@ -435,3 +429,28 @@ class ProfileForm(forms.Form):
         if not username_available(username, exclude=self.user):
             raise forms.ValidationError("That username is taken. Please choose another.")
         return username
+
+
+class GroupMemberAddForm(forms.Form):
+    person = forms.CharField(
+        label="Email or username",
+        max_length=254,
+        help_text="Someone already in this space. To bring in someone new, use "
+        "Users → Create user.",
+    )
+    role = forms.ChoiceField()
+
+    def __init__(self, *args, role_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = role_choices
+
+    def clean_person(self) -> str:
+        return self.cleaned_data["person"].strip()
+
+
+class RoleChoiceForm(forms.Form):
+    role = forms.ChoiceField()
+
+    def __init__(self, *args, role_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = role_choices

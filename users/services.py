@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -16,18 +16,22 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from badgeplatform.access import Access
 from badgeplatform.audit import audit_log
 from badgeplatform.mail import queue_email, queue_rendered_email, render_space_email
-from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE, Perm
-from orgs.services import space_create, suggest_slug
-from users.access import require_edit_member, require_role_change
-from users.models import Member, Membership, Role, User
-from users.places import Place, can_assign_role
+from badgeplatform.permissions import SPACE_ADMINISTRATOR, Perm
+from orgs.services import space_tree_create, suggest_slug
+from users import memberships
+from users.access import require_role_change
+from users.memberships import PlaceRoles
+from users.models import Member, Role, User
+from users.places import Place
+from users.roles import default_roles_sync
 from users.tokens import verification_token
 
 if TYPE_CHECKING:
     from badgeplatform.access import Access
-    from orgs.models import Group, Organisation, Space
+    from orgs.models import Space
 
 
 def normalise_email(email: str) -> str:
@@ -127,6 +131,26 @@ def user_create_unverified(
     return user
 
 
+@transaction.atomic
+def space_create(*, name: str, slug: str, admin: User) -> Space:
+    """A space, its root organisation (named as typed), its default roles, and ``admin`` as
+    its Space Administrator on the root."""
+    space = space_tree_create(name=name, slug=slug)
+    # The same function that brings existing spaces along when the catalogue changes.
+    default_roles_sync(space_id=space.pk)
+    admin_role = Role.objects.get(space=space, name=SPACE_ADMINISTRATOR)
+    # Nobody holds a role in a space that does not exist yet: the system seats its first admin.
+    memberships.member_join_space(
+        access=Access.system(space),
+        space=space,
+        user=admin,
+        places=[(Place(organisation=space.root_organisation), admin_role)],
+    )
+    audit_log(space=space, actor=admin, action="space.create", obj=space)
+    return space
+
+
+@transaction.atomic
 def space_register(
     *,
     organisation_name: str,
@@ -251,74 +275,9 @@ def password_reset_send(*, user: User) -> None:
     )
 
 
-# ---- People in a space: places and roles -----------------------------------------------------
-#
-# Rules every change below keeps:
-# - a person in a space always has at least one place (organisation or group): when their last
-#   one ends because a group or organisation went away, they are put in the organisation that
-#   held it with the plain User role; removing a last place by hand is refused;
-# - the space keeps at least one Space Administrator on its root organisation;
-# - awards reference the user, never the Member row, so nothing here can touch them.
-
-PlaceRoles = list[tuple["Place", "Role"]]
-
-
-def _user_role(space: Space) -> Role:
-    return Role.objects.get(space=space, name=USER_ROLE, is_default=True)
-
-
-def memberships_rehome_orphans(
-    *, space: Space, user_ids: Iterable[int], organisation: Organisation
-) -> int:
-    """Give ``organisation`` (with the User role) to each of these people who, still in the
-    space, no longer hold any place in it. Returns how many were placed."""
-    user_ids = set(user_ids)
-    if not user_ids:
-        return 0
-    orphans = (
-        Member.objects.filter(space=space, user_id__in=user_ids)
-        .exclude(user_id__in=Membership.objects.filter(space=space).values("user_id"))
-        .values_list("user_id", flat=True)
-    )
-    role = _user_role(space)
-    created = Membership.objects.bulk_create(
-        Membership(space=space, user_id=uid, organisation=organisation, role=role)
-        for uid in orphans
-    )
-    return len(created)
-
-
-def ensure_space_admin_remains(space: Space) -> None:
-    """Raise (rolling the surrounding transaction back) if no one administers the space."""
-    if not Membership.objects.filter(
-        space=space,
-        organisation__parent__isnull=True,
-        role__name=SPACE_ADMINISTRATOR,
-        role__is_default=True,
-    ).exists():
-        raise ValidationError(
-            "That would leave the space without a Space Administrator on its root "
-            "organisation. Make someone else Space Administrator first."
-        )
-
-
-def _memberships_create(*, space: Space, user: User, places: PlaceRoles) -> list[Membership]:
-    seen = set()
-    rows = []
-    for place, role in places:
-        if place.value in seen:
-            raise ValidationError(f"“{place}” is listed twice: a person has one role per place.")
-        seen.add(place.value)
-        rows.append(Membership(space=space, user=user, role=role, **place.membership_kwargs()))
-    return Membership.objects.bulk_create(rows)
-
-
-def _clean_external_id(external_id: str | None) -> str | None:
-    return (external_id or "").strip() or None
-
-
-def _places_audit(places: PlaceRoles) -> list[str]:
-    return [f"{place} as {role.name}" for place, role in places]
+# ---- People in a space -----------------------------------------------------------------------
+# Member and Membership rows are written by users.memberships only (one rule for every path);
+# these add what a person joining needs besides: the account, the email that tells them.
 
 
 def _person(user: User) -> str:
@@ -328,6 +287,7 @@ def _person(user: User) -> str:
 @transaction.atomic
 def member_create(
     *,
+    access: Access,
     space: Space,
     email: str,
     first_name: str,
@@ -335,30 +295,27 @@ def member_create(
     username: str,
     places: PlaceRoles,
     external_id: str | None = None,
-    access: Access,
-    actor: User | None,
 ) -> Member:
     """A new person, put into ``places`` with their roles, and the verification email queued
     (it invites them to verify their address and create a password)."""
     if not places:
         raise ValidationError("Choose at least one organisation or group.")
     for place, role in places:
-        _require_assign(access, role, place)
+        memberships.require_may_assign(access, role, place)
     user = user_create_unverified(
         email=email, first_name=first_name, last_name=last_name, username=username
     )
-    member = Member.objects.create(
-        space=space, user=user, external_id=_clean_external_id(external_id)
+    member = memberships.member_join_space(
+        access=access, space=space, user=user, places=places, external_id=external_id
     )
-    _memberships_create(space=space, user=user, places=places)
     verification_send(user=user, space=space)
     audit_log(
         space=space,
-        actor=actor,
+        actor=access.user,
         action="member.create",
         obj=user,
         label=_person(user),
-        changes={"places": _places_audit(places), "external_id": member.external_id},
+        changes={"places": memberships.places_audit(places), "external_id": member.external_id},
     )
     return member
 
@@ -366,25 +323,17 @@ def member_create(
 @transaction.atomic
 def member_add_existing(
     *,
+    access: Access,
     space: Space,
     user: User,
     places: PlaceRoles,
-    access: Access,
-    actor: User,
     external_id: str | None = None,
 ) -> Member:
     """Someone already on the platform joins this space. They are told by email; the email says
     nothing about their other spaces. Someone who never verified gets the verification email."""
-    if not places:
-        raise ValidationError("Choose at least one organisation or group.")
-    for place, role in places:
-        _require_assign(access, role, place)
-    if Member.objects.filter(space=space, user=user).exists():
-        raise ValidationError("This person is already in your space.")
-    member = Member.objects.create(
-        space=space, user=user, external_id=_clean_external_id(external_id)
+    member = memberships.member_join_space(
+        access=access, space=space, user=user, places=places, external_id=external_id
     )
-    _memberships_create(space=space, user=user, places=places)
     if user.is_verified:
         queue_email(
             to=user.email,
@@ -392,7 +341,7 @@ def member_add_existing(
             context={
                 "user": user,
                 "space": space,
-                "added_by": actor,
+                "added_by": access.user,
                 "login_url": settings.SITE_URL + reverse("accounts:login"),
             },
             space=space,
@@ -401,273 +350,13 @@ def member_add_existing(
         verification_send(user=user, space=space)
     audit_log(
         space=space,
-        actor=actor,
+        actor=access.user,
         action="member.add_existing",
         obj=user,
         label=_person(user),
-        changes={"places": _places_audit(places), "external_id": member.external_id},
+        changes={"places": memberships.places_audit(places), "external_id": member.external_id},
     )
     return member
-
-
-@transaction.atomic
-def member_update(
-    *, access: Access, member: Member, external_id: str | None, actor: User | None
-) -> Member:
-    """Change a person's details (the external id the API matches on). Needs covering every role
-    they hold, whoever calls."""
-    require_edit_member(access, member)
-    old = member.external_id
-    member.external_id = _clean_external_id(external_id)
-    member.save(update_fields=["external_id"])
-    if old != member.external_id:
-        audit_log(
-            space=member.space,
-            actor=actor,
-            action="member.update",
-            obj=member.user,
-            label=_person(member.user),
-            changes={"external_id": [old, member.external_id]},
-        )
-    return member
-
-
-def _require_assign(access: Access, role: Role, place: Place) -> None:
-    """Nobody hands out more than they hold at that place (users.places.can_assign_role)."""
-    if not can_assign_role(access, role, place):
-        raise PermissionDenied(
-            f"You cannot give the role “{role.name}” in “{place}”: it carries permissions you "
-            "do not hold there."
-        )
-
-
-def _require_change_membership(access: Access, membership: Membership) -> None:
-    """Changing or ending someone's role at a place needs covering the role they hold there
-    (someone could not take away, or move, what they could not have given)."""
-    place = Place.of(membership)
-    if not can_assign_role(access, membership.role, place):
-        raise PermissionDenied(
-            f"{membership.user.display_name} holds “{membership.role.name}” in “{place}”; "
-            "changing it needs rights you do not hold there."
-        )
-
-
-def _audit_membership(action: str, membership: Membership, actor: User | None, **changes):
-    audit_log(
-        space=membership.space,
-        actor=actor,
-        action=action,
-        obj=membership.user,
-        label=_person(membership.user),
-        changes=changes,
-    )
-
-
-@transaction.atomic
-def membership_add(
-    *, access: Access, space: Space, user: User, place: Place, role: Role, actor: User | None
-) -> Membership:
-    _require_assign(access, role, place)
-    if Membership.objects.filter(space=space, user=user, **place.membership_kwargs()).exists():
-        raise ValidationError(
-            f"{user.display_name} is already in “{place}”. Change the role there instead."
-        )
-    membership = Membership.objects.create(
-        space=space, user=user, role=role, **place.membership_kwargs()
-    )
-    _audit_membership("membership.add", membership, actor, place=str(place), role=role.name)
-    return membership
-
-
-@transaction.atomic
-def membership_set_role(
-    *, access: Access, membership: Membership, role: Role, actor: User | None
-) -> Membership:
-    _require_change_membership(access, membership)
-    _require_assign(access, role, Place.of(membership))
-    old = membership.role.name
-    membership.role = role
-    membership.save(update_fields=["role"])
-    ensure_space_admin_remains(membership.space)
-    _audit_membership(
-        "membership.set_role",
-        membership,
-        actor,
-        place=str(Place.of(membership)),
-        role=[old, role.name],
-    )
-    return membership
-
-
-@transaction.atomic
-def membership_transfer(
-    *, access: Access, membership: Membership, place: Place, actor: User | None
-) -> Membership:
-    """Move a person from one place to another, keeping the role they held."""
-    _require_change_membership(access, membership)
-    _require_assign(access, membership.role, place)
-    others = Membership.objects.filter(
-        space=membership.space_id, user=membership.user_id, **place.membership_kwargs()
-    ).exclude(pk=membership.pk)
-    if others.exists():
-        raise ValidationError(
-            f"{membership.user.display_name} is already in “{place}”: remove this place "
-            "instead, or change the role there."
-        )
-    old = str(Place.of(membership))
-    membership.organisation, membership.group = place.organisation, place.group
-    membership.save(update_fields=["organisation", "group"])
-    ensure_space_admin_remains(membership.space)
-    _audit_membership(
-        "membership.transfer", membership, actor, place=[old, str(place)], role=membership.role.name
-    )
-    return membership
-
-
-@transaction.atomic
-def membership_remove(*, access: Access, membership: Membership, actor: User | None) -> None:
-    _require_change_membership(access, membership)
-    if (
-        not Membership.objects.filter(space=membership.space_id, user=membership.user_id)
-        .exclude(pk=membership.pk)
-        .exists()
-    ):
-        raise ValidationError(
-            "This is their only organisation or group. Add another place first, or remove "
-            "the person from the space."
-        )
-    place = str(Place.of(membership))
-    membership.delete()
-    ensure_space_admin_remains(membership.space)
-    _audit_membership(
-        "membership.remove", membership, actor, place=place, role=membership.role.name
-    )
-
-
-def sessions_end_for(*, user_ids: Iterable[int]) -> int:
-    """Delete every live session of these users; returns how many went.
-
-    Sessions are the database backend's rows with the user id inside the signed payload, so
-    this reads the live ones (a bulk removal is rare; logins are not slowed by an index)."""
-    from django.contrib.auth import SESSION_KEY
-    from django.contrib.sessions.models import Session
-
-    wanted = {str(pk) for pk in user_ids}
-    doomed = [
-        session.pk
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if str(session.get_decoded().get(SESSION_KEY)) in wanted
-    ]
-    Session.objects.filter(pk__in=doomed).delete()
-    return len(doomed)
-
-
-# ---- Bulk actions ----------------------------------------------------------------------------
-# One audit entry per action, naming the people it touched (by email).
-
-
-def _emails(user_ids: Iterable[int]) -> list[str]:
-    return list(
-        User.objects.filter(pk__in=set(user_ids)).order_by("email").values_list("email", flat=True)
-    )
-
-
-@transaction.atomic
-def members_remove_from_space(*, space: Space, user_ids: Iterable[int], actor: User | None) -> int:
-    """End these people's membership of the space: their places and roles go, the people (and
-    everything they were awarded, which points at the user) stay on the platform."""
-    user_ids = set(user_ids)
-    people = _emails(user_ids)
-    Membership.objects.filter(space=space, user_id__in=user_ids).delete()
-    removed, _ = Member.objects.filter(space=space, user_id__in=user_ids).delete()
-    ensure_space_admin_remains(space)
-    # Someone who belongs to no space any more is signed out everywhere at once (after commit:
-    # a rolled-back removal leaves their sessions alone). They may sign in again to their
-    # backpack; an open admin page of the old space would 404 anyway, this closes the session.
-    spaceless = list(
-        User.objects.filter(pk__in=user_ids, space_memberships__isnull=True).values_list(
-            "pk", flat=True
-        )
-    )
-    if spaceless:
-        transaction.on_commit(lambda: sessions_end_for(user_ids=spaceless))
-    audit_log(
-        space=space,
-        actor=actor,
-        action="member.remove_from_space",
-        label=f"{removed} people",
-        changes={"people": people},
-    )
-    return removed
-
-
-@transaction.atomic
-def group_members_add(
-    *, access: Access, group: Group, user_ids: Iterable[int], role: Role, actor: User | None
-) -> int:
-    """Add these people into ``group`` with ``role``; those already in it keep their role."""
-    _require_assign(access, role, Place(group=group))
-    already = set(group.memberships.values_list("user_id", flat=True))
-    adding = sorted(set(user_ids) - already)
-    Membership.objects.bulk_create(
-        Membership(space_id=group.space_id, user_id=uid, group=group, role=role) for uid in adding
-    )
-    audit_log(
-        space=group.space,
-        actor=actor,
-        action="group.members_add",
-        obj=group,
-        changes={"role": role.name, "people": _emails(adding)},
-    )
-    return len(adding)
-
-
-@transaction.atomic
-def group_members_remove(*, group: Group, user_ids: Iterable[int], actor: User | None) -> int:
-    """Take these people out of ``group``; people for whom it was their only place are put in
-    the group's organisation as User."""
-    ending = group.memberships.filter(user_id__in=set(user_ids))
-    affected = set(ending.values_list("user_id", flat=True))
-    ending.delete()
-    rehomed = memberships_rehome_orphans(
-        space=group.space, user_ids=affected, organisation=group.organisation
-    )
-    audit_log(
-        space=group.space,
-        actor=actor,
-        action="group.members_remove",
-        obj=group,
-        changes={"people": _emails(affected), "people_rehomed": rehomed},
-    )
-    return len(affected)
-
-
-@transaction.atomic
-def group_members_transfer(
-    *, source: Group, target: Group, user_ids: Iterable[int], actor: User | None
-) -> int:
-    """Move these people from ``source`` into ``target`` with the role they held in ``source``.
-    Someone already in ``target`` keeps their role there and just leaves ``source``."""
-    if source.pk == target.pk:
-        raise ValidationError("Choose two different groups.")
-    moving = list(source.memberships.filter(user_id__in=set(user_ids)))
-    already = set(
-        target.memberships.filter(user_id__in=[m.user_id for m in moving]).values_list(
-            "user_id", flat=True
-        )
-    )
-    Membership.objects.filter(pk__in=[m.pk for m in moving if m.user_id in already]).delete()
-    Membership.objects.filter(pk__in=[m.pk for m in moving if m.user_id not in already]).update(
-        group=target
-    )
-    audit_log(
-        space=source.space,
-        actor=actor,
-        action="group.members_transfer",
-        obj=source,
-        changes={"to": target.name, "people": _emails(m.user_id for m in moving)},
-    )
-    return len(moving)
 
 
 # ---- Roles -----------------------------------------------------------------------------------

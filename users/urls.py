@@ -29,6 +29,7 @@ space_urlpatterns = [
     path("users/bulk/", views.bulk, name="bulk"),
     path("users/<int:member_id>/", views.user_detail, name="detail"),
     path("users/<int:member_id>/edit/", views.user_edit, name="edit"),
+    path("groups/<int:group_id>/", views.group_members, name="group_members"),
     path("settings/roles/", views.roles, name="roles"),
     path("settings/roles/new/", views.role_create, name="role_create"),
     path("settings/roles/<int:role_id>/edit/", views.role_edit, name="role_edit"),

@@ -21,9 +21,10 @@ from badgeplatform.access import Access, public_view, space_view, user_view
 from badgeplatform.htmx import INVALID_FORM_STATUS, render_form, render_invalid
 from badgeplatform.images import MB, ImagePolicy, process_image
 from badgeplatform.pagination import paginate
-from badgeplatform.permissions import Perm
-from orgs.forms import RoleChoiceForm
-from users import holdings, services, throttles
+from badgeplatform.permissions import USER_ROLE, Perm
+from orgs.access import group_for
+from orgs.models import Group
+from users import holdings, memberships, services, throttles
 from users.access import (
     NOT_ALL_COVERED,
     can_edit_member,
@@ -39,12 +40,14 @@ from users.forms import (
     BulkActionForm,
     CreateUserForm,
     EmailForm,
+    GroupMemberAddForm,
     LoginForm,
     MemberDetailsForm,
     PlaceFormSet,
     PlaceRoleForm,
     ProfileForm,
     RegistrationForm,
+    RoleChoiceForm,
     RoleForm,
     SetPasswordForm,
     TransferForm,
@@ -443,12 +446,11 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 try:
                     if form.existing_user is not None:
                         member = services.member_add_existing(
+                            access=request.access,
                             space=space,
                             user=form.existing_user,
                             places=formset.places,
                             external_id=d["external_id"],
-                            access=request.access,
-                            actor=request.user,
                         )
                         text = f"{member.user.email} was added to {space.name} and told by email."
                     else:
@@ -461,7 +463,6 @@ def user_create(request: HttpRequest) -> HttpResponse:
                             external_id=d["external_id"],
                             places=formset.places,
                             access=request.access,
-                            actor=request.user,
                         )
                         text = (
                             f"{member.user.display_name} was created. A verification email "
@@ -521,17 +522,18 @@ def user_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     """The person's places and roles, and their recently awarded badges."""
     member = get_member_for(request, member_id)
     access = request.access
-    memberships = member.user.memberships_here
+    held = member.user.memberships_here
     return TemplateResponse(
         request,
         "users/detail.html",
         {
             "member": member,
             "person": member.user,
-            "memberships": memberships,
+            "memberships": held,
             "recent_awards": holdings.recent("awards", space=request.space, user=member.user),
             "can_remove": member.user_id != request.user.pk
-            and all(_membership_in_reach(access, m) for m in memberships),
+            and all(_membership_in_reach(access, m) for m in held)
+            and all(memberships.may_end(access, m) for m in held),
         },
     )
 
@@ -595,11 +597,10 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
         if not details_form.is_valid():
             return INVALID_FORM_STATUS
         try:
-            services.member_update(
+            memberships.member_update(
                 access=access,
                 member=member,
                 external_id=details_form.cleaned_data["external_id"],
-                actor=request.user,
             )
         except IntegrityError:
             details_form.add_error("external_id", "That external identifier was just taken.")
@@ -611,13 +612,8 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
             return INVALID_FORM_STATUS
         place, role = add_form.cleaned_data["place_obj"], add_form.cleaned_data["role_obj"]
         try:
-            services.membership_add(
-                access=access,
-                space=space,
-                user=member.user,
-                place=place,
-                role=role,
-                actor=request.user,
+            memberships.membership_add(
+                access=access, space=space, user=member.user, place=place, role=role
             )
         except ValidationError as exc:
             add_form.add_error("place", exc)
@@ -645,9 +641,7 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
             if role is None or not can_assign_role(access, role, place):
                 messages.error(request, "Choose a role you may give there.")
                 return INVALID_FORM_STATUS
-            services.membership_set_role(
-                access=access, membership=membership, role=role, actor=request.user
-            )
+            memberships.membership_set_role(access=access, membership=membership, role=role)
             messages.success(request, f"{name} is now {role.name} in “{place}”.")
         elif action == "transfer":
             target = options.get(request.POST.get(f"t{membership.pk}-place", ""))
@@ -658,12 +652,10 @@ def _member_edit_action(request, member, action, options, roles, details_form, a
                 raise PermissionDenied(
                     f"You cannot place someone as “{membership.role.name}” in “{target}”."
                 )
-            services.membership_transfer(
-                access=access, membership=membership, place=target, actor=request.user
-            )
+            memberships.membership_transfer(access=access, membership=membership, place=target)
             messages.success(request, f"{name} moved from “{place}” to “{target}”.")
         elif action == "remove_place":
-            services.membership_remove(access=access, membership=membership, actor=request.user)
+            memberships.membership_end(access=access, membership=membership)
             messages.success(request, f"{name} is no longer in “{place}”.")
         else:
             messages.error(request, "Unknown action.")
@@ -726,6 +718,17 @@ def _bulk_plan(request, form, members, options, roles) -> BulkPlan:
                 f"{', '.join(outside[:5])} also belong to organisations you do not manage, so "
                 "you cannot remove them from the space."
             )
+        # The same rule as ending each of their roles one by one (said at review, enforced
+        # again by the service).
+        refusal = memberships.end_refusal(
+            access,
+            Membership.objects.filter(
+                space=request.space, user_id__in=[m.user_id for m in members]
+            ),
+            doing=f"Removing {n_people(len(members))} from the space",
+        )
+        if refusal:
+            raise PermissionDenied(refusal)
         return BulkPlan(
             members,
             f"Remove {n_people(len(members))} from {request.space.name}? Their roles in every "
@@ -789,22 +792,22 @@ def _bulk_run(request, form, plan, options) -> str:
     n = len(user_ids)
     people = f"{n} {'person' if n == 1 else 'people'}"
     if d["action"] == "remove_from_space":
-        services.members_remove_from_space(space=space, user_ids=user_ids, actor=request.user)
+        memberships.members_remove_from_space(access=request.access, space=space, user_ids=user_ids)
         return f"{people} removed from {space.name}. Their awarded badges are untouched."
     if d["action"] == "add_to_group":
         group = options.group(d["group"])
         role = role_for(request.access, d["role"], need=Perm.MANAGE_USERS)
-        services.group_members_add(
-            access=request.access, group=group, user_ids=user_ids, role=role, actor=request.user
+        memberships.group_members_add(
+            access=request.access, group=group, user_ids=user_ids, role=role
         )
         return f"{people} added into “{group.name}” as {role.name}."
     if d["action"] == "remove_from_group":
         group = options.group(d["group"])
-        services.group_members_remove(group=group, user_ids=user_ids, actor=request.user)
+        memberships.group_members_remove(access=request.access, group=group, user_ids=user_ids)
         return f"{people} taken out of “{group.name}”."
     source, target = options.group(d["from_group"]), options.group(d["to_group"])
-    services.group_members_transfer(
-        source=source, target=target, user_ids=user_ids, actor=request.user
+    memberships.group_members_transfer(
+        access=request.access, source=source, target=target, user_ids=user_ids
     )
     return f"{people} transferred from “{source.name}” into “{target.name}”."
 
@@ -845,6 +848,149 @@ def bulk(request: HttpRequest) -> HttpResponse:
         messages.success(request, text)
         return redirect(context["next"])
     return TemplateResponse(request, "users/bulk_confirm.html", context)
+
+
+# ---- A group's members -------------------------------------------------------------------------
+# The one page where a group's people are listed, added, re-roled and taken out (the group
+# itself — name, organisation, deletion — is the Organisations area's, orgs/views.py).
+
+
+def get_group_for(request: HttpRequest, group_id: int | str) -> Group:
+    """A group whose members the user manages; anything else is the same 404."""
+    return group_for(request.access, group_id, need=Perm.MANAGE_GROUPS)
+
+
+def _assignable_roles(request: HttpRequest, place: Place) -> list[tuple[str, str]]:
+    return [
+        (str(r.pk), r.name)
+        for r in Role.objects.for_space(request.space)
+        if can_assign_role(request.access, r, place)
+    ]
+
+
+@space_view(Perm.MANAGE_GROUPS)
+@require_http_methods(["GET", "POST"])
+def group_members(request: HttpRequest, group_id: int) -> HttpResponse:
+    """A group and its members; its administrators add people, change roles, take people out.
+
+    Several actions on one page, told apart by the submit button's ``action``.
+    """
+    group = get_group_for(request, group_id)
+    access = request.access
+    place = Place(group=group)
+    role_choices = _assignable_roles(request, place)
+    user_role = next((pk for pk, name in role_choices if name == USER_ROLE), None)
+    add_form = GroupMemberAddForm(
+        request.POST if request.POST.get("action") == "add" else None,
+        role_choices=role_choices,
+        initial={"role": user_role},
+    )
+    status = 200
+    action = request.POST.get("action")
+    if request.method == "POST":
+        status = _group_member_action(request, group, place, action, add_form, role_choices)
+        if status == 302:
+            if request.htmx:
+                status = 200
+            else:
+                return redirect("users:group_members", request.space.slug, group.pk)
+            add_form = GroupMemberAddForm(role_choices=role_choices, initial={"role": user_role})
+    members = group.memberships.select_related("user", "role").order_by(
+        "user__last_name", "user__first_name", "user__username"
+    )
+    page = paginate(request, members, 50)
+    rows = [
+        {
+            "membership": m,
+            "role_form": RoleChoiceForm(
+                role_choices=role_choices, initial={"role": str(m.role_id)}, prefix=f"m{m.pk}"
+            ),
+            "can_change": can_assign_role(access, m.role, place),
+        }
+        for m in page
+    ]
+    context = {
+        "group": group,
+        "page": page,
+        "rows": rows,
+        "add_form": add_form,
+        "can_edit_group": access.can(Perm.MANAGE_GROUPS, organisation=group.organisation),
+    }
+    template = "users/group_members.html#members" if request.htmx else "users/group_members.html"
+    return TemplateResponse(request, template, context, status=status)
+
+
+def _group_member_action(request, group, place, action, add_form, role_choices) -> int:
+    """Do one member action; 302 on success (a message is queued), 422 (errors shown) if not."""
+    access = request.access
+    space = request.space
+    if action == "add":
+        if not add_form.is_valid():
+            return INVALID_FORM_STATUS
+        person = add_form.cleaned_data["person"]
+        member = (
+            Member.objects.filter(space=space)
+            .filter(Q(user__email__iexact=person) | Q(user__username__iexact=person))
+            .select_related("user")
+            .first()
+        )
+        if member is None:
+            add_form.add_error(
+                "person",
+                "Nobody in this space has that email or username. To bring in someone new, "
+                "use Users → Create user.",
+            )
+            return INVALID_FORM_STATUS
+        role = role_for(access, add_form.cleaned_data["role"], need=Perm.MANAGE_GROUPS)
+        try:
+            memberships.membership_add(
+                access=access, space=space, user=member.user, place=place, role=role
+            )
+        except ValidationError as exc:
+            add_form.add_error("person", exc)
+            return INVALID_FORM_STATUS
+        messages.success(request, f"{member.user.display_name} was added to “{group.name}”.")
+        return 302
+    membership = (
+        group.memberships.select_related("user", "role")
+        .filter(pk=request.POST.get("membership") or 0)
+        .first()
+    )
+    if membership is None:
+        messages.error(request, "That person is no longer in this group.")
+        return INVALID_FORM_STATUS
+    if not can_assign_role(access, membership.role, place):
+        raise PermissionDenied(
+            f"{membership.user.display_name} holds “{membership.role.name}” here, a role with "
+            "more rights than yours; only someone holding them may change it."
+        )
+    try:
+        if action == "set_role":
+            form = RoleChoiceForm(
+                request.POST, role_choices=role_choices, prefix=f"m{membership.pk}"
+            )
+            if not form.is_valid():
+                messages.error(request, "Choose a role you may give.")
+                return INVALID_FORM_STATUS
+            role = role_for(access, form.cleaned_data["role"], need=Perm.MANAGE_GROUPS)
+            memberships.membership_set_role(access=access, membership=membership, role=role)
+            messages.success(
+                request, f"{membership.user.display_name} is now {role.name} in “{group.name}”."
+            )
+        elif action == "remove":
+            memberships.group_members_remove(
+                access=access, group=group, user_ids=[membership.user_id]
+            )
+            messages.success(
+                request, f"{membership.user.display_name} was taken out of “{group.name}”."
+            )
+        else:
+            messages.error(request, "Unknown action.")
+            return 400
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return INVALID_FORM_STATUS
+    return 302
 
 
 # ---- Roles (System settings) -----------------------------------------------------------------

@@ -16,7 +16,9 @@ def tree(space_a):
 
 
 def url(name, space, *args):
-    return reverse(f"orgs:{name}", args=[space.slug, *args])
+    # A group's members page is the people layer's (users:group_members); the rest is orgs'.
+    full = "users:group_members" if name == "group" else f"orgs:{name}"
+    return reverse(full, args=[space.slug, *args])
 
 
 def test_create_a_group_inside_an_organisation(client_a, space_a, tree):

@@ -14,7 +14,7 @@ from django.urls import reverse
 from badgeplatform.access import load_access
 from badgeplatform.permissions import SPACE_ADMINISTRATOR, Perm
 from tests.factories import GroupFactory, add_member, add_with_perms, make_role, member_of, role
-from users import services
+from users import memberships, services
 from users.models import Membership, Role
 from users.places import Place
 
@@ -207,18 +207,15 @@ def test_assign_a_role_with_more_is_refused_by_the_service(space_a, user_manager
     access = _access(space_a, user_manager)
     admin_role = role(space_a, SPACE_ADMINISTRATOR)
     with pytest.raises(PermissionDenied):
-        services.membership_set_role(
-            access=access, membership=membership, role=admin_role, actor=user_manager
-        )
+        memberships.membership_set_role(access=access, membership=membership, role=admin_role)
     group_place = Place(organisation=space_a.root_organisation)
     with pytest.raises(PermissionDenied):
-        services.membership_add(
+        memberships.membership_add(
             access=access,
             space=space_a,
             user=user_manager,  # not even to themselves
             place=group_place,
             role=admin_role,
-            actor=user_manager,
         )
     membership.refresh_from_db()
     assert membership.role.name == "User"
@@ -230,13 +227,12 @@ def test_a_role_manager_cannot_hand_themselves_a_role_they_made(space_a, role_ma
     handed to oneself without "manage users" covering its rights."""
     wide = make_role(space_a, "Wide", set(Perm))
     with pytest.raises(PermissionDenied):
-        services.membership_add(
+        memberships.membership_add(
             access=_access(space_a, role_manager),
             space=space_a,
             user=role_manager,
             place=Place(organisation=space_a.root_organisation),
             role=wide,
-            actor=role_manager,
         )
     assert not Membership.objects.filter(user=role_manager, role=wide).exists()
 

@@ -6,9 +6,10 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
+from badgeplatform.access import load_access
 from tests.factories import PASSWORD, add_member
+from users.memberships import members_remove_from_space, sessions_end_for
 from users.models import Member
-from users.services import members_remove_from_space, sessions_end_for
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,9 @@ def test_removal_from_the_last_space_ends_every_session(space_a, member_a, admin
     admin_session = signed_in_client(admin_a)
 
     with committed():
-        members_remove_from_space(space=space_a, user_ids=[member_a.pk], actor=admin_a)
+        members_remove_from_space(
+            access=load_access(space_a, admin_a), space=space_a, user_ids=[member_a.pk]
+        )
 
     assert not is_signed_in(one, space_a) and not is_signed_in(two, space_a)
     assert is_signed_in(admin_session, space_a)  # nobody else is touched
@@ -80,7 +83,9 @@ def test_removal_from_one_of_two_spaces_keeps_the_sessions(
     client = signed_in_client(member_a)
 
     with committed():
-        members_remove_from_space(space=space_a, user_ids=[member_a.pk], actor=admin_a)
+        members_remove_from_space(
+            access=load_access(space_a, admin_a), space=space_a, user_ids=[member_a.pk]
+        )
 
     assert is_signed_in(client, space_b)
 

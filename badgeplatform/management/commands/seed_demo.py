@@ -11,9 +11,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from orgs.models import Space
-from orgs.services import space_create
 from users import services as user_services
 from users.models import User
+from users.services import space_create
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Northwind University"

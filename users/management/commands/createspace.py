@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email, validate_slug
 from django.db import transaction
 
-from orgs.services import RESERVED_SLUGS, slug_is_available, space_create
+from orgs.services import RESERVED_SLUGS, slug_is_available
 from users import services as user_services
 from users.models import User
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                 except ValidationError as exc:
                     raise CommandError("Weak password: " + " ".join(exc.messages)) from exc
                 user_services.user_set_password_and_verify(user=admin, password=admin_password)
-            space = space_create(name=name, slug=slug, admin=admin)
+            space = user_services.space_create(name=name, slug=slug, admin=admin)
             if created_user and not admin_password:
                 user_services.verification_send(user=admin, space=space)
         self.stdout.write(
