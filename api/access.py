@@ -10,10 +10,14 @@ cannot act outside that organisation's branch whichever path it takes.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from api.models import ApiKey
+from api.services import in_scope
 from badgeplatform.access import Access, Grant
 from badgeplatform.permissions import Perm
 from orgs.access import object_id
@@ -57,3 +61,24 @@ def key_access(key: ApiKey) -> Access:
         on_root=scope is None or scope.parent_id is None,
     )
     return Access(key.space, None, None, [grant])
+
+
+def object_in_key_scope(key: ApiKey, model: type[Model], public_id: str, noun: str, *related: str):
+    """The key's space's ``model`` row with this public id (fetched with its organisation):
+    404 when it is not there or is another space's, 403 when it lies outside the key's
+    organisation (shared/API.md: "a key used outside its organisation scope: 403"). One query."""
+    try:
+        wanted = uuid.UUID(public_id)
+    except ValueError:
+        raise Http404(f"No {noun} has that Id.") from None
+    obj = (
+        model.objects.for_space(key.space)
+        .select_related("organisation", *related)
+        .filter(public_id=wanted)
+        .first()
+    )
+    if obj is None:
+        raise Http404(f"No {noun} of this space has that Id.")
+    if not in_scope(key, obj.organisation):
+        raise PermissionDenied(f"This key is limited to “{key.organisation}” and beneath.")
+    return obj

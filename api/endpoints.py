@@ -22,6 +22,7 @@ from django.utils import timezone
 from ninja import Query
 
 from api import events as ev
+from api.access import object_in_key_scope
 from api.http import ApiError, api
 from api.models import ApiKey, IdempotencyRecord
 from api.schemas import (
@@ -233,13 +234,6 @@ def _page(
     }
 
 
-def _uuid_or_404(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Http404(f"No {what} has that Id.") from None
-
-
 @api.get(
     "/badges",
     response={200: BadgePage, **ERRORS},
@@ -336,22 +330,6 @@ def _external_id(user_path: str) -> Subquery:
     )
 
 
-def _get_in_scope(key: ApiKey, model, id: str, noun: str, *related: str):  # noqa: A002
-    """The key's space's ``model`` row with public id ``id``: 404 when it is not there (or is
-    another space's), 403 when it lies outside the key's organisation."""
-    obj = (
-        model.objects.for_space(key.space)
-        .select_related("organisation", *related)
-        .filter(public_id=_uuid_or_404(id, noun))
-        .first()
-    )
-    if obj is None:
-        raise Http404(f"No {noun} of this space has that Id.")
-    if not in_scope(key, obj.organisation):
-        raise PermissionDenied(f"This key is limited to “{key.organisation}” and beneath.")
-    return obj
-
-
 @api.get(
     "/rules/{id}/completions",
     response={200: CompletionPage, **ERRORS},
@@ -362,7 +340,7 @@ def _get_in_scope(key: ApiKey, model, id: str, noun: str, *related: str):  # noq
 def rule_completions(request: HttpRequest, id: str, params: Query[ListParams]) -> dict:  # noqa: A002
     """Who completed the rule, in order of completion."""
     key: ApiKey = request.api_key
-    rule = _get_in_scope(key, Rule, id, "rule", "badge__organisation")
+    rule = object_in_key_scope(key, Rule, id, "rule", "badge__organisation")
     if not in_scope(key, rule.badge.organisation):
         raise PermissionDenied(
             f"This key is limited to “{key.organisation}” and beneath; this rule awards a "
@@ -467,5 +445,5 @@ def recipients(request: HttpRequest, params: Query[ListParams]) -> dict:
 def badge_recipients(request: HttpRequest, id: str, params: Query[ListParams]) -> dict:  # noqa: A002
     """The awards of one badge, in order of issue."""
     key: ApiKey = request.api_key
-    badge = _get_in_scope(key, Badge, id, "badge")
+    badge = object_in_key_scope(key, Badge, id, "badge")
     return _recipients(request, params, Award.objects.filter(badge=badge))
