@@ -255,6 +255,8 @@ EXCEPTIONS: dict[tuple[str, str, str], object] = {
     # key scoped to Branch neither reads its completions nor fires it.
     ("api:rule_completions", "branch key", "escape"): 403,
     ("api:activity_events", "branch key", "escape"): "rejected",
+    # Such a rule awards nothing whoever sends its activity (it is checked when it fires).
+    ("api:activity_events", "space key", "escape"): "rejected",
 }
 
 
@@ -451,7 +453,10 @@ def check_route(route: Route, world: World, table: dict[str, Rule] = TABLE) -> l
             for method in ("get", "post"):
                 if actor.reach is not None:
                     client.force_login(world.users[actor.name])
-                got = classify(_call(client, method, url))
+                response = _call(client, method, url)
+                got = classify(response)
+                if got == OK and method == "get" and which != OUTSIDE:
+                    wrong += _shown_outside(route.name, actor, url, response, world)
                 if got == LOGIN and rule.kind == "public":
                     got = OK  # e.g. signing out, or a reset link asking to sign in first
                 if got == 405:
@@ -465,6 +470,21 @@ def check_route(route: Route, world: World, table: dict[str, Rule] = TABLE) -> l
             if not seen:
                 wrong.append(f"{route.name} [{actor.name}, {which}] {url}: 405 to GET and POST")
     return wrong
+
+
+# Who may see what lies in Elsewhere: the space administrator, and the recipient who is in it.
+SEES_ELSEWHERE = ("Space Administrator", "Recipient")
+
+
+def _shown_outside(url: str, actor: Actor, path: str, response, world: World) -> list[str]:
+    """A page reached for something inside Branch (or for no object) shows nothing of
+    Elsewhere to those whose roles do not cover it: the names of Elsewhere's organisation,
+    group, people, badges and rules all carry ``world.outside_marker``."""
+    if actor.name in SEES_ELSEWHERE or getattr(response, "streaming", False):
+        return []
+    if world.outside_marker.encode() in response.content:
+        return [f"{url} [{actor.name}] GET {path} shows something of Elsewhere"]
+    return []
 
 
 def _api_headers(world: World, key: str) -> dict:

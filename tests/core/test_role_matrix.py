@@ -84,14 +84,15 @@ def build_world(out: str) -> m.World:
     rule_in = make_rule(space, organisation=branch, badge=badge_in, name="Inside rule")
     rule_out = make_rule(space, organisation=elsewhere, badge=badge_out, name=f"Rule {out}")
     # A rule in Branch awarding Elsewhere's badge, as could be saved before hole 2 was closed.
-    rule_escape = make_rule(space, organisation=branch, badge=badge_out, name=f"Escape {out}")
+    rule_escape = make_rule(space, organisation=branch, badge=badge_out, name="Escape rule")
     role_in = make_role(space, "Role keepers", [Perm.MANAGE_ROLES])
     role_out = make_role(space, "Readers", [Perm.VIEW_REPORTS])
     key_in = apikey_create(space=space, name="Branch LMS", organisation=branch)
     key_out = apikey_create(space=space, name=f"LMS {out}", organisation=elsewhere)
     space_key = apikey_create(space=space, name="Whole space")
     other_key = apikey_create(space=other, name="Other")
-    graphic_in, graphic_out = make_graphic(space, "Inside graphic"), make_graphic(space, out)
+    # Graphics belong to the whole space: anyone keeping the library sees both.
+    graphic_in, graphic_out = make_graphic(space, "Inside graphic"), make_graphic(space, "Other")
     version = badgeclass_version_for(award_in)
 
     def both(inside, outside, inside_place="branch"):
@@ -112,7 +113,9 @@ def build_world(out: str) -> m.World:
         "role_id": {m.INSIDE: (role_in.pk, None), m.OUTSIDE: (role_out.pk, None)},
         "graphic_id": {m.INSIDE: (graphic_in.pk, None), m.OUTSIDE: (graphic_out.pk, None)},
         "key_id": {m.INSIDE: (key_in.key.pk, None), m.OUTSIDE: (key_out.key.pk, None)},
-        "rule_id": both(rule_in.pk, rule_out.pk),
+        # The rule_id pages also get the Branch rule that awards Elsewhere's badge: reachable
+        # (it is Branch's), but its pages must not show what lies in Elsewhere.
+        "rule_id": {**both(rule_in.pk, rule_out.pk), "escape": (rule_escape.pk, "branch")},
         "issuer_id": both(badge_in.issuer_id, badge_out.issuer_id),
         # The backpack: the recipient's own award, and somebody else's.
         "backpack:award_id": {
@@ -213,12 +216,21 @@ def leaky_badge(request, badge_id: int):
     return HttpResponse(Badge.objects.get(space=request.space, pk=badge_id).name)
 
 
+@space_view(Perm.ISSUE_BADGES)
+def leaky_list(request):
+    """Checks the permission but lists every badge of the space, whatever the reach."""
+    from badges.models import Badge
+
+    return HttpResponse(", ".join(b.name for b in Badge.objects.filter(space=request.space)))
+
+
 def _leaky_urlconf():
     from badgeplatform import urls as root
 
     return [
         *root.urlpatterns,
         path("s/<slug:space_slug>/leak/<int:badge_id>/", leaky_badge, name="matrix_leak"),
+        path("s/<slug:space_slug>/leak-list/", leaky_list, name="matrix_leak_list"),
     ]
 
 
@@ -232,7 +244,8 @@ def leaky_urls(settings):
 
 def test_a_new_url_without_an_entry_is_reported(leaky_urls):
     missing = m.missing_entries(m.app_routes())
-    assert len(missing) == 1 and "'matrix_leak'" in missing[0], missing
+    assert len(missing) == 2, missing
+    assert "'matrix_leak'" in missing[0] and "'matrix_leak_list'" in missing[1], missing
     assert "add it to TABLE" in missing[0]
 
 
@@ -249,3 +262,17 @@ def test_an_unprotected_url_fails_the_matrix(leaky_urls, matrix_world):
     assert any("[Recipient, outside]" in w for w in wrong), wrong
     # And the actors it should serve are not reported.
     assert not any("[Space Administrator" in w or "[Anonymous" in w for w in wrong), wrong
+
+
+def test_a_list_showing_what_lies_outside_ones_reach_fails_the_matrix(leaky_urls, matrix_world):
+    route = next(r for r in m.app_routes() if r.name == "matrix_leak_list")
+    table = {**m.TABLE, "matrix_leak_list": m.space(Perm.ISSUE_BADGES)}
+    wrong = m.check_route(route, matrix_world, table)
+    # The statuses are right (the permission is checked); what the page shows is not.
+    assert not any("→" in w for w in wrong), wrong
+    shown = sorted(w.split(" GET ")[0] for w in wrong)
+    assert shown == [
+        "matrix_leak_list [Badge Issuer]",
+        "matrix_leak_list [Branch issuer+reports]",
+        "matrix_leak_list [Organisation Administrator]",
+    ], wrong
