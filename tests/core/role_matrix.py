@@ -375,6 +375,7 @@ class World:
     api_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
     api_ids: dict[str, dict[str, str]] = field(default_factory=dict)  # kind → which → id
     outside_marker: str = "ZZOUTSIDE"
+    media_root: object = None  # where the world's uploaded images are
 
 
 OWNER_KWARG_NAMESPACES = ("backpack:",)

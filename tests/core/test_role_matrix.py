@@ -6,7 +6,6 @@ publishes, deletes or revokes leaves the next case the same world.
 """
 
 import pytest
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import override_settings
@@ -105,9 +104,7 @@ def build_world(out: str) -> m.World:
         "batch_id": both(award_in.batch_id, award_out.batch_id),
         "award_id": both(award_in.pk, award_out.pk),
         "user_id": both(person_in.pk, person_out.pk),
-        "person_id": both(
-            getattr(person_in, "public_id", None), getattr(person_out, "public_id", None)
-        ),
+        "person_id": both(person_in.public_id, person_out.public_id),  # (an opaque id)
         "member_id": both(member_of(space, person_in).pk, member_of(space, person_out).pk),
         # Space-level objects: roles, graphics and API keys belong to no organisation.
         "role_id": {m.INSIDE: (role_in.pk, None), m.OUTSIDE: (role_out.pk, None)},
@@ -173,7 +170,6 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=MD5),
         transaction.atomic(),
     ):
-        make_password("warm-up")
         built = build_world("ZZOUTSIDE")
         built.media_root = media
         yield built
