@@ -17,7 +17,14 @@ How to read it:
   POST body); 403 = refused; 404 = missing or out of reach (both alike); "login" = a redirect
   to sign-in; 401 = the API's "no valid key". A 405 (a method the view does not take) is
   neutral; a 5xx is always wrong.
-- Every object URL is called with an object INSIDE Branch and one OUTSIDE it (in Elsewhere).
+- Every object URL is called with an object INSIDE Branch and one OUTSIDE it (in Elsewhere),
+  by GET and by POST with an empty body (each request rolled back afterwards).
+- A page an actor reaches for something inside Branch (or for no object) must show nothing of
+  Elsewhere (every name there carries a marker) unless the actor's roles cover Elsewhere; an API
+  list answered to a key lists nothing outside its scope (nor of another space).
+- API: no key → 401; a key of another space → 404 for an object, nothing listed; a Branch key
+  → its own objects, 403 for an object outside its scope (shared/API.md), nothing outside
+  listed; a space-wide key → everything.
 
 The Django admin (``admin:``) is out of the matrix: admin.site checks staff status and model
 permissions itself, and no space role reaches it.
