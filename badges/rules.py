@@ -331,13 +331,16 @@ def rule_update(*, access: Access, rule: Rule, actor: User | None, **fields) -> 
     unknown = set(fields) - set(RULE_FIELDS)
     if unknown:
         raise TypeError(f"Not rule fields: {', '.join(sorted(unknown))}")
-    # The actor must manage the rule as it is, and as it will be.
+    # The actor must manage the rule as it is, and as it will be. Switching a rule on or off
+    # changes neither its organisation nor its badge, so a rule saved before rules were held to
+    # their branch can still be switched off (it is refused when it fires either way).
     access.require(Perm.ISSUE_BADGES, organisation=rule.organisation)
-    rule_check(
-        access=access,
-        organisation=fields.get("organisation", rule.organisation),
-        badge=fields.get("badge", rule.badge),
-    )
+    if "organisation" in fields or "badge" in fields:
+        rule_check(
+            access=access,
+            organisation=fields.get("organisation", rule.organisation),
+            badge=fields.get("badge", rule.badge),
+        )
     for name, value in fields.items():
         setattr(rule, name, value)
     rule.save()

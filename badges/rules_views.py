@@ -34,7 +34,7 @@ def index(request: HttpRequest) -> HttpResponse:
     """Rules of the organisations the user may issue for, by name (count + page: 2 queries)."""
     rules = (
         rules_visible(request.access, need=Perm.ISSUE_BADGES)
-        .select_related("organisation", "badge")
+        .select_related("organisation", "badge__organisation")
         .annotate(completion_count=Count("completions"))
         .order_by("name", "pk")
     )

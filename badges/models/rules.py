@@ -71,6 +71,14 @@ class Rule(models.Model):
             return f"{events} within {days}"
         return events
 
+    @property
+    def badge_outside_branch(self) -> bool:
+        """Saved before rules were held to their organisation's branch, this rule names a badge
+        from elsewhere: it is refused when it fires, and the badge is not named to the people
+        of the branch (it is not theirs to see). Needs badge.organisation loaded."""
+        badge_org, org = self.badge.organisation, self.organisation
+        return not (badge_org.tree_id == org.tree_id and org.lft <= badge_org.lft <= org.rght)
+
 
 class ActivityEvent(models.Model):
     """One activity of one person that counts toward a rule."""

@@ -178,7 +178,7 @@ TABLE: dict[str, Rule] = {
     "orgs:remove": space(P.MANAGE_ORGANISATIONS),
     "orgs:group_create": space(P.MANAGE_GROUPS),
     "orgs:groups": space(P.MANAGE_GROUPS),
-    "orgs:group": space(P.MANAGE_GROUPS),
+    "users:group_members": space(P.MANAGE_GROUPS),
     "orgs:group_edit": space(P.MANAGE_GROUPS),
     "orgs:group_delete": space(P.MANAGE_GROUPS),
     "users:list": space(P.MANAGE_USERS),
