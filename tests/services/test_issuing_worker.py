@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from badgeplatform.access import load_access
 from badges import batches
 from badges.models import Award, IssueBatch
 from tests.factories import make_badge, make_space
@@ -30,7 +31,7 @@ def test_the_worker_issues_a_large_batch(worker):  # noqa: F811 - the imported f
     batches.draft_add(badge=badge, actor=admin, rows=rows)
     batch = batches.draft_for(badge=badge, actor=admin)
     # Not in an atomic block: the confirmation commits at once and the task goes to Redis.
-    batch = batches.batch_issue(batch=batch, actor=admin)
+    batch = batches.batch_issue(access=load_access(space, admin), batch=batch, actor=admin)
     assert batch.status == IssueBatch.Status.RUNNING
 
     deadline = time.monotonic() + 120
