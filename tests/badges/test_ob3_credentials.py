@@ -333,3 +333,80 @@ def test_rotate_command(space_a, space_b):
     for issuer in (a, b):
         assert SigningKey.objects.filter(issuer=issuer).count() == 2
         assert SigningKey.objects.filter(issuer=issuer, retired_at__isnull=True).count() == 1
+
+
+def test_public_key_documents_query_counts(client, award, django_assert_num_queries):
+    """Issuer profile at its id: one query once cached (the issuer, its current version and
+    its number of keys), whatever the number of keys; a key document: none once cached."""
+    from badges.openbadges.publish import clear_local_cache
+
+    credential = fetch(client, links.credential_url(award))
+    issuer_path = credential["issuer"]["id"].removeprefix(links._url(""))
+    key_path = credential["proof"][0]["verificationMethod"].removeprefix(links._url(""))
+    with django_assert_num_queries(3):  # not a version; the issuer; its keys
+        assert client.get(issuer_path).status_code == 200
+    with django_assert_num_queries(2):  # not a version; the issuer (the document is cached)
+        assert client.get(issuer_path).status_code == 200
+    issuer = Issuer.objects.select_related("organisation").get(pk=award.badge.issuer_id)
+    for _ in range(3):
+        keys.issuer_key_rotate(access=Access.system(award.space), issuer=issuer, actor=None)
+    fetch(client, issuer_path)
+    with django_assert_num_queries(2):
+        assert len(fetch(client, issuer_path)["assertionMethod"]) == 4
+    clear_local_cache()
+    with django_assert_num_queries(1):
+        assert client.get(key_path).status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get(key_path).status_code == 200
+
+
+def test_migration_gives_every_issuer_a_key_and_keeps_space_keys_published(client, space_a):
+    """Before: one key per space, controlled by /public/signers/<space>. The data migration
+    retires it (still published, so what it signed verifies) and gives each issuer its key."""
+    import importlib
+
+    from django.apps import apps
+
+    from badges.openbadges.signing import generate_keypair, public_key_multibase
+
+    migration = importlib.import_module("badges.migrations.0007_issuer_signing_keys")
+    seed, public = generate_keypair()
+    legacy = SigningKey(space=space_a, public_key_multibase=public_key_multibase(public))
+    legacy.private_key_encrypted = keys.encrypt_private_key(seed, str(legacy.public_id))
+    legacy.save()
+    first, second = make_issuer(space_a), make_issuer(space_a, name="Second")
+    migration.give_issuers_keys(apps, None)
+    migration.give_issuers_keys(apps, None)  # idempotent
+    legacy.refresh_from_db()
+    assert legacy.retired_at is not None
+    for issuer in (first, second):
+        key = SigningKey.objects.get(issuer=issuer)
+        assert key.is_active and len(keys.private_key(key)) == 32
+        assert keys.signing_key_for(issuer) == key
+    # The space key's documents are still served, under the space's controller document.
+    doc = fetch_plain(client, links.signing_key_url(legacy))
+    assert doc["controller"] == links.key_controller_url(space_a)
+    signers = fetch(client, doc["controller"])
+    assert signers["assertionMethod"] == [links.signing_key_url(legacy)]
+
+
+def test_rotate_button_on_the_issuer_page(client_a, space_a):
+    from badgeplatform.models import AuditEntry
+
+    issuer = make_issuer(space_a)
+    first = keys.signing_key_for(issuer)
+    page = client_a.get(f"/s/{space_a.slug}/issuers/{issuer.pk}/").content.decode()
+    assert "Signing keys" in page and first.public_key_multibase[:20] in page
+    assert links.issuer_id_url(issuer) in page
+    rotate = f"/s/{space_a.slug}/issuers/{issuer.pk}/signing-key/rotate/"
+    assert f'action="{rotate}"' in page and "data-confirm=" in page
+    assert client_a.get(rotate).status_code == 405  # only a POST (after the confirmation)
+    response = client_a.post(rotate)
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.retired_at is not None
+    assert SigningKey.objects.filter(issuer=issuer, retired_at__isnull=True).count() == 1
+    entry = AuditEntry.objects.get(action="issuer.key_rotate")
+    assert entry.changes["retired"] == [str(first.public_id)]
+    page = client_a.get(response["Location"]).content.decode()
+    assert "New signing key" in page and "Retired" in page
