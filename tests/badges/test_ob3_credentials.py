@@ -209,7 +209,15 @@ def test_editing_the_issuer_keeps_its_id(client, space_a, award):
 
     issuer = award.badge.issuer
     first = fetch(client, links.credential_url(award))
+    assertion = fetch(client, links.assertion_url(award))
+    ob2_before = [assertion, fetch(client, assertion["badge"])]
+    ob2_before.append(fetch(client, ob2_before[1]["issuer"]))
     issuer_update(access=Access.system(space_a), issuer=issuer, actor=None, name="Acme Academy")
+    keys.issuer_key_rotate(
+        access=Access.system(space_a),
+        issuer=Issuer.objects.select_related("organisation").get(pk=issuer.pk),
+        actor=None,
+    )
     later = make_award(space_a, badge=award.badge)
     second = fetch(client, links.credential_url(later))
     assert later.issuer_version_id != award.issuer_version_id
@@ -219,9 +227,14 @@ def test_editing_the_issuer_keeps_its_id(client, space_a, award):
     assert fetch(client, first["issuer"]["id"])["name"] == "Acme Academy"
     assert ref_verify(first, key_over_http(client, first))
     assert ref_verify(second, key_over_http(client, second))
-    # OB 2.0 keeps naming the profile version of each award.
-    old = fetch(client, links.assertion_url(award))
-    assert fetch(client, old["badge"])["issuer"] == links.issuer_url(award.issuer_version)
+    # OB 2.0 keeps naming the profile version of each award: the old assertion, its
+    # BadgeClass and its issuer profile answer exactly as before the edit and the rotation.
+    ob2_after = [fetch(client, links.assertion_url(award))]
+    ob2_after.append(fetch(client, ob2_after[0]["badge"]))
+    ob2_after.append(fetch(client, ob2_after[1]["issuer"]))
+    assert ob2_after == ob2_before
+    assert ob2_after[2]["id"] == links.issuer_url(award.issuer_version)
+    assert ob2_after[2]["name"] == "Acme Learning"
 
 
 def test_rotation_keeps_old_credentials_verifiable(client, space_a):
