@@ -7,10 +7,14 @@ class BadgesConfig(AppConfig):
     def ready(self) -> None:
         from badgeplatform import nav, outbox
         from badgeplatform.permissions import Perm
-        from badges import emails, holdings
+        from badges import emails, holdings, keys_views
         from badges.openbadges import tasks  # noqa: F401 - registers credential signing
 
         outbox.register_renderer("badge_issued", emails.render_badge_issued)
+        # The issuer page's "Signing keys" section (keys are badges' data, issuers sit below).
+        from issuers import panels
+
+        panels.register("signing_keys", keys_views.signing_keys_panel, order=10)
         holdings.register()  # badges and awards block an organisation's removal until moved;
         # a person's awards show on their summary page
 

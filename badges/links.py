@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 
 if TYPE_CHECKING:
     from badges.models import Award, Badge, BadgeClassVersion, SigningKey
-    from issuers.models import IssuerVersion
+    from issuers.models import Issuer, IssuerVersion
     from orgs.models import Space
 
 
@@ -35,8 +35,15 @@ def badgeclass_url(badge: Badge | UUID | str) -> str:
 
 
 def issuer_url(version: IssuerVersion | UUID | str) -> str:
-    """An issuer profile *version*: awards point at the profile current when issued."""
+    """An issuer profile *version*: OB 2.0 awards point at the profile current when issued."""
     return _url(f"/public/issuers/{getattr(version, 'public_id', version)}")
+
+
+def issuer_id_url(issuer: Issuer | UUID | str) -> str:
+    """An issuer's one stable id for its whole life (OB 3.0 ``issuer.id``, the controller of
+    its signing keys): its current profile, listing its keys. Same path shape as the versions
+    (``issuer_url``); the ids never collide (both are random UUIDs)."""
+    return _url(f"/public/issuers/{getattr(issuer, 'public_id', issuer)}")
 
 
 def credential_url(award: Award | UUID | str) -> str:
@@ -60,12 +67,14 @@ def badgeclass_version_url(version: BadgeClassVersion) -> str:
 
 
 def signing_key_url(key: SigningKey | UUID | str) -> str:
-    """A proof's verificationMethod: the Multikey document of a space's (possibly retired) key."""
+    """A proof's verificationMethod: the Multikey document of an issuer's (possibly retired)
+    key, JSON whatever the Accept header, its ``controller`` the issuer's stable id."""
     return _url(f"/public/keys/{getattr(key, 'public_id', key)}")
 
 
 def key_controller_url(space: Space | UUID | str) -> str:
-    """The controller document listing every signing key of a space (active and retired)."""
+    """The controller document of the retired per-space keys of before keys belonged to
+    issuers (still served: the credentials they signed keep verifying)."""
     return _url(f"/public/signers/{getattr(space, 'public_id', space)}")
 
 

@@ -187,17 +187,33 @@ def badge_version(request: HttpRequest, badge_id: UUID, digest: str) -> HttpResp
     )
 
 
-@public_view("An OB 2.0 Issuer Profile / OB 3.0 Profile version: issuers are public.")
+@public_view("An issuer's profile (its stable id, listing its keys) or one of its versions.")
 @require_GET
-def issuer(request: HttpRequest, version_id: UUID) -> HttpResponse:
-    version = publish.issuer_version(version_id)
-    if version is None:
-        raise Http404("No such issuer")
-    payload = publish.issuer_payload(version)
+def issuer(request: HttpRequest, profile_id: UUID) -> HttpResponse:
+    """``/public/issuers/<id>``: an OB 2.0 Issuer Profile version (what OB 2.0 awards name,
+    unchanged), else the issuer's stable id: its current OB 3.0 Profile with its signing keys,
+    the controller of those keys. JSON or the page, by Accept."""
     wanted = _wants_json(request)
+    version = publish.issuer_version(profile_id)
+    if version is not None:
+        payload = publish.issuer_payload(version)
+        if wanted:
+            return _respond(
+                request, payload, cache_control=IMMUTABLE, content_type=_json_type(wanted)
+            )
+        return _page(request, "badges/public/issuer.html", {"issuer": json.loads(payload.body)})
+    found = publish.issuer_by_id(profile_id)
+    if found is None:
+        raise Http404("No such issuer")
+    payload = publish.issuer_profile_payload(found)
     if wanted:
-        return _respond(request, payload, cache_control=IMMUTABLE, content_type=_json_type(wanted))
-    return _page(request, "badges/public/issuer.html", {"issuer": json.loads(payload.body)})
+        return _respond(request, payload, content_type=_json_type(wanted))
+    profile = json.loads(payload.body)
+    return _page(
+        request,
+        "badges/public/issuer.html",
+        {"issuer": {**profile, "image": (profile.get("image") or {}).get("id", "")}, "keys": True},
+    )
 
 
 @public_view("OB 3.0 credentialStatus: verifiers check revocation here.")
@@ -227,7 +243,7 @@ def signing_key(request: HttpRequest, key_id: UUID) -> HttpResponse:
     )
 
 
-@public_view("The controller document listing a space's public signing keys.")
+@public_view("The controller document of a space's keys from before keys were issuers'.")
 @require_GET
 def key_controller(request: HttpRequest, space_id: UUID) -> HttpResponse:
     wanted = _negotiate(request, JSON_TYPES) or "application/ld+json"

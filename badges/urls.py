@@ -1,6 +1,6 @@
 from django.urls import path
 
-from badges import graphics_views, views
+from badges import graphics_views, keys_views, views
 
 app_name = "badges"
 
@@ -13,6 +13,12 @@ space_urlpatterns = [
     path("badges/<int:badge_id>/edit/", views.edit, name="edit"),
     path("badges/<int:badge_id>/publish/", views.publish, name="publish"),
     path("badges/<int:badge_id>/withdraw/", views.withdraw, name="withdraw"),
+    # On the issuer's page (issuers.panels): its Open Badges signing key.
+    path(
+        "issuers/<int:issuer_id>/signing-key/rotate/",
+        keys_views.issuer_key_rotate,
+        name="issuer_key_rotate",
+    ),
 ]
 
 # The Graphics Library, in its own "graphics" namespace so the side menu highlights it (and

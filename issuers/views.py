@@ -16,7 +16,7 @@ from badgeplatform.access import space_view
 from badgeplatform.htmx import render_form
 from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
-from issuers import services
+from issuers import panels, services
 from issuers.access import issuer_for, issuers_visible
 from issuers.forms import IssuerForm
 from issuers.models import Issuer
@@ -74,14 +74,20 @@ def create(request: HttpRequest) -> HttpResponse:
 @space_view(Perm.MANAGE_ISSUERS)
 @require_GET
 def detail(request: HttpRequest, issuer_id: int) -> HttpResponse:
-    """The current profile, every earlier version and the badges that name this issuer."""
+    """The current profile, every earlier version, the badges that name this issuer and the
+    sections other apps add (its signing keys: see issuers.panels)."""
     issuer = get_issuer_for(request, issuer_id)
     versions = issuer.versions.select_related("created_by")
     badges = issuer.badges.select_related("organisation").order_by("name")[:50]
     return TemplateResponse(
         request,
         "issuers/detail.html",
-        {"issuer": issuer, "versions": versions, "badges": badges},
+        {
+            "issuer": issuer,
+            "versions": versions,
+            "badges": badges,
+            "panels": panels.render(request, issuer),
+        },
     )
 
 

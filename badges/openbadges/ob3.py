@@ -1,8 +1,9 @@
 """Open Badges 3.0: the OpenBadgeCredential (AchievementCredential) of an award, unsigned.
 
 The credential embeds the award's snapshot of the badge (the achievement) and the issuer
-profile version current at issue time, so it stands on its own once signed; ids point at the
-same stable public URLs as the OB 2.0 documents. ``badges.openbadges.publish`` signs it.
+profile version current at issue time, so it stands on its own once signed; ``issuer.id`` is
+the issuer's stable id (whose profile lists the signing keys), other ids point at the same
+stable public URLs as the OB 2.0 documents. ``badges.openbadges.publish`` signs it.
 """
 
 from __future__ import annotations
@@ -13,18 +14,26 @@ from badges import links
 from badges.openbadges.ob2 import identity_hash, iso
 
 if TYPE_CHECKING:
-    from badges.models import Award, BadgeClassVersion
-    from issuers.models import IssuerVersion
+    from badges.models import Award, BadgeClassVersion, SigningKey
+    from issuers.models import Issuer, IssuerVersion
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB3_EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 SCHEMA_ORG = "https://schema.org/"
+DID_V1_CONTEXT = "https://www.w3.org/ns/did/v1"
+MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+# The issuer profile at the issuer's id is also the controller document of its keys. The DID
+# context comes first and defines verificationMethod/assertionMethod: verifiers built on
+# jsonld-signatures (the DCC's) then read the document as is instead of framing it.
+PROFILE_CONTEXT = [DID_V1_CONTEXT, VC_V2_CONTEXT, OB3_CONTEXT, MULTIKEY_CONTEXT]
 
 
 def issuer_profile(version: IssuerVersion) -> dict:
+    """The profile snapshot a credential embeds: the version current at award time, under the
+    issuer's stable id (the controller of the key that signs). Needs version.issuer loaded."""
     profile = {
-        "id": links.issuer_url(version),
+        "id": links.issuer_id_url(version.issuer),
         "type": ["Profile"],
         "name": version.name,
         "url": version.website,
@@ -35,6 +44,32 @@ def issuer_profile(version: IssuerVersion) -> dict:
     if version.logo:
         profile["image"] = {"id": links.media_url(version.logo.name), "type": "Image"}
     return profile
+
+
+def multikey(key: SigningKey, controller: str) -> dict:
+    """A signing key as a Multikey verification method. A retired key is published unchanged:
+    it no longer signs, but every proof it made stays valid (no "revoked"/"expires", which
+    would tell verifiers otherwise)."""
+    return {
+        "id": links.signing_key_url(key),
+        "type": "Multikey",
+        "controller": controller,
+        "publicKeyMultibase": key.public_key_multibase,
+    }
+
+
+def issuer_profile_document(issuer: Issuer, keys: list[SigningKey]) -> dict:
+    """What the issuer's stable id answers: its current profile (OB 3.0 Profile) and every
+    key it ever signed with (oldest first), each an assertion method. Needs issuer.current."""
+    version = issuer.current
+    version.issuer = issuer
+    issuer_id = links.issuer_id_url(issuer)
+    return {
+        "@context": PROFILE_CONTEXT,
+        **issuer_profile(version),
+        "verificationMethod": [multikey(key, issuer_id) for key in keys],
+        "assertionMethod": [links.signing_key_url(key) for key in keys],
+    }
 
 
 def achievement(version: BadgeClassVersion) -> dict:
@@ -72,7 +107,8 @@ def achievement(version: BadgeClassVersion) -> dict:
 
 
 def credential(award: Award, version: BadgeClassVersion) -> dict:
-    """The unsigned credential. Needs award.issuer_version and version.badge loaded."""
+    """The unsigned credential. Needs award.issuer_version (with its issuer) and
+    version.badge loaded."""
     doc = {
         "@context": [VC_V2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
         "id": links.credential_url(award),

@@ -8,6 +8,8 @@ that changes whenever the document would, so nothing needs invalidating by hand:
   seconds (``award_changed`` clears it at once): a cached assertion costs no query, and
   revoking changes the key, so the next request rebuilds it as revoked (410);
 - BadgeClass versions, issuer profile versions and signing keys never change (cached by id);
+- an issuer's profile (at its stable id) is keyed by its current version and its number of
+  keys (editing adds a version, rotating adds a key);
 - the current badge is keyed by its ``updated_at`` and its issuer's current version.
 
 The OB 3.0 credential is signed once (in a worker after issuing, or here on first request)
@@ -28,13 +30,13 @@ from cachetools import LRUCache
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import Count
 
 from badges import links
 from badges.models import Award, AwardCredential, Badge, BadgeClassVersion, SigningKey
 from badges.openbadges import baking, ob2, ob3
-from badges.openbadges.keys import private_key, signing_key_current
-from issuers.models import IssuerVersion
+from badges.openbadges.keys import IssuerSigner, issuer_signer, signing_key_for
+from issuers.models import Issuer, IssuerVersion
 from orgs.models import Space
 
 if TYPE_CHECKING:
@@ -126,7 +128,7 @@ def badgeclass_version_for(award: Award) -> BadgeClassVersion:
 
 def _award(public_id: UUID | str) -> Award | None:
     return (
-        Award.objects.select_related("badge", "issuer_version", "recipient")
+        Award.objects.select_related("badge", "issuer_version__issuer", "recipient")
         .filter(public_id=public_id)
         .first()
     )
@@ -221,7 +223,7 @@ def badge_payload(badge: Badge) -> Payload:
 
 
 def issuer_version(public_id: UUID | str) -> IssuerVersion | None:
-    return IssuerVersion.objects.filter(public_id=public_id).first()
+    return IssuerVersion.objects.select_related("issuer").filter(public_id=public_id).first()
 
 
 def issuer_payload(version: IssuerVersion) -> Payload:
@@ -243,25 +245,19 @@ def credential_for(award: Award) -> dict:
     return sign_award(award)
 
 
-def _sign(award: Award, version: BadgeClassVersion, key: SigningKey, seed: bytes) -> dict:
-    from badges.openbadges.signing import sign_credential
-
-    return sign_credential(
-        ob3.credential(award, version),
-        private_key=seed,
-        verification_method=links.signing_key_url(key),
-        created=ob2.iso(timezone.now()),
-    )
+def _sign(award: Award, version: BadgeClassVersion, signer: IssuerSigner) -> dict:
+    return signer.sign(ob3.credential(award, version))
 
 
 def sign_award(award: Award) -> dict:
-    """Sign one award's credential now and store it (the first-request path)."""
-    key = signing_key_current(space=award.space)
-    signed = _sign(award, badgeclass_version_for(award), key, private_key(key))
+    """Sign one award's credential now, with its issuer's key, and store it (the
+    first-request path)."""
+    signer = issuer_signer(award.issuer_version.issuer)
+    signed = _sign(award, badgeclass_version_for(award), signer)
     try:
         with transaction.atomic():
             AwardCredential.objects.create(
-                award=award, space_id=award.space_id, credential=signed, signing_key=key
+                award=award, space_id=award.space_id, credential=signed, signing_key=signer.key
             )
     except IntegrityError:
         # Signed concurrently (the worker and a first visitor): keep the stored one.
@@ -270,17 +266,18 @@ def sign_award(award: Award) -> dict:
 
 
 def sign_awards(awards: list[Award]) -> int:
-    """Sign many awards' credentials and store them in one INSERT (the worker's path): the
-    key, its decryption and each BadgeClass version are looked up once per batch, not once
-    per award. Awards signed meanwhile by a first visitor keep their credential."""
-    keys: dict[int, tuple[SigningKey, bytes]] = {}
+    """Sign many awards' credentials and store them in one INSERT (the worker's path): each
+    issuer's key, its decryption and each BadgeClass version are looked up once per batch, not
+    once per award. Awards signed meanwhile by a first visitor keep their credential. Needs
+    award.issuer_version.issuer loaded."""
+    signers: dict[int, IssuerSigner] = {}
     versions: dict[tuple[int, str], BadgeClassVersion] = {}
     rows = []
     for award in awards:
-        if award.space_id not in keys:
-            key = signing_key_current(space=award.space)
-            keys[award.space_id] = (key, private_key(key))
-        key, seed = keys[award.space_id]
+        issuer = award.issuer_version.issuer
+        if issuer.pk not in signers:
+            signers[issuer.pk] = issuer_signer(issuer)
+        signer = signers[issuer.pk]
         digest = ob2.snapshot_digest(award.badge_snapshot, award.issuer_version)
         version = versions.get((award.badge_id, digest))
         if version is None:
@@ -289,8 +286,8 @@ def sign_awards(awards: list[Award]) -> int:
             AwardCredential(
                 award=award,
                 space_id=award.space_id,
-                credential=_sign(award, version, key, seed),
-                signing_key=key,
+                credential=_sign(award, version, signer),
+                signing_key=signer.key,
             )
         )
     AwardCredential.objects.bulk_create(rows, ignore_conflicts=True)
@@ -323,53 +320,84 @@ def revocation_list_payload(version: IssuerVersion) -> Payload:
     return Payload.json(
         {
             "id": links.revocation_list_url(version),
-            "issuer": links.issuer_url(version),
+            # The credentials' issuer: the issuer's stable id (needs version.issuer).
+            "issuer": links.issuer_id_url(version.issuer),
             "revokedCredentials": entries,
         }
     )
 
 
-MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
 CID_CONTEXT = "https://www.w3.org/ns/cid/v1"
 
 
-def _multikey(key: SigningKey, space: Space) -> dict:
-    # A retired key is published unchanged: it no longer signs, but every proof it made
-    # stays valid (no "expires"/"revoked" here, which would tell verifiers otherwise).
-    return {
-        "id": links.signing_key_url(key),
-        "type": "Multikey",
-        "controller": links.key_controller_url(space),
-        "publicKeyMultibase": key.public_key_multibase,
-    }
-
-
 def signing_key_payload(public_id: UUID | str) -> Payload | None:
+    """A key's Multikey document: its own URL, so a verifier that dereferences a proof's
+    verificationMethod gets JSON with a top-level ``controller`` whatever it asks for."""
+
     def build():
-        key = SigningKey.objects.select_related("space").filter(public_id=public_id).first()
+        key = (
+            SigningKey.objects.select_related("space", "issuer").filter(public_id=public_id).first()
+        )
         if key is None:
             return None
-        return Payload.json({"@context": MULTIKEY_CONTEXT, **_multikey(key, key.space)})
+        if key.issuer_id:
+            controller = links.issuer_id_url(key.issuer)
+        else:  # a space's key from before keys were issuers'
+            controller = links.key_controller_url(key.space)
+        return Payload.json({"@context": [ob3.MULTIKEY_CONTEXT], **ob3.multikey(key, controller)})
 
     return _cached(f"ob:{FORMAT}:key:{public_id}", build)
 
 
 def controller_payload(space_public_id: UUID | str) -> Payload | None:
-    """The controller document of a space's keys: every key, active and retired, may make
-    assertions (so old credentials keep verifying after a rotation)."""
+    """The controller document of a space's keys from before keys belonged to issuers: they
+    all are retired and may still have made assertions (old credentials keep verifying)."""
     space = Space.objects.filter(public_id=space_public_id).first()
     if space is None:
         return None
-    keys = list(SigningKey.objects.for_space(space).order_by("created_at", "pk"))
+    keys = list(
+        SigningKey.objects.for_space(space).filter(issuer__isnull=True).order_by("created_at", "pk")
+    )
+    controller = links.key_controller_url(space)
     return Payload.json(
         {
-            "@context": [CID_CONTEXT, MULTIKEY_CONTEXT],
-            "id": links.key_controller_url(space),
+            "@context": [CID_CONTEXT, ob3.MULTIKEY_CONTEXT],
+            "id": controller,
             "name": space.name,
-            "verificationMethod": [_multikey(k, space) for k in keys],
+            "verificationMethod": [ob3.multikey(k, controller) for k in keys],
             "assertionMethod": [links.signing_key_url(k) for k in keys],
         }
     )
+
+
+# ---- Issuer profiles at their stable id ----------------------------------------------------
+
+
+def issuer_by_id(public_id: UUID | str) -> Issuer | None:
+    """An issuer by its stable public id, with its current profile and its number of keys
+    (one query)."""
+    return (
+        Issuer.objects.select_related("current")
+        .filter(public_id=public_id, current__isnull=False)
+        .annotate(key_count=Count("signing_keys"))
+        .first()
+    )
+
+
+def issuer_profile_payload(issuer: Issuer) -> Payload:
+    """The profile at the issuer's stable id, listing every key it signs or signed with. An
+    issuer that never signed gets its key now, so its profile always names the key that will
+    sign its first credential. Needs ``issuer_by_id``'s issuer."""
+    count = issuer.key_count
+    if not count:
+        signing_key_for(issuer)
+        count = 1
+
+    def build():
+        keys = list(SigningKey.objects.for_issuer(issuer).order_by("created_at", "pk"))
+        return Payload.json(ob3.issuer_profile_document(issuer, keys))
+
+    return _cached(f"ob:{FORMAT}:profile:{issuer.public_id}:{issuer.current_id}:{count}", build)
 
 
 # ---- Baked images --------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def sign_credentials(award_ids: list[int]) -> int:
     from badges.models import Award
     from badges.openbadges.publish import sign_awards
 
-    awards = Award.objects.select_related("badge", "issuer_version", "space").filter(
+    awards = Award.objects.select_related("badge", "issuer_version__issuer").filter(
         pk__in=award_ids, credential__isnull=True
     )
     return sign_awards(list(awards))

@@ -2,7 +2,7 @@
 
 ``award_verification(award)`` checks the award the way an outside verifier would: its state
 (valid / expired / revoked, and why) and the Ed25519 proof of its stored OB 3.0 credential
-against the space's published key. ``page_context(award)`` adds what the page shows.
+against the issuer's published key. ``page_context(award)`` adds what the page shows.
 """
 
 from __future__ import annotations
@@ -75,7 +75,9 @@ def signature_check(award: Award) -> SignatureCheck:
     if cached is not None:
         return cached
     key = _key_for(str(proof.get("verificationMethod", "")), award.space_id)
-    if key is None:
+    # The key must be the issuer's (its controller is the issuer's id), or one of the space's
+    # keys from before keys were issuers'.
+    if key is None or key.issuer_id not in (None, award.issuer_version.issuer_id):
         result = SignatureCheck(
             False, "The credential is signed with a key this issuer never published."
         )

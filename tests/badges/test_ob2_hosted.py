@@ -196,7 +196,7 @@ def test_unknown_draft_and_wrong_method(client, space_a, award):
     import uuid
 
     for name in ("public:assertion", "public:badge", "public:issuer", "public:credential"):
-        kwarg = {"public:badge": "badge_id", "public:issuer": "version_id"}.get(name, "award_id")
+        kwarg = {"public:badge": "badge_id", "public:issuer": "profile_id"}.get(name, "award_id")
         assert client.get(reverse(name, kwargs={kwarg: uuid.uuid4()})).status_code == 404
     draft = make_badge(space_a, state="draft", name="Secret draft")
     assert client.get(links.badgeclass_url(draft), HTTP_ACCEPT=LD).status_code == 404

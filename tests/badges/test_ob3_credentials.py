@@ -1,6 +1,8 @@
 """Open Badges 3.0 credentials of awards: schema, the independent proof check (with the key
-dereferenced over HTTP from the proof's verificationMethod), tampering, revocation status,
-lazy/worker signing, and key rotation with keys encrypted at rest."""
+dereferenced over HTTP from the proof's verificationMethod, as 1EdTech's validator does: no
+Accept header, a top-level ``controller`` that must be the credential's issuer), the issuer's
+stable id and its profile listing its keys, tampering, revocation status, lazy/worker signing,
+and key rotation with keys encrypted at rest."""
 
 import base64
 import copy
@@ -11,10 +13,12 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
+from badgeplatform.access import Access
 from badges import links
 from badges.models import Award, AwardCredential, SigningKey
 from badges.openbadges import keys, tasks
-from tests.factories import make_award, make_badge, revoke_award
+from issuers.models import Issuer
+from tests.factories import make_award, make_badge, make_issuer, revoke_award
 from tests.openbadges_reference import (
     ACHIEVEMENT_SCHEMA,
     HAVE_CONFORMANCE,
@@ -23,6 +27,9 @@ from tests.openbadges_reference import (
     ref_schema_errors,
     ref_verify,
 )
+
+PROFILE_SCHEMA = "ob_v3p0_profile_schema.json"
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 pytestmark = [
     pytest.mark.django_db,
@@ -36,13 +43,27 @@ def fetch(client, url):
     return json.loads(response.content)
 
 
+def fetch_plain(client, url):
+    """A GET with no Accept header at all (1EdTech's validator's key fetch)."""
+    response = client.get(url.removeprefix(links._url("")))
+    assert response.status_code == 200, url
+    return json.loads(response.content)
+
+
 def key_over_http(client, credential) -> bytes:
-    """What an outside verifier does: dereference the proof's verificationMethod."""
+    """What an outside verifier does: dereference the proof's verificationMethod (no Accept
+    header), check its controller is the credential's issuer, and that the issuer's profile
+    (the controller document, at the issuer's id) lists the key as an assertion method."""
     method = credential["proof"][0]["verificationMethod"]
-    doc = fetch(client, method)
+    doc = fetch_plain(client, method)
+    assert doc["@context"] == ["https://w3id.org/security/multikey/v1"]
     assert doc["id"] == method and doc["type"] == "Multikey"
+    assert doc["controller"] == credential["issuer"]["id"]
     controller = fetch(client, doc["controller"])
+    assert controller["id"] == credential["issuer"]["id"]
     assert method in controller["assertionMethod"]
+    listed = {vm["id"]: vm for vm in controller["verificationMethod"]}
+    assert listed[method] == {k: v for k, v in doc.items() if k != "@context"}
     raw = ref_b58decode(doc["publicKeyMultibase"].removeprefix("z"))
     assert raw[:2] == b"\xed\x01"
     return raw[2:]
@@ -66,7 +87,9 @@ def test_credential_content(client, award):
     credential = fetch(client, links.credential_url(award))
     assert credential["id"] == links.credential_url(award)
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
-    assert credential["issuer"]["id"] == links.issuer_url(award.issuer_version)
+    # The issuer's stable id (not the profile version's), with the version's snapshot.
+    assert credential["issuer"]["id"] == links.issuer_id_url(award.badge.issuer)
+    assert credential["issuer"]["id"] != links.issuer_url(award.issuer_version)
     assert credential["issuer"]["name"] == award.issuer_version.name
     assert credential["validFrom"].startswith(award.issued_at.strftime("%Y-%m-%dT%H:%M"))
     assert credential["validUntil"].startswith(award.expires_at.strftime("%Y-%m-%dT%H:%M"))
@@ -147,30 +170,97 @@ def test_the_worker_task_signs_what_is_unsigned(space_a):
     ids = [a.pk for a in awards]
     assert tasks.sign_credentials(ids) == 3
     assert tasks.sign_credentials(ids) == 0  # idempotent
-    for credential in AwardCredential.objects.filter(award_id__in=ids):
-        assert credential.signing_key.space_id == space_a.pk
-        assert credential.credential["proof"][0]["verificationMethod"] == links.signing_key_url(
-            credential.signing_key
-        )
+    for credential in AwardCredential.objects.filter(award_id__in=ids).select_related(
+        "award__issuer_version__issuer", "signing_key"
+    ):
+        issuer = credential.award.issuer_version.issuer
+        assert credential.signing_key.issuer_id == issuer.pk
+        proof = credential.credential["proof"][0]
+        assert proof["verificationMethod"] == links.signing_key_url(credential.signing_key)
+        assert credential.credential["issuer"]["id"] == links.issuer_id_url(issuer)
+
+
+def test_issuer_profile_at_its_id_lists_its_keys(client, award):
+    """The issuer's id answers JSON-LD (its current profile and keys) to JSON clients and by
+    default, a page to browsers; the profile is also the keys' controller document."""
+    credential = fetch(client, links.credential_url(award))
+    issuer_id = credential["issuer"]["id"]
+    profile = fetch_plain(client, issuer_id)
+    assert profile["@context"][0] == "https://www.w3.org/ns/did/v1"
+    assert profile["id"] == issuer_id and profile["type"] == ["Profile"]
+    assert profile["name"] == award.issuer_version.name
+    assert ref_schema_errors(profile, PROFILE_SCHEMA) == []
+    method = credential["proof"][0]["verificationMethod"]
+    assert profile["assertionMethod"] == [method]
+    assert profile["verificationMethod"][0]["controller"] == issuer_id
+    page = client.get(issuer_id.removeprefix(links._url("")), HTTP_ACCEPT=BROWSER)
+    assert page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    assert award.issuer_version.name in html and "Signing keys" in html
+    assert profile["verificationMethod"][0]["publicKeyMultibase"][:20] in html
+    # The key document is JSON whatever a browser asks for (verifiers send anything).
+    key = client.get(method.removeprefix(links._url("")), HTTP_ACCEPT=BROWSER)
+    assert key["Content-Type"].startswith("application/") and json.loads(key.content)["id"]
+
+
+def test_editing_the_issuer_keeps_its_id(client, space_a, award):
+    from badgeplatform.access import Access
+    from issuers.services import issuer_update
+
+    issuer = award.badge.issuer
+    first = fetch(client, links.credential_url(award))
+    assertion = fetch(client, links.assertion_url(award))
+    ob2_before = [assertion, fetch(client, assertion["badge"])]
+    ob2_before.append(fetch(client, ob2_before[1]["issuer"]))
+    issuer_update(access=Access.system(space_a), issuer=issuer, actor=None, name="Acme Academy")
+    keys.issuer_key_rotate(
+        access=Access.system(space_a),
+        issuer=Issuer.objects.select_related("organisation").get(pk=issuer.pk),
+        actor=None,
+    )
+    later = make_award(space_a, badge=award.badge)
+    second = fetch(client, links.credential_url(later))
+    assert later.issuer_version_id != award.issuer_version_id
+    assert second["issuer"]["id"] == first["issuer"]["id"] == links.issuer_id_url(issuer)
+    assert (first["issuer"]["name"], second["issuer"]["name"]) == ("Acme Learning", "Acme Academy")
+    # The profile at the id is the current one; the first credential's snapshot is unchanged.
+    assert fetch(client, first["issuer"]["id"])["name"] == "Acme Academy"
+    assert ref_verify(first, key_over_http(client, first))
+    assert ref_verify(second, key_over_http(client, second))
+    # OB 2.0 keeps naming the profile version of each award: the old assertion, its
+    # BadgeClass and its issuer profile answer exactly as before the edit and the rotation.
+    ob2_after = [fetch(client, links.assertion_url(award))]
+    ob2_after.append(fetch(client, ob2_after[0]["badge"]))
+    ob2_after.append(fetch(client, ob2_after[1]["issuer"]))
+    assert ob2_after == ob2_before
+    assert ob2_after[2]["id"] == links.issuer_url(award.issuer_version)
+    assert ob2_after[2]["name"] == "Acme Learning"
 
 
 def test_rotation_keeps_old_credentials_verifiable(client, space_a):
-    old = make_award(space_a)
-    old_credential = fetch(client, links.credential_url(old))
-    old_key = SigningKey.objects.get(space=space_a)
-    call_command("rotate_signing_key", "--space", space_a.slug, stdout=mock.MagicMock())
-    old_key.refresh_from_db()
-    assert old_key.retired_at is not None
-    new_key = SigningKey.objects.get(space=space_a, retired_at__isnull=True)
+    from badgeplatform.models import AuditEntry as Entry
 
-    new = make_award(space_a)
+    old = make_award(space_a)
+    issuer = old.badge.issuer
+    old_credential = fetch(client, links.credential_url(old))
+    old_key = SigningKey.objects.get(issuer=issuer)
+    access = Access.system(space_a)
+    issuer = Issuer.objects.select_related("organisation", "current").get(pk=issuer.pk)
+    new_key = keys.issuer_key_rotate(access=access, issuer=issuer, actor=None)
+    old_key.refresh_from_db()
+    assert old_key.retired_at is not None and new_key.is_active
+    assert Entry.objects.filter(action="issuer.key_rotate", space=space_a).count() == 1
+
+    new = make_award(space_a, badge=old.badge)
     new_credential = fetch(client, links.credential_url(new))
     assert new_credential["proof"][0]["verificationMethod"] == links.signing_key_url(new_key)
-    # The old key is still published: the old credential still verifies over HTTP.
+    assert new_credential["issuer"]["id"] == old_credential["issuer"]["id"]
+    # The old key is still published and listed: the old credential still verifies over HTTP.
     assert ref_verify(old_credential, key_over_http(client, old_credential))
     assert ref_verify(new_credential, key_over_http(client, new_credential))
-    controller = fetch(client, links.key_controller_url(space_a))
-    assert controller["assertionMethod"] == [
+    assert not ref_verify(old_credential, key_over_http(client, new_credential))
+    profile = fetch(client, links.issuer_id_url(issuer))
+    assert profile["assertionMethod"] == [
         links.signing_key_url(old_key),
         links.signing_key_url(new_key),
     ]
@@ -178,24 +268,45 @@ def test_rotation_keeps_old_credentials_verifiable(client, space_a):
     from badges.openbadges.verification import signature_check
 
     assert signature_check(Award.objects.get(pk=old.pk)).ok
+    assert signature_check(Award.objects.get(pk=new.pk)).ok
 
 
-def test_keys_are_per_space(client, space_a, space_b):
+def test_rotation_needs_manage_issuers(space_a):
+    from django.core.exceptions import PermissionDenied
+
+    from badgeplatform.access import load_access
+    from tests.factories import add_member
+
+    issuer = make_issuer(space_a)
+    user = add_member(space_a, role_name="Badge Issuer")
+    with pytest.raises(PermissionDenied):
+        keys.issuer_key_rotate(access=load_access(space_a, user), issuer=issuer, actor=user)
+    assert not SigningKey.objects.filter(issuer=issuer).exists()
+
+
+def test_keys_are_per_issuer(client, space_a, space_b):
     a = make_award(space_a)
+    other_issuer = make_issuer(space_a, name="Other Institute")
+    a2 = make_award(space_a, badge=make_badge(space_a, issuer=other_issuer))
     b = make_award(space_b)
-    ka = fetch(client, links.credential_url(a))["proof"][0]["verificationMethod"]
-    kb = fetch(client, links.credential_url(b))["proof"][0]["verificationMethod"]
-    assert ka != kb
+    methods = {
+        fetch(client, links.credential_url(x))["proof"][0]["verificationMethod"] for x in (a, a2, b)
+    }
+    assert len(methods) == 3
+    for x in (a, a2, b):
+        credential = fetch(client, links.credential_url(x))
+        assert ref_verify(credential, key_over_http(client, credential))
 
 
 def test_private_key_is_encrypted_at_rest(space_a):
-    key = keys.signing_key_current(space=space_a)
+    issuer = make_issuer(space_a)
+    key = keys.signing_key_for(issuer)
     seed = keys.private_key(key)
     assert len(seed) == 32
     stored = base64.b64decode(key.private_key_encrypted)
     assert seed not in stored and seed.hex() not in key.private_key_encrypted
     # Bound to its row: the same ciphertext on another key does not decrypt.
-    other = keys.signing_key_rotate(space=space_a)
+    other = keys.signing_key_rotate(issuer=issuer)
     other.private_key_encrypted = key.private_key_encrypted
     with pytest.raises(keys.KeyUnreadable):
         keys.private_key(other)
@@ -207,19 +318,108 @@ def test_private_key_is_encrypted_at_rest(space_a):
         keys.private_key(key)
 
 
-def test_one_active_key_per_space(space_a):
+def test_one_active_key_per_issuer(space_a):
     from django.db import IntegrityError, transaction
 
-    key = keys.signing_key_current(space=space_a)
-    assert keys.signing_key_current(space=space_a) == key
+    issuer = make_issuer(space_a)
+    key = keys.signing_key_for(issuer)
+    assert keys.signing_key_for(issuer) == key
     with pytest.raises(IntegrityError), transaction.atomic():
-        SigningKey.objects.create(space=space_a, public_key_multibase="z", private_key_encrypted="")
+        SigningKey.objects.create(
+            space=space_a, issuer=issuer, public_key_multibase="z", private_key_encrypted=""
+        )
 
 
-def test_rotate_command_needs_a_known_space(space_a):
+def test_rotate_command(space_a, space_b):
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError):
         call_command("rotate_signing_key", "--space", "nope")
+    with pytest.raises(CommandError):
+        call_command("rotate_signing_key", "--issuer", "not-a-uuid")
+    a, b = make_issuer(space_a), make_issuer(space_b)
+    call_command("rotate_signing_key", "--space", space_a.slug, stdout=mock.MagicMock())
+    assert SigningKey.objects.filter(issuer=a).count() == 1
+    assert not SigningKey.objects.filter(issuer=b).exists()
+    call_command("rotate_signing_key", "--issuer", str(b.public_id), stdout=mock.MagicMock())
     call_command("rotate_signing_key", "--all", stdout=mock.MagicMock())
-    assert SigningKey.objects.filter(space=space_a, retired_at__isnull=True).count() == 1
+    for issuer in (a, b):
+        assert SigningKey.objects.filter(issuer=issuer).count() == 2
+        assert SigningKey.objects.filter(issuer=issuer, retired_at__isnull=True).count() == 1
+
+
+def test_public_key_documents_query_counts(client, award, django_assert_num_queries):
+    """Issuer profile at its id: one query once cached (the issuer, its current version and
+    its number of keys), whatever the number of keys; a key document: none once cached."""
+    from badges.openbadges.publish import clear_local_cache
+
+    credential = fetch(client, links.credential_url(award))
+    issuer_path = credential["issuer"]["id"].removeprefix(links._url(""))
+    key_path = credential["proof"][0]["verificationMethod"].removeprefix(links._url(""))
+    with django_assert_num_queries(3):  # not a version; the issuer; its keys
+        assert client.get(issuer_path).status_code == 200
+    with django_assert_num_queries(2):  # not a version; the issuer (the document is cached)
+        assert client.get(issuer_path).status_code == 200
+    issuer = Issuer.objects.select_related("organisation").get(pk=award.badge.issuer_id)
+    for _ in range(3):
+        keys.issuer_key_rotate(access=Access.system(award.space), issuer=issuer, actor=None)
+    fetch(client, issuer_path)
+    with django_assert_num_queries(2):
+        assert len(fetch(client, issuer_path)["assertionMethod"]) == 4
+    clear_local_cache()
+    with django_assert_num_queries(1):
+        assert client.get(key_path).status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get(key_path).status_code == 200
+
+
+def test_migration_gives_every_issuer_a_key_and_keeps_space_keys_published(client, space_a):
+    """Before: one key per space, controlled by /public/signers/<space>. The data migration
+    retires it (still published, so what it signed verifies) and gives each issuer its key."""
+    import importlib
+
+    from django.apps import apps
+
+    from badges.openbadges.signing import generate_keypair, public_key_multibase
+
+    migration = importlib.import_module("badges.migrations.0007_issuer_signing_keys")
+    seed, public = generate_keypair()
+    legacy = SigningKey(space=space_a, public_key_multibase=public_key_multibase(public))
+    legacy.private_key_encrypted = keys.encrypt_private_key(seed, str(legacy.public_id))
+    legacy.save()
+    first, second = make_issuer(space_a), make_issuer(space_a, name="Second")
+    migration.give_issuers_keys(apps, None)
+    migration.give_issuers_keys(apps, None)  # idempotent
+    legacy.refresh_from_db()
+    assert legacy.retired_at is not None
+    for issuer in (first, second):
+        key = SigningKey.objects.get(issuer=issuer)
+        assert key.is_active and len(keys.private_key(key)) == 32
+        assert keys.signing_key_for(issuer) == key
+    # The space key's documents are still served, under the space's controller document.
+    doc = fetch_plain(client, links.signing_key_url(legacy))
+    assert doc["controller"] == links.key_controller_url(space_a)
+    signers = fetch(client, doc["controller"])
+    assert signers["assertionMethod"] == [links.signing_key_url(legacy)]
+
+
+def test_rotate_button_on_the_issuer_page(client_a, space_a):
+    from badgeplatform.models import AuditEntry
+
+    issuer = make_issuer(space_a)
+    first = keys.signing_key_for(issuer)
+    page = client_a.get(f"/s/{space_a.slug}/issuers/{issuer.pk}/").content.decode()
+    assert "Signing keys" in page and first.public_key_multibase[:20] in page
+    assert links.issuer_id_url(issuer) in page
+    rotate = f"/s/{space_a.slug}/issuers/{issuer.pk}/signing-key/rotate/"
+    assert f'action="{rotate}"' in page and "data-confirm=" in page
+    assert client_a.get(rotate).status_code == 405  # only a POST (after the confirmation)
+    response = client_a.post(rotate)
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.retired_at is not None
+    assert SigningKey.objects.filter(issuer=issuer, retired_at__isnull=True).count() == 1
+    entry = AuditEntry.objects.get(action="issuer.key_rotate")
+    assert entry.changes["retired"] == [str(first.public_id)]
+    page = client_a.get(response["Location"]).content.decode()
+    assert "New signing key" in page and "Retired" in page

@@ -128,11 +128,11 @@ def test_linkedin_add_url(space_a):
 
 def test_links_resolve_to_the_public_views(settings, space_a):
     """badges.links is the contract: every path it builds is served by the intended view."""
-    from badges.openbadges.keys import signing_key_current
+    from badges.openbadges.keys import signing_key_for
     from badges.openbadges.publish import badgeclass_version_for
 
     award = make_award(space_a)
-    key = signing_key_current(space=space_a)
+    key = signing_key_for(award.badge.issuer)
     expected = {
         links.assertion_url(award): public_views.assertion,
         links.baked_image_url(award): public_views.assertion_image,
@@ -141,6 +141,7 @@ def test_links_resolve_to_the_public_views(settings, space_a):
         links.badgeclass_url(award.badge): public_views.badge,
         links.badgeclass_version_url(badgeclass_version_for(award)): public_views.badge_version,
         links.issuer_url(award.issuer_version): public_views.issuer,
+        links.issuer_id_url(award.badge.issuer): public_views.issuer,
         links.revocation_list_url(award.issuer_version): public_views.revocation_list,
         links.signing_key_url(key): public_views.signing_key,
         links.key_controller_url(space_a): public_views.key_controller,

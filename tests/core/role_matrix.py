@@ -195,6 +195,7 @@ TABLE: dict[str, Rule] = {
     "issuers:create": space(P.MANAGE_ISSUERS),
     "issuers:detail": space(P.MANAGE_ISSUERS),
     "issuers:edit": space(P.MANAGE_ISSUERS),
+    "badges:issuer_key_rotate": space(P.MANAGE_ISSUERS),
     "badges:index": space(*SEE_BADGES),
     "badges:create": space(P.CREATE_BADGES),
     "badges:detail": space(*SEE_BADGES),

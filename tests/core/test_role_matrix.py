@@ -43,7 +43,7 @@ def _person(space, organisation, name: str):
 
 
 def build_world(out: str) -> m.World:
-    from badges.openbadges.keys import signing_key_current
+    from badges.openbadges.keys import signing_key_for
     from badges.openbadges.publish import badgeclass_version_for
 
     # On the plan with every feature: plan limits are not what the matrix is about.
@@ -125,7 +125,8 @@ def build_world(out: str) -> m.World:
         "badge_id": badge_in.public_id,
         "digest": version.digest,
         "version_id": award_in.issuer_version.public_id,
-        "key_id": signing_key_current(space=space).public_id,
+        "profile_id": badge_in.issuer.public_id,  # the issuer's stable id
+        "key_id": signing_key_for(badge_in.issuer).public_id,
         "space_id": space.public_id,
         "path": graphic_in.image.name,
         "uidb64": "MQ",
