@@ -31,8 +31,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from badges import links
-from badges.models import Award, AwardCredential, Badge, BadgeClassVersion, SigningKey
-from badges.openbadges import baking, ob2, ob3
+from badges.models import (
+    Award,
+    AwardCredential,
+    Badge,
+    BadgeClassVersion,
+    SigningKey,
+    StatusList,
+    StatusListEntry,
+)
+from badges.openbadges import baking, ob2, ob3, status
 from badges.openbadges.keys import private_key, signing_key_current
 from issuers.models import IssuerVersion
 from orgs.models import Space
@@ -243,21 +251,40 @@ def credential_for(award: Award) -> dict:
     return sign_award(award)
 
 
-def _sign(award: Award, version: BadgeClassVersion, key: SigningKey, seed: bytes) -> dict:
+def _signing_key(space: Space) -> tuple[SigningKey, bytes]:
+    """The key that signs for an issuer now, and its seed. Awards' credentials and status
+    lists both sign through here and ``_sign_document``, so they stay under one key."""
+    key = signing_key_current(space=space)
+    return key, private_key(key)
+
+
+def _sign_document(document: dict, key: SigningKey, seed: bytes) -> dict:
+    """The one signing call of every document published (credentials, status lists)."""
     from badges.openbadges.signing import sign_credential
 
     return sign_credential(
-        ob3.credential(award, version),
+        document,
         private_key=seed,
         verification_method=links.signing_key_url(key),
         created=ob2.iso(timezone.now()),
     )
 
 
+def _sign(
+    award: Award,
+    version: BadgeClassVersion,
+    entry: StatusListEntry,
+    key: SigningKey,
+    seed: bytes,
+) -> dict:
+    return _sign_document(ob3.credential(award, version, status_entry=entry), key, seed)
+
+
 def sign_award(award: Award) -> dict:
     """Sign one award's credential now and store it (the first-request path)."""
-    key = signing_key_current(space=award.space)
-    signed = _sign(award, badgeclass_version_for(award), key, private_key(key))
+    key, seed = _signing_key(award.space)
+    entry = status.entry_for(award)
+    signed = _sign(award, badgeclass_version_for(award), entry, key, seed)
     try:
         with transaction.atomic():
             AwardCredential.objects.create(
@@ -269,17 +296,38 @@ def sign_award(award: Award) -> dict:
     return signed
 
 
+def _entries_of(awards: list[Award]) -> dict[int, StatusListEntry]:
+    """Each award's status entry (1 query), made in bulk for awards that have none."""
+    entries = {
+        e.award_id: e
+        for e in StatusListEntry.objects.select_related("status_list").filter(
+            award__in=[a.pk for a in awards]
+        )
+    }
+    missing: dict[int, list[Award]] = {}
+    for award in awards:
+        if award.pk not in entries:
+            missing.setdefault(award.issuer_version.issuer_id, []).append(award)
+    for group in missing.values():
+        with transaction.atomic():
+            made = status.entries_create(
+                space=group[0].space, issuer=group[0].issuer_version.issuer, awards=group
+            )
+        entries.update((e.award_id, e) for e in made)
+    return entries
+
+
 def sign_awards(awards: list[Award]) -> int:
     """Sign many awards' credentials and store them in one INSERT (the worker's path): the
     key, its decryption and each BadgeClass version are looked up once per batch, not once
     per award. Awards signed meanwhile by a first visitor keep their credential."""
     keys: dict[int, tuple[SigningKey, bytes]] = {}
     versions: dict[tuple[int, str], BadgeClassVersion] = {}
+    entries = _entries_of(awards)
     rows = []
     for award in awards:
         if award.space_id not in keys:
-            key = signing_key_current(space=award.space)
-            keys[award.space_id] = (key, private_key(key))
+            keys[award.space_id] = _signing_key(award.space)
         key, seed = keys[award.space_id]
         digest = ob2.snapshot_digest(award.badge_snapshot, award.issuer_version)
         version = versions.get((award.badge_id, digest))
@@ -289,7 +337,7 @@ def sign_awards(awards: list[Award]) -> int:
             AwardCredential(
                 award=award,
                 space_id=award.space_id,
-                credential=_sign(award, version, key, seed),
+                credential=_sign(award, version, entries[award.pk], key, seed),
                 signing_key=key,
             )
         )
@@ -327,6 +375,40 @@ def revocation_list_payload(version: IssuerVersion) -> Payload:
             "revokedCredentials": entries,
         }
     )
+
+
+def status_list_payload(public_id: UUID | str) -> Payload | None:
+    """The signed BitstringStatusListCredential. Cached per revision (the revision itself is
+    cached for ``status.STATE_TTL`` and cleared when a bit flips): a cached list costs no
+    query. A list changed since it was last signed is signed again here, once."""
+    revision = status.current_revision(public_id)
+    if revision is None:
+        return None
+    return _cached(
+        f"ob:{FORMAT}:status-list:{public_id}:{revision}", lambda: _build_status_list(public_id)
+    )
+
+
+def _build_status_list(public_id: UUID | str) -> Payload | None:
+    status_list = (
+        StatusList.objects.select_related("space", "issuer__current")
+        .defer("used")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if status_list is None:
+        return None
+    if status_list.signed is not None and status_list.signed_revision == status_list.revision:
+        return Payload.json(status_list.signed)
+    # Its issuer is the credentials' issuer (as a verifier checks): the id ob3 gives them.
+    issuer_id = ob3.issuer_profile(status_list.issuer.current)["id"]
+    key, seed = _signing_key(status_list.space)
+    signed = _sign_document(status.list_credential(status_list, issuer_id=issuer_id), key, seed)
+    # Kept unless a bit flipped meanwhile (then the next request signs the newer list).
+    StatusList.objects.filter(pk=status_list.pk, revision=status_list.revision).update(
+        signed=signed, signed_revision=status_list.revision
+    )
+    return Payload.json(signed)
 
 
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
