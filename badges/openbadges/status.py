@@ -87,10 +87,13 @@ def decode_list(encoded: str) -> bytes:
         raise MalformedStatusList("encodedList must be multibase base64url (start with 'u')")
     body = encoded[1:]
     try:
-        compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        return gzip.decompress(compressed)
+        compressed = base64.b64decode(body + "=" * (-len(body) % 4), b"-_", validate=True)
+        bits = gzip.decompress(compressed)
     except (binascii.Error, OSError, EOFError, zlib.error) as exc:
         raise MalformedStatusList(f"encodedList does not decode: {exc}") from exc
+    if not bits:
+        raise MalformedStatusList("encodedList holds an empty bitstring")
+    return bits
 
 
 # ---- Allocating indexes ---------------------------------------------------------------------
