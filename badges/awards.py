@@ -11,6 +11,7 @@ from badgeplatform.audit import audit_log
 from badgeplatform.permissions import Perm
 from badges.models import Award
 from badges.openbadges.publish import award_changed
+from badges.openbadges.status import mark_revoked
 from users.models import User
 
 MAX_REASON = 500
@@ -47,6 +48,8 @@ def award_revoke(*, access: Access, award: Award, actor: User | None, reason: st
     if not updated:
         raise AlreadyRevoked("This award was already revoked.")
     award.revoked_at, award.revocation_reason, award.revoked_by = now, reason, actor
+    # The credential's bit in its status list, in this transaction: both or neither.
+    mark_revoked(award)
     audit_log(
         space=award.space,
         actor=actor,

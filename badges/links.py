@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 if TYPE_CHECKING:
-    from badges.models import Award, Badge, BadgeClassVersion, SigningKey
+    from badges.models import Award, Badge, BadgeClassVersion, SigningKey, StatusList
     from issuers.models import Issuer, IssuerVersion
     from orgs.models import Space
 
@@ -82,6 +82,12 @@ def revocation_list_url(version: IssuerVersion | UUID | str) -> str:
     """OB 3.0 credentialStatus (1EdTechRevocationList): the revoked credentials of an issuer
     profile version."""
     return _url(f"/public/issuers/{getattr(version, 'public_id', version)}/revocations")
+
+
+def status_list_url(status_list: StatusList | UUID | str) -> str:
+    """OB 3.0 credentialStatus (W3C Bitstring Status List): an issuer's signed
+    BitstringStatusListCredential."""
+    return _url(f"/public/status-lists/{getattr(status_list, 'public_id', status_list)}")
 
 
 def download(url: str) -> str:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("badges/<uuid:badge_id>/v/<slug:digest>", views.badge_version, name="badge_version"),
     path("issuers/<uuid:profile_id>", views.issuer, name="issuer"),
     path("issuers/<uuid:version_id>/revocations", views.revocation_list, name="revocation_list"),
+    path("status-lists/<uuid:list_id>", views.status_list, name="status_list"),
     path("keys/<uuid:key_id>", views.signing_key, name="signing_key"),
     path("signers/<uuid:space_id>", views.key_controller, name="key_controller"),
 ]

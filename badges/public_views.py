@@ -21,13 +21,14 @@ from django.utils.http import parse_etags
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import public_view
-from badges.openbadges import publish, verification
+from badges.openbadges import publish, status, verification
 from badges.openbadges.publish import Payload
 
 JSON_TYPES = ("application/ld+json", "application/json")
 # Live documents (an assertion can be revoked) may be cached briefly; versions never change.
 LIVE = "public, max-age=300"
 IMMUTABLE = "public, max-age=86400"
+STATUS_LIST = f"public, max-age={status.TTL_SECONDS}"
 
 
 @lru_cache(maxsize=512)
@@ -227,6 +228,20 @@ def revocation_list(request: HttpRequest, version_id: UUID) -> HttpResponse:
         request,
         publish.revocation_list_payload(version),
         cache_control="public, max-age=60",
+        content_type=_json_type(wanted),
+    )
+
+
+@public_view("OB 3.0 credentialStatus (W3C Bitstring Status List): verifiers check it.")
+@require_GET
+def status_list(request: HttpRequest, list_id: UUID) -> HttpResponse:
+    # Always JSON, whatever the Accept header (wallets' verifiers fetch it plainly), briefly
+    # cacheable: max-age matches the list's ttl.
+    wanted = _negotiate(request, JSON_TYPES) or "application/ld+json"
+    return _respond(
+        request,
+        publish.status_list_payload(list_id),
+        cache_control=STATUS_LIST,
         content_type=_json_type(wanted),
     )
 

@@ -6,6 +6,7 @@ from badges.models.graphics import Graphic
 from badges.models.keys import SigningKey
 from badges.models.openbadges import AwardCredential, BadgeClassVersion
 from badges.models.rules import ActivityEvent, Rule, RuleCompletion
+from badges.models.status import StatusList, StatusListEntry
 
 __all__ = [
     "ActivityEvent",
@@ -20,4 +21,6 @@ __all__ = [
     "Rule",
     "RuleCompletion",
     "SigningKey",
+    "StatusList",
+    "StatusListEntry",
 ]

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from badges import links
+from badges.openbadges import status
 from badges.openbadges.ob2 import identity_hash, iso
 
 if TYPE_CHECKING:
-    from badges.models import Award, BadgeClassVersion, SigningKey
+    from badges.models import Award, BadgeClassVersion, SigningKey, StatusListEntry
     from issuers.models import Issuer, IssuerVersion
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -106,9 +107,9 @@ def achievement(version: BadgeClassVersion) -> dict:
     return doc
 
 
-def credential(award: Award, version: BadgeClassVersion) -> dict:
-    """The unsigned credential. Needs award.issuer_version (with its issuer) and
-    version.badge loaded."""
+def credential(award: Award, version: BadgeClassVersion, *, status_entry: StatusListEntry) -> dict:
+    """The unsigned credential. Needs award.issuer_version (with its issuer) and version.badge
+    loaded, and the award's place in its issuer's status list (``status.entry_for``)."""
     doc = {
         "@context": [VC_V2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
         "id": links.credential_url(award),
@@ -131,10 +132,8 @@ def credential(award: Award, version: BadgeClassVersion) -> dict:
             "activityEndDate": iso(award.achieved_at),
             "achievement": achievement(version),
         },
-        "credentialStatus": {
-            "id": links.revocation_list_url(award.issuer_version),
-            "type": "1EdTechRevocationList",
-        },
+        # One W3C Bitstring Status List entry (the OB 3.0 schema allows a single object).
+        "credentialStatus": status.credential_status(status_entry),
     }
     if award.expires_at:
         doc["validUntil"] = iso(award.expires_at)

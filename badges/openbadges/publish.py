@@ -33,8 +33,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 
 from badges import links
-from badges.models import Award, AwardCredential, Badge, BadgeClassVersion, SigningKey
-from badges.openbadges import baking, ob2, ob3
+from badges.models import (
+    Award,
+    AwardCredential,
+    Badge,
+    BadgeClassVersion,
+    SigningKey,
+    StatusList,
+    StatusListEntry,
+)
+from badges.openbadges import baking, ob2, ob3, status
 from badges.openbadges.keys import IssuerSigner, issuer_signer, signing_key_for
 from issuers.models import Issuer, IssuerVersion
 from orgs.models import Space
@@ -245,15 +253,19 @@ def credential_for(award: Award) -> dict:
     return sign_award(award)
 
 
-def _sign(award: Award, version: BadgeClassVersion, signer: IssuerSigner) -> dict:
-    return signer.sign(ob3.credential(award, version))
+def _sign(
+    award: Award, version: BadgeClassVersion, entry: StatusListEntry, signer: IssuerSigner
+) -> dict:
+    """Awards' credentials and status lists both sign through their issuer's signer."""
+    return signer.sign(ob3.credential(award, version, status_entry=entry))
 
 
 def sign_award(award: Award) -> dict:
     """Sign one award's credential now, with its issuer's key, and store it (the
     first-request path)."""
     signer = issuer_signer(award.issuer_version.issuer)
-    signed = _sign(award, badgeclass_version_for(award), signer)
+    entry = status.entry_for(award)
+    signed = _sign(award, badgeclass_version_for(award), entry, signer)
     try:
         with transaction.atomic():
             AwardCredential.objects.create(
@@ -265,6 +277,27 @@ def sign_award(award: Award) -> dict:
     return signed
 
 
+def _entries_of(awards: list[Award]) -> dict[int, StatusListEntry]:
+    """Each award's status entry (1 query), made in bulk for awards that have none."""
+    entries = {
+        e.award_id: e
+        for e in StatusListEntry.objects.select_related("status_list").filter(
+            award__in=[a.pk for a in awards]
+        )
+    }
+    missing: dict[int, list[Award]] = {}
+    for award in awards:
+        if award.pk not in entries:
+            missing.setdefault(award.issuer_version.issuer_id, []).append(award)
+    for group in missing.values():
+        with transaction.atomic():
+            made = status.entries_create(
+                space=group[0].space, issuer=group[0].issuer_version.issuer, awards=group
+            )
+        entries.update((e.award_id, e) for e in made)
+    return entries
+
+
 def sign_awards(awards: list[Award]) -> int:
     """Sign many awards' credentials and store them in one INSERT (the worker's path): each
     issuer's key, its decryption and each BadgeClass version are looked up once per batch, not
@@ -272,6 +305,7 @@ def sign_awards(awards: list[Award]) -> int:
     award.issuer_version.issuer loaded."""
     signers: dict[int, IssuerSigner] = {}
     versions: dict[tuple[int, str], BadgeClassVersion] = {}
+    entries = _entries_of(awards)
     rows = []
     for award in awards:
         issuer = award.issuer_version.issuer
@@ -286,7 +320,7 @@ def sign_awards(awards: list[Award]) -> int:
             AwardCredential(
                 award=award,
                 space_id=award.space_id,
-                credential=_sign(award, version, signer),
+                credential=_sign(award, version, entries[award.pk], signer),
                 signing_key=signer.key,
             )
         )
@@ -325,6 +359,41 @@ def revocation_list_payload(version: IssuerVersion) -> Payload:
             "revokedCredentials": entries,
         }
     )
+
+
+def status_list_payload(public_id: UUID | str) -> Payload | None:
+    """The signed BitstringStatusListCredential. Cached per revision (the revision itself is
+    cached for ``status.STATE_TTL`` and cleared when a bit flips): a cached list costs no
+    query. A list changed since it was last signed is signed again here, once."""
+    revision = status.current_revision(public_id)
+    if revision is None:
+        return None
+    return _cached(
+        f"ob:{FORMAT}:status-list:{public_id}:{revision}", lambda: _build_status_list(public_id)
+    )
+
+
+def _build_status_list(public_id: UUID | str) -> Payload | None:
+    status_list = (
+        StatusList.objects.select_related("space", "issuer__current")
+        .defer("used")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if status_list is None:
+        return None
+    if status_list.signed is not None and status_list.signed_revision == status_list.revision:
+        return Payload.json(status_list.signed)
+    # Its issuer is the credentials' issuer, and its key that issuer's (as a verifier checks).
+    issuer_id = links.issuer_id_url(status_list.issuer)
+    signed = issuer_signer(status_list.issuer).sign(
+        status.list_credential(status_list, issuer_id=issuer_id)
+    )
+    # Kept unless a bit flipped meanwhile (then the next request signs the newer list).
+    StatusList.objects.filter(pk=status_list.pk, revision=status_list.revision).update(
+        signed=signed, signed_revision=status_list.revision
+    )
+    return Payload.json(signed)
 
 
 CID_CONTEXT = "https://www.w3.org/ns/cid/v1"

@@ -15,8 +15,9 @@ from django.test import override_settings
 
 from badgeplatform.access import Access
 from badges import links
-from badges.models import Award, AwardCredential, SigningKey
+from badges.models import Award, AwardCredential, SigningKey, StatusListEntry
 from badges.openbadges import keys, tasks
+from badges.openbadges.status import decode_list
 from issuers.models import Issuer
 from tests.factories import make_award, make_badge, make_issuer, revoke_award
 from tests.openbadges_reference import (
@@ -55,12 +56,14 @@ def key_over_http(client, credential) -> bytes:
     header), check its controller is the credential's issuer, and that the issuer's profile
     (the controller document, at the issuer's id) lists the key as an assertion method."""
     method = credential["proof"][0]["verificationMethod"]
+    issuer = credential["issuer"]  # an object on an award's credential, an id on a status list
+    issuer_id = issuer if isinstance(issuer, str) else issuer["id"]
     doc = fetch_plain(client, method)
     assert doc["@context"] == ["https://w3id.org/security/multikey/v1"]
     assert doc["id"] == method and doc["type"] == "Multikey"
-    assert doc["controller"] == credential["issuer"]["id"]
+    assert doc["controller"] == issuer_id
     controller = fetch(client, doc["controller"])
-    assert controller["id"] == credential["issuer"]["id"]
+    assert controller["id"] == issuer_id
     assert method in controller["assertionMethod"]
     listed = {vm["id"]: vm for vm in controller["verificationMethod"]}
     assert listed[method] == {k: v for k, v in doc.items() if k != "@context"}
@@ -101,9 +104,14 @@ def test_credential_content(client, award):
     assert achievement["criteria"]["narrative"] == award.badge_snapshot["criteria_text"]
     # The achievement id dereferences to the same badge, as an OB 2.0 BadgeClass.
     assert fetch(client, achievement["id"])["name"] == achievement["name"]
+    entry = StatusListEntry.objects.get(award=award)
+    list_url = links.status_list_url(entry.status_list)
     assert credential["credentialStatus"] == {
-        "id": links.revocation_list_url(award.issuer_version),
-        "type": "1EdTechRevocationList",
+        "id": f"{list_url}#{entry.index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": str(entry.index),
+        "statusListCredential": list_url,
     }
 
 
@@ -128,16 +136,30 @@ def test_tampered_credential_fails(client, award, tamper):
 
 def test_revocation_is_published_in_the_status_list(client, award, space_a):
     credential = fetch(client, links.credential_url(award))
-    status_url = credential["credentialStatus"]["id"]
-    assert fetch(client, status_url)["revokedCredentials"] == []
+    status = credential["credentialStatus"]
+    index = int(status["statusListIndex"])
+    before = fetch(client, status["statusListCredential"])
+    assert not bit(before, index)
     revoke_award(award, reason="Plagiarism.")
-    status = fetch(client, status_url)
-    assert status["issuer"] == credential["issuer"]["id"]
-    assert status["revokedCredentials"] == [
-        {"id": credential["id"], "revocationReason": "Plagiarism."}
-    ]
+    after = fetch(client, status["statusListCredential"])
+    assert bit(after, index)
+    assert after["issuer"] == credential["issuer"]["id"]
     # The signed credential itself never changes.
     assert fetch(client, links.credential_url(award)) == credential
+
+
+def test_the_legacy_revocation_list_is_still_kept_current(client, award):
+    url = links.revocation_list_url(award.issuer_version)
+    assert fetch(client, url)["revokedCredentials"] == []
+    revoke_award(award, reason="Plagiarism.")
+    assert fetch(client, url)["revokedCredentials"] == [
+        {"id": links.credential_url(award), "revocationReason": "Plagiarism."}
+    ]
+
+
+def bit(list_credential, index) -> bool:
+    bits = decode_list(list_credential["credentialSubject"]["encodedList"])
+    return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
 def test_signed_once_lazily_and_stored(client, award):

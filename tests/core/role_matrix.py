@@ -164,6 +164,7 @@ TABLE: dict[str, Rule] = {
     "public:badge_version": public(),
     "public:issuer": public(),
     "public:revocation_list": public(),
+    "public:status_list": public(),
     "public:signing_key": public(),
     "public:key_controller": public(),
     # Tenant pages: the space's front door and dashboard are for every member.

@@ -43,6 +43,7 @@ def _person(space, organisation, name: str):
 
 
 def build_world(out: str) -> m.World:
+    from badges.models import StatusListEntry
     from badges.openbadges.keys import signing_key_for
     from badges.openbadges.publish import badgeclass_version_for
 
@@ -128,6 +129,7 @@ def build_world(out: str) -> m.World:
         "profile_id": badge_in.issuer.public_id,  # the issuer's stable id
         "key_id": signing_key_for(badge_in.issuer).public_id,
         "space_id": space.public_id,
+        "list_id": StatusListEntry.objects.get(award=award_in).status_list.public_id,
         "path": graphic_in.image.name,
         "uidb64": "MQ",
         "token": "not-a-token",
