@@ -48,7 +48,7 @@ TABS: list[tuple[str, str]] = [
     ("details", "Details"),
     ("graphic", "Graphics"),
     ("criteria", "Criteria"),
-    ("attributes", "Badge attributes"),
+    ("attributes", "Badge attribute"),
 ]
 TAB_KEYS = [key for key, _ in TABS]
 # Which tab holds each thing publication needs (the missing list links to it).

@@ -1,6 +1,6 @@
 """The report's choices, read from the query string (the page is a GET form).
 
-``?org=3&org=7&sub=1&period=last_year&show=month`` — or ``period=custom&from=…&to=…``.
+``?org=3&org=7&sub=1&period=last_year&show=month&breakdown=1`` — or ``period=custom&from=…&to=…``.
 """
 
 from __future__ import annotations
@@ -68,15 +68,17 @@ class ReportChoices:
     include_sub: bool
     period: Period
     show: str
+    breakdown: bool = False  # "Show breakdown": the counts per organisation and per badge
 
     @property
-    def breakdown(self) -> bool:
+    def bars(self) -> bool:
+        """Per day or per month: one bar per bucket (else a running total)."""
         return self.show in (DAY, MONTH)
 
     @property
     def unit(self) -> str:
         """Bars per day or month; a running total is drawn per day for short periods."""
-        if self.breakdown:
+        if self.bars:
             return self.show
         return DAY if self.period.days <= CUMULATIVE_DAILY_UP_TO else MONTH
 
@@ -88,6 +90,8 @@ class ReportChoices:
         if self.period.preset == "custom":
             params += [("from", self.period.start.isoformat()), ("to", self.period.end.isoformat())]
         params.append(("show", self.show))
+        if self.breakdown:
+            params.append(("breakdown", "1"))
         params += [(k, v) for k, v in extra.items() if v is not None]
         return urlencode(params)
 
@@ -163,6 +167,7 @@ class ReportForm(forms.Form):
                 include_sub=self.include_sub,
                 period=Period(start, end, preset),
                 show=show,
+                breakdown=self.data.get("breakdown", "") in ("1", "on", "true"),
             )
         cleaned["preset"] = preset
         return cleaned

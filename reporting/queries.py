@@ -160,6 +160,12 @@ def badge_counts(awards: QuerySet[Award]) -> list[tuple[int, int]]:
     return sorted(rows, key=lambda r: (-r[1], r[0]))
 
 
+def org_counts(awards: QuerySet[Award]) -> dict[int, int]:
+    """{organisation id: badges issued} for the report's awards: one GROUP BY query."""
+    rows = awards.values("organisation_id").annotate(n=Count("*")).order_by()
+    return dict(rows.values_list("organisation_id", "n"))
+
+
 def first_award_date(space: Space) -> date | None:
     """For "all time": the local date of the space's first award (the index's first entry)."""
     first = Award.objects.filter(space=space).aggregate(first=Min("issued_at"))["first"]

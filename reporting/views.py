@@ -35,6 +35,7 @@ from reporting.queries import (
     badge_counts,
     cumulative,
     first_award_date,
+    org_counts,
     report_organisations,
     series,
 )
@@ -158,7 +159,7 @@ def _chart_for(report: Report, rows: list[tuple], total: int) -> Chart:
     choices = report.choices
     unit = choices.unit
     period = choices.period
-    title = f"Badges issued per {unit}" if choices.breakdown else "Badges issued, cumulative"
+    title = f"Badges issued per {unit}" if choices.bars else "Badges issued, cumulative"
     busiest = max(rows, key=lambda r: r[1], default=None)
     desc = (
         f"{total:,} badges issued from {fmt_date(period.start)} to {fmt_date(period.end)} in "
@@ -166,13 +167,13 @@ def _chart_for(report: Report, rows: list[tuple], total: int) -> Chart:
     )
     if busiest and busiest[1]:
         desc += f" Busiest {unit}: {bucket_label(busiest[0], unit)}, with {busiest[1]:,}."
-    if not choices.breakdown:
+    if not choices.bars:
         desc += " The line rises by the number issued each " + unit + "."
     return build_chart(
         buckets=[r[0] for r in rows],
-        values=[r[2] if not choices.breakdown else r[1] for r in rows],
+        values=[r[2] if not choices.bars else r[1] for r in rows],
         unit=unit,
-        cumulative=not choices.breakdown,
+        cumulative=not choices.bars,
         title=title,
         desc=desc,
     )
@@ -220,6 +221,9 @@ def _page_context(request: HttpRequest, report: Report) -> dict:
         "shown_from": shown_from,
         "shown_to": shown_to,
         "include_sub": form.include_sub,
+        "show_breakdown": (
+            report.choices.breakdown if report.choices else request.GET.get("breakdown") == "1"
+        ),
         "timezone": report_tz().key,
         "report_url": reverse("reporting:index", args=[slug]),
     }
@@ -248,7 +252,39 @@ def _page_context(request: HttpRequest, report: Report) -> dict:
         page, summaries = _badge_summaries(request, report)
         ctx["badge_page"] = page
         ctx["summaries"] = summaries
+        ctx["org_rows"] = organisation_breakdown(report)
     return ctx
+
+
+def organisation_breakdown(report: Report) -> list[dict]:
+    """ "Show breakdown", per organisation: each chosen organisation's own awards and, with
+    sub-organisations, one row per organisation directly beneath it (its whole branch), in
+    tree order. One query (awards grouped by organisation); the tree is the picker's, already
+    in memory, so each counted organisation is placed by its MPTT range."""
+    counts = org_counts(report.awards)
+    selection = report.selection
+    if not selection.include_sub:
+        return [_row(o.name, counts.get(o.pk, 0)) for o in selection.roots()]
+    nodes = {o.pk: o for o in report.offered}
+    rows: list[dict] = []
+    for root in selection.roots():
+        children = [o for o in report.offered if o.parent_id == root.pk]
+        rows.append(_row(root.name, counts.get(root.pk, 0), note="itself" if children else ""))
+        for child in children:
+            n = sum(
+                c
+                for pk, c in counts.items()
+                if (o := nodes.get(pk)) is not None
+                and o.tree_id == child.tree_id
+                and child.lft <= o.lft <= child.rght
+            )
+            has_kids = child.rght - child.lft > 1
+            rows.append(_row(child.name, n, note="and beneath" if has_kids else "", branch=True))
+    return rows
+
+
+def _row(name: str, count: int, *, note: str = "", branch: bool = False) -> dict:
+    return {"name": name, "count": count, "count_fmt": f"{count:,}", "note": note, "branch": branch}
 
 
 @space_view(Perm.VIEW_REPORTS)

@@ -160,8 +160,8 @@ def test_design_draft_return_publish_withdraw_republish(page, creator, screensho
     page.get_by_label("Or write the criteria here").fill(
         "Submit **three** cleaned data sets, each with:\n\n- a data dictionary\n- a README"
     )
-    page.get_by_role("button", name="Badge attributes", exact=True).click()
-    active_tab(page, "Badge attributes")
+    page.get_by_role("button", name="Badge attribute", exact=True).click()
+    active_tab(page, "Badge attribute")
     page.get_by_role("button", name="+ Add attribute").click()
     page.locator("input[name=key]").nth(0).fill("Credits")
     page.locator("input[name=value]").nth(0).fill("5")

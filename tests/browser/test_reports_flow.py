@@ -91,13 +91,18 @@ def test_admin_reads_a_report_for_two_departments(page, admin_and_space, screens
     page.get_by_label("Per month").check()
     results.get_by_role("heading", name="Badges issued per month").wait_for()
     assert results.locator(".bars rect").count() == 6
+    assert results.locator(".badge-summary").count() == 0  # the breakdown is asked for
+    page.get_by_label("Show breakdown").check()
+    results.get_by_role("heading", name="Per organisation").wait_for()
+    by_org = results.locator(".org-breakdown").get_by_role("table")
+    assert by_org.get_by_role("row").count() > 1
     summaries = results.locator(".badge-summary")
     assert summaries.count() == 3  # Negotiation (Business) is not there
     first = summaries.first
     assert first.get_by_role("heading", name="Python Programming").is_visible()
     assert first.locator(".summary-count").inner_text().startswith("40")
     page.get_by_text("Show the numbers as a table").click()
-    table = results.get_by_role("table")
+    table = results.locator(".chart-data").get_by_role("table")
     assert table.get_by_role("row", name="March 2025 17 38").is_visible()
     screenshot("2-monthly-with-badges")
 
@@ -142,6 +147,7 @@ def test_the_report_works_without_javascript(browser, live_server, admin_and_spa
         page.get_by_label("From", exact=True).fill("2025-01-01")
         page.get_by_label("To", exact=True).fill("2025-06-30")
         page.get_by_label("Per month").check()
+        page.get_by_label("Show breakdown").check()
         page.get_by_role("button", name="Update report").click()
         page.get_by_role("heading", name="Badges issued per month").wait_for()
         everything = sum(sum(v) for v in PLAN.values())  # the whole tree by default: 138

@@ -59,14 +59,14 @@ def test_build_an_organisation_tree_three_levels_deep(page, acme, screenshot):
         "link", name="Organisation tree"
     ).click()
     page.get_by_role("heading", name="Organisation tree").wait_for()
-    page.get_by_role("link", name="Add a sub-organisation under Acme University").click()
+    page.get_by_role("link", name="Add organisation under Acme University").click()
     page.get_by_label("Name").fill("Faculty of Engineering")
     page.get_by_label("Description").fill("Engineering and computing.")
     page.get_by_role("button", name="Add organisation").click()
     assert "“Faculty of Engineering” was added under “Acme University”" in flash(page)
 
     for name in ("Computer Science", "Robotics Lab"):
-        page.get_by_role("link", name="Add sub-organisation", exact=True).click()
+        page.get_by_role("link", name="Add organisation", exact=True).click()
         page.get_by_label("Name").fill(name)
         page.get_by_role("button", name="Add organisation").click()
         page.get_by_role("heading", name=name).wait_for()
@@ -77,7 +77,7 @@ def test_build_an_organisation_tree_three_levels_deep(page, acme, screenshot):
 
     # A sibling with a name already taken at that level is refused beside the field.
     page.get_by_role("link", name="Computer Science").click()
-    page.get_by_role("link", name="Add sub-organisation", exact=True).click()
+    page.get_by_role("link", name="Add organisation", exact=True).click()
     page.get_by_label("Name").fill("robotics lab")
     page.get_by_role("button", name="Add organisation").click()
     assert page.get_by_text("already has a sub-organisation called").is_visible()
@@ -374,7 +374,7 @@ def test_personal_settings_username_and_a_hostile_upload(page, acme, screenshot,
     UserFactory(username="bob")
     sign_in(page, admin)
     page.get_by_label("Personal menu").click()
-    page.get_by_role("link", name="Personal settings").click()
+    page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_label("Username").fill("bob")
     page.get_by_role("button", name="Save").click()
     assert page.get_by_text("That username is taken").is_visible()

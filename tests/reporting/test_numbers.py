@@ -84,7 +84,7 @@ def test_cumulative_line_is_the_running_total(client_a, space_a, data):
     assert running[0] == 1 and running[-1] == 7
     assert running == sorted(running)
     assert ctx["chart"].kind == "line"
-    assert "summaries" not in ctx  # per-badge summaries come with a breakdown only
+    assert "summaries" not in ctx and "org_rows" not in ctx  # only with "Show breakdown"
 
 
 def test_revoked_awards_still_count_as_issued(client_a, space_a, data):
@@ -94,16 +94,43 @@ def test_revoked_awards_still_count_as_issued(client_a, space_a, data):
 
 
 def test_per_badge_summaries_count_the_period_and_the_selection(client_a, space_a, data):
-    ctx = get_report(client_a, space_a, show="month")
+    ctx = get_report(client_a, space_a, breakdown="1")
     counts = [(s["badge"].name, s["count"]) for s in ctx["summaries"]]
     assert counts[0] == ("Python", 4)  # a3 a4 a5 a9, most issued first
     assert sorted(counts[1:]) == [("Bridges", 1), ("Poetry", 1), ("Welcome", 1)]
 
-    ctx = get_report(client_a, space_a, show="month", org=orgs(data.eng))
+    ctx = get_report(client_a, space_a, breakdown="1", org=orgs(data.eng))
     assert [(s["badge"].name, s["count"]) for s in ctx["summaries"]] == [
         ("Python", 3),
         ("Bridges", 1),
     ]
+
+
+def test_show_breakdown_counts_per_organisation(client_a, space_a, data):
+    """ "Show breakdown": each chosen organisation itself, then each organisation beneath it
+    with its whole branch; the rows add up to the total."""
+
+    def rows(ctx):
+        return [(r["name"], r["count"], r["branch"]) for r in ctx["org_rows"]]
+
+    ctx = get_report(client_a, space_a, breakdown="1")  # the whole space (the root)
+    assert rows(ctx) == [
+        ("Acme University", 1, False),  # a8
+        ("Arts", 2, True),  # a6 a9
+        ("Engineering", 4, True),  # a1, and Computing's a3 a4 a5
+    ]
+    assert sum(r[1] for r in rows(ctx)) == ctx["total"] == 7
+    ctx = get_report(client_a, space_a, breakdown="1", org=orgs(data.eng, data.arts), sub="0")
+    assert rows(ctx) == [("Arts", 2, False), ("Engineering", 1, False)]
+    # The page says it and the box stays ticked; without it, no breakdown at all.
+    response = client_a.get(
+        reverse("reporting:index", args=[space_a.slug]), {**PERIOD, "breakdown": "1"}
+    )
+    html = response.content.decode()
+    assert "Per organisation" in html and "Badges issued in this period" in html
+    assert 'name="breakdown" value="1" aria-describedby="breakdown-help" checked' in html
+    html = client_a.get(reverse("reporting:index", args=[space_a.slug]), PERIOD).content.decode()
+    assert "Per organisation" not in html and "Show breakdown" in html
 
 
 def test_recipients_of_a_badge_within_the_selection_newest_first(client_a, space_a, data):

@@ -84,7 +84,7 @@ def reporter(space_a, data):
 
 def test_a_reporter_sees_only_their_department(client, space_a, data, reporter):
     client.force_login(reporter)
-    response = client.get(url(space_a), {**PERIOD, "show": "month"})
+    response = client.get(url(space_a), {**PERIOD, "show": "month", "breakdown": "1"})
     assert response.status_code == 200
     offered = [o.name for o in response.context["report"].offered]
     assert offered == ["Engineering", "Computing"]
@@ -233,8 +233,9 @@ def grow(space_a, data):
 # list of the user's spaces; then the page's own queries.
 SHELL = 6
 PAGES = [
-    # offered organisations, series by month, counts per badge, the page's badges
-    ("index", {"show": "month"}, SHELL + 4),
+    # offered organisations, series by month, counts per badge, the page's badges, counts per
+    # organisation ("Show breakdown")
+    ("index", {"show": "month", "breakdown": "1"}, SHELL + 5),
     # the badge, offered organisations, count, the page of awards (with recipient, org)
     ("recipients", {"badge": "Python"}, SHELL + 4),
     # offered organisations, series (no shell: a CSV)
