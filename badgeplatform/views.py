@@ -1,4 +1,5 @@
 import mimetypes
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -30,14 +32,22 @@ def home(request: HttpRequest) -> HttpResponse:
 @space_view()
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The space's home, truthful for each person: every figure counts only the organisations
-    the person's roles cover for it, and every checklist item and link appears only with the
-    permission its page needs. A plain recipient sees their own awards and the backpack.
+    """The space's home, one per person: only what their roles allow, and no link they could
+    not follow (tests/core/test_dashboard.py opens every link as each default role).
 
-    Queries: one count per figure shown (a space administrator: organisations, members,
-    issuers, published badges, awards with this month's in one aggregate), plus the root
-    organisation for the "Create your space" item; a recipient: their own awards (1).
+    - everyone: their own badges from this space, and those expiring within EXPIRING_DAYS
+      (an administrator sees the section only when they hold some);
+    - issuers: the published badges they may issue, each with a one-click "Issue", and the
+      recent batches they may see;
+    - administrators (the space, its tree or its people): the figures their roles cover and
+      the getting-started checklist, each item linking to the page where it is done.
+
+    Queries: one per figure shown (a space administrator: organisations, members, issuers,
+    published badges, awards with this month's in one aggregate), the root organisation for
+    the checklist, the person's recent and expiring awards (2), and for issuers their badges
+    and recent batches (2). Nothing grows with the space.
     """
+    from badges.access import badges_visible, batches_visible
     from badges.models import Award, Badge
     from issuers.models import Issuer
     from users.models import Member, Membership
@@ -46,6 +56,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     space, access = request.space, request.access
     can = {
         "space": access.can(Perm.MANAGE_SETTINGS),
+        "branding": access.can(Perm.MANAGE_BRANDING),
         "organisations": access.can_anywhere(Perm.MANAGE_ORGANISATIONS),
         "members": access.can_anywhere(Perm.MANAGE_USERS),
         "issuers": access.can_anywhere(Perm.MANAGE_ISSUERS),
@@ -99,12 +110,140 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 awards_this_month=Count("pk", filter=Q(issued_at__gte=month_start)),
             )
         )
-    own_awards = None
-    if not access.is_admin:
-        own_awards = Award.objects.for_space(space).filter(recipient=request.user).count()
-    return TemplateResponse(
-        request, "dashboard.html", {"stats": stats, "can": can, "own_awards": own_awards}
+
+    # The person's own badges: active ones, newest first, and those about to expire.
+    now = timezone.now()
+    mine = (
+        Award.objects.for_space(space)
+        .active()
+        .filter(recipient=request.user)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("badge__graphic")
+        .only("public_id", "issued_at", "expires_at", "badge__name", "badge__graphic__image")
     )
+    own_awards = list(mine.order_by("-issued_at", "-pk")[:OWN_AWARDS_SHOWN])
+    expiring = list(
+        mine.filter(expires_at__lte=now + timedelta(days=EXPIRING_DAYS)).order_by("expires_at")[
+            :OWN_AWARDS_SHOWN
+        ]
+    )
+
+    issuable, batches = [], []
+    if can["issue"]:
+        issuable = list(
+            badges_visible(access, need=Perm.ISSUE_BADGES)
+            .published()
+            .select_related("graphic")
+            .only("name", "organisation_id", "graphic__image")
+            .order_by("name", "pk")[:ISSUABLE_SHOWN]
+        )
+        batches = list(
+            batches_visible(access)
+            .select_related("badge")
+            .only("status", "source", "total", "issued", "failed", "created_at", "badge__name")
+            .order_by("-created_at", "-pk")[:BATCHES_SHOWN]
+        )
+    # The checklist is an administrator's (the space, its tree, its people); an issuer or a
+    # badge creator has their own sections instead.
+    is_administrator = can["space"] or can["organisations"] or can["members"]
+    checklist = _checklist(request, can, stats) if is_administrator else []
+    return TemplateResponse(
+        request,
+        "dashboard.html",
+        {
+            "stats": stats,
+            "can": can,
+            "own_awards": own_awards,
+            "expiring": expiring,
+            "expiring_days": EXPIRING_DAYS,
+            "show_own": bool(own_awards) or not access.is_admin,
+            "issuable": issuable,
+            "issuable_shown": ISSUABLE_SHOWN,
+            "batches": batches,
+            "checklist": checklist,
+        },
+    )
+
+
+OWN_AWARDS_SHOWN = 6
+EXPIRING_DAYS = 30
+ISSUABLE_SHOWN = 8
+BATCHES_SHOWN = 5
+
+
+def _checklist(request: HttpRequest, can: dict[str, bool], stats: dict[str, int]) -> list[dict]:
+    """The getting-started items this person can act on, each with the page where it is done
+    (only pages their roles open)."""
+    slug = request.space.slug
+    items = []
+    if can["space"]:
+        # The space exists; what is left is to make it look like theirs (or to see the plans).
+        url, action = (
+            (reverse("branding:branding", args=[slug]), "Add your colours and logo")
+            if can["branding"]
+            else (reverse("branding:plan", args=[slug]), "See your plan")
+        )
+        root = request.space.root_organisation
+        items.append(
+            {
+                "title": "Create your space",
+                "text": f"Your organisation “{root.name}” is the root of your tree.",
+                "done": True,
+                "url": url,
+                "action": action,
+            }
+        )
+    if can["organisations"]:
+        items.append(
+            {
+                "title": "Build your organisation tree",
+                "text": "Add departments, teams or regions under your organisation.",
+                "done": stats["organisations"] > 1,
+                "url": reverse("orgs:tree", args=[slug]),
+                "action": "Open the tree",
+            }
+        )
+    if can["members"]:
+        items.append(
+            {
+                "title": "Invite your colleagues",
+                "text": "Give badge creators, issuers and reporters the roles they need.",
+                "done": stats["members"] > 1,
+                "url": reverse("users:create", args=[slug]),
+                "action": "Create a user",
+            }
+        )
+    if can["issuers"]:
+        items.append(
+            {
+                "title": "Describe who issues your badges",
+                "text": "An issuer profile: name, website, contact email and logo.",
+                "done": bool(stats["issuers"]),
+                "url": reverse("issuers:create", args=[slug]),
+                "action": "Add an issuer",
+            }
+        )
+    if can["create_badges"]:
+        items.append(
+            {
+                "title": "Design and publish your first badge",
+                "text": "Pick an issuer, a graphic and criteria, then publish.",
+                "done": bool(stats.get("published_badges")),
+                "url": reverse("badges:create", args=[slug]),
+                "action": "Create a badge",
+            }
+        )
+    if can["issue"]:
+        items.append(
+            {
+                "title": "Issue it",
+                "text": "Recipients get an email and keep a verifiable badge.",
+                "done": bool(stats.get("awards")),
+                "url": reverse("issuing:start", args=[slug]),
+                "action": "Issue a badge",
+            }
+        )
+    return items
 
 
 BADGE_PERMS = (Perm.CREATE_BADGES, Perm.PUBLISH_BADGES, Perm.ISSUE_BADGES)
