@@ -231,6 +231,7 @@ CELERY_BEAT_SCHEDULE = {
     "drain-email-outbox": {"task": "badgeplatform.tasks.drain_outbox", "schedule": 60.0},
     "resume-issue-batches": {"task": "badges.tasks.resume_issue_batches", "schedule": 120.0},
     "purge-idempotency-records": {"task": "api.tasks.purge_idempotency", "schedule": 3600.0},
+    "plan-trials": {"task": "branding.tasks.trials_tick", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

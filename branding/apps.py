@@ -21,4 +21,4 @@ class BrandingConfig(AppConfig):
         nav.register(
             "settings", "Landing page", "branding:landing", perm=Perm.MANAGE_BRANDING, order=40
         )
-        nav.register("settings", "Plan", "branding:plan", perm=Perm.MANAGE_SETTINGS, order=90)
+        nav.register("settings", "Plans", "branding:plan", perm=Perm.MANAGE_SETTINGS, order=90)

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from badgeplatform.audit import audit_log
-from badgeplatform.mail import queue_rendered_email
+from badgeplatform.mail import queue_email, queue_rendered_email
 from badgeplatform.models import OutboundEmail
+from badgeplatform.permissions import Perm
 from branding.emails import render_authored, sample_values, spec_for
 from branding.models import EmailTemplate, LandingPage, SpaceBranding, validate_hex_colour
-from branding.plans import Feature, require_feature
+from branding.plans import FEATURE_LABELS, TRIAL_DAYS, Feature, require_feature, space_plan
 
 if TYPE_CHECKING:
+    from badgeplatform.access import Access
     from orgs.models import Space
     from users.models import User
 
@@ -186,3 +190,129 @@ def landing_page_save(
         changes={"enabled": enabled, "heading": heading},
     )
     return page
+
+
+# ---- Plan trials -------------------------------------------------------------------------------
+
+
+class TrialRefused(Exception):
+    """A trial that cannot start (already used, not a higher plan): the message says why."""
+
+
+@transaction.atomic
+def trial_start(*, access: Access, space: Space, plan_code: str) -> Space:
+    """Start the space's one trial of a higher plan: its features unlock at once for
+    TRIAL_DAYS. Only those who manage the space's settings may; the space row is locked so two
+    clicks start one trial."""
+    from orgs.models import Plan
+    from orgs.models import Space as SpaceModel
+
+    access.require(Perm.MANAGE_SETTINGS)
+    locked = SpaceModel.objects.select_for_update().get(pk=space.pk)
+    if locked.trial_started_at is not None:
+        raise TrialRefused(
+            f"{locked.name} has already had its trial "
+            f"(of the {locked.trial_plan.name if locked.trial_plan else ''} plan); "
+            "a space can try a plan once."
+        )
+    plan = Plan.objects.filter(code=plan_code).first()
+    own = space_plan(locked)
+    if plan is None or plan.position <= own.position:
+        raise TrialRefused(f"Only a plan above {own.name} can be tried.")
+    now = timezone.now()
+    locked.trial_plan = plan
+    locked.trial_started_at = now
+    locked.trial_ends_at = now + timedelta(days=TRIAL_DAYS)
+    locked.save(update_fields=["trial_plan", "trial_started_at", "trial_ends_at"])
+    audit_log(
+        space=locked,
+        actor=access.user,
+        action="plan.trial_start",
+        obj=plan,
+        label=f"{plan.name} plan, {TRIAL_DAYS}-day trial",
+        changes={"plan": plan.code, "ends_at": locked.trial_ends_at.isoformat()},
+    )
+    # The caller's instance shows the trial at once (its cached plan is dropped).
+    for field in ("trial_plan", "trial_started_at", "trial_ends_at"):
+        setattr(space, field, getattr(locked, field))
+    space.__dict__.pop("_space_plan", None)
+    return locked
+
+
+TRIAL_REMINDER_DAYS = 3
+
+
+def trials_tick(now: datetime | None = None) -> dict[str, int]:
+    """Beat, hourly: record each ended trial in the audit log, and email a space's
+    administrators TRIAL_REMINDER_DAYS before its trial ends. Each happens once per space:
+    a conditional UPDATE claims the row (the stamp is null → now) before acting, in the same
+    transaction, so overlapping runs do nothing twice."""
+    from orgs.models import Space as SpaceModel
+
+    now = now or timezone.now()
+    ended = reminded = 0
+    due = SpaceModel.objects.filter(
+        trial_ends_at__lte=now, trial_end_recorded_at__isnull=True
+    ).select_related("trial_plan")
+    for space in due:
+        with transaction.atomic():
+            claimed = SpaceModel.objects.filter(
+                pk=space.pk, trial_end_recorded_at__isnull=True
+            ).update(trial_end_recorded_at=now)
+            if claimed:
+                audit_log(
+                    space=space,
+                    actor=None,
+                    action="plan.trial_end",
+                    obj=space.trial_plan,
+                    label=f"{space.trial_plan.name} plan trial ended",
+                    changes={"ended_at": space.trial_ends_at.isoformat()},
+                )
+                ended += 1
+    soon = SpaceModel.objects.filter(
+        trial_ends_at__gt=now,
+        trial_ends_at__lte=now + timedelta(days=TRIAL_REMINDER_DAYS),
+        trial_reminded_at__isnull=True,
+    ).select_related("trial_plan")
+    for space in soon:
+        with transaction.atomic():
+            claimed = SpaceModel.objects.filter(pk=space.pk, trial_reminded_at__isnull=True).update(
+                trial_reminded_at=now
+            )
+            if claimed:
+                _trial_reminder(space)
+                reminded += 1
+    return {"ended": ended, "reminded": reminded}
+
+
+def _trial_reminder(space: Space) -> None:
+    from django.conf import settings
+    from django.urls import reverse
+
+    from users.models import Membership
+
+    features = [FEATURE_LABELS[f] for f in Feature if f in (space.trial_plan.features or ())]
+    context = {
+        "space_name": space.name,
+        "plan_name": space.trial_plan.name,
+        "ends_at": space.trial_ends_at,
+        "features": features,
+        "plans_url": settings.SITE_URL + reverse("branding:plan", args=[space.slug]),
+    }
+    for address in _settings_managers(space, Membership):
+        queue_email(
+            to=address,
+            template="trial_ending",
+            context=context,
+            space=space,
+            dedupe_key=f"trial-ending:{space.pk}:{address.lower()}",
+        )
+
+
+def _settings_managers(space: Space, membership_model) -> list[str]:
+    """The addresses of those who manage the space's settings (a space-wide permission, held
+    on the root)."""
+    rows = membership_model.objects.filter(
+        space=space, organisation__parent__isnull=True
+    ).values_list("user__email", "role__permissions")
+    return sorted({email for email, perms in rows if Perm.MANAGE_SETTINGS in (perms or ())})

@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods
@@ -45,8 +46,10 @@ from branding.forms import ColoursForm, EmailTemplateForm, ImageUploadForm, Land
 from branding.landing import render_landing_text
 from branding.models import HEX_COLOUR, EmailKind, EmailTemplate, get_branding_for
 from branding.plans import (
+    FEATURE_DETAILS,
     FEATURE_LABELS,
     PLANS,
+    TRIAL_DAYS,
     Feature,
     FeatureNotInPlan,
     cheapest_plan_with,
@@ -72,6 +75,7 @@ def plan_refusals_explained(view: Callable[..., HttpResponse]) -> Callable[..., 
                     "feature_label": FEATURE_LABELS[refusal.feature],
                     "needed": refusal.needed,
                     "plan": refusal.plan,
+                    "upgrade": _upgrade(request, refusal.feature),
                 },
                 status=403,
             )
@@ -79,9 +83,21 @@ def plan_refusals_explained(view: Callable[..., HttpResponse]) -> Callable[..., 
     return wrapper
 
 
-def _upgrade(feature: Feature) -> dict[str, Any]:
-    """Template data for "this is part of plan X" explanations."""
-    return {"label": FEATURE_LABELS[feature], "needed": cheapest_plan_with(feature)}
+def _upgrade(request: HttpRequest, feature: Feature) -> dict[str, Any]:
+    """Template data for a locked feature: what it does, the plan that has it, and the way to
+    it — the Plans page with its trial for those who manage the settings, else who to ask."""
+    space = request.space
+    needed = cheapest_plan_with(feature)
+    can_settings = request.access.can(Perm.MANAGE_SETTINGS)
+    return {
+        "label": FEATURE_LABELS[feature],
+        "detail": FEATURE_DETAILS[feature],
+        "needed": needed,
+        "plan_name": space_plan(space).name,
+        "trial_name": space_plan(space).trial_name,
+        "plans_url": reverse("branding:plan", args=[space.slug]) if can_settings else "",
+        "can_try": space.trial_started_at is None and needed.position > space_plan(space).position,
+    }
 
 
 # ---- System settings → Branding ------------------------------------------------------------
@@ -162,8 +178,8 @@ def branding(request: HttpRequest) -> HttpResponse:
         "plan": plan,
         "can_colours": plan.has(Feature.CUSTOM_COLOURS),
         "can_logo": plan.has(Feature.CUSTOM_LOGO),
-        "colours_upgrade": _upgrade(Feature.CUSTOM_COLOURS),
-        "logo_upgrade": _upgrade(Feature.CUSTOM_LOGO),
+        "colours_upgrade": _upgrade(request, Feature.CUSTOM_COLOURS),
+        "logo_upgrade": _upgrade(request, Feature.CUSTOM_LOGO),
         "current": current,
         "shown": shown,
         "colours_form": colours_form,
@@ -220,7 +236,7 @@ def emails(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "can_edit": can_edit,
             "plan_name": plan.name,
-            "upgrade": _upgrade(Feature.CUSTOM_EMAILS),
+            "upgrade": _upgrade(request, Feature.CUSTOM_EMAILS),
         },
     )
 
@@ -283,7 +299,7 @@ def email_edit(request: HttpRequest, kind: str) -> HttpResponse:
             "is_custom": is_custom,
             "placeholders": placeholders,
             "sample": sample_values(space, kind, user=request.user),
-            "upgrade": _upgrade(Feature.CUSTOM_EMAILS),
+            "upgrade": _upgrade(request, Feature.CUSTOM_EMAILS),
             "preview_url": reverse(
                 "branding:email_preview", kwargs={"space_slug": space.slug, "kind": kind}
             ),
@@ -386,7 +402,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         {
             "plan": plan,
             "can_edit": plan.has(Feature.LANDING_PAGE),
-            "upgrade": _upgrade(Feature.LANDING_PAGE),
+            "upgrade": _upgrade(request, Feature.LANDING_PAGE),
             "page": page,
             "form": form,
             "public_url": settings.SITE_URL + reverse("space_root", args=[space.slug]),
@@ -395,21 +411,57 @@ def landing(request: HttpRequest) -> HttpResponse:
     )
 
 
-# ---- System settings → Plan ----------------------------------------------------------------
+# ---- System settings → Plans ---------------------------------------------------------------
 
 
 @space_view(Perm.MANAGE_SETTINGS)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def plan(request: HttpRequest) -> HttpResponse:
-    """The space's plan and what each plan includes (two queries: the plan, the plans)."""
-    current = space_plan(request.space)
+    """What each plan includes, the space's plan and trial, and "Start a 30-day trial" of a
+    higher plan (once per space). Two queries for the page (the plan, the plans)."""
+    space = request.space
+    if request.method == "POST":
+        if request.POST.get("action") != "start_trial":
+            return HttpResponseBadRequest("Unknown action")
+        try:
+            services.trial_start(
+                access=request.access, space=space, plan_code=request.POST.get("plan", "")
+            )
+        except services.TrialRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            tried = space_plan(space)
+            messages.success(
+                request,
+                f"Your {TRIAL_DAYS}-day trial of the {tried.trial_name} plan has started: its "
+                f"features are unlocked until {date_format(tried.trial_ends_at, 'j F Y')}.",
+            )
+        return redirect("branding:plan", space.slug)
+    current = space_plan(space)
     plans = list(Plan.objects.all()) or [
-        Plan(code=p.code, name=p.name, description=p.description, features=sorted(p.features))
+        Plan(
+            code=p.code,
+            name=p.name,
+            description=p.description,
+            features=sorted(p.features),
+            position=p.position,
+        )
         for p in PLANS
+    ]
+    trial_open = space.trial_started_at is None
+    columns = [
+        {
+            "plan": p,
+            "yours": p.code == current.code,
+            "trying": p.code == current.trial_code,
+            "can_try": trial_open and p.position > current.position,
+        }
+        for p in plans
     ]
     features = [
         {
             "label": FEATURE_LABELS[f],
+            "detail": FEATURE_DETAILS[f],
             "included": current.has(f),
             "by_plan": [f in (p.features or ()) for p in plans],
         }
@@ -418,7 +470,14 @@ def plan(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(
         request,
         "branding/plan.html",
-        {"current": current, "plans": plans, "features": features},
+        {
+            "current": current,
+            "columns": columns,
+            "features": features,
+            "trial_open": trial_open,
+            "trial_days": TRIAL_DAYS,
+            "trial_used": space.trial_plan if not trial_open and not current.on_trial else None,
+        },
     )
 
 

@@ -8,10 +8,20 @@ from orgs.models import Group, Organisation, Space
 
 @admin.register(Space)
 class SpaceAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "plan", "created_at"]
+    list_display = ["name", "slug", "plan", "trial_plan", "trial_ends_at", "created_at"]
     list_filter = ["plan"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["public_id", "created_at"]
+    # The operator sets the paid plan; a trial is the space administrator's own (once), and
+    # shown here for information only.
+    readonly_fields = [
+        "public_id",
+        "created_at",
+        "trial_plan",
+        "trial_started_at",
+        "trial_ends_at",
+        "trial_reminded_at",
+        "trial_end_recorded_at",
+    ]
 
 
 @admin.register(Organisation)

@@ -37,6 +37,17 @@ class Space(models.Model):
     plan = models.ForeignKey(
         Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="spaces"
     )
+    # One trial of a higher plan per space, ever (branding.services.trial_start): its plan's
+    # features count while now < trial_ends_at. Kept after it ends: it records that the
+    # trial was used. The two stamps make the end's audit entry and the reminder email
+    # happen once each (branding.tasks.trials_tick).
+    trial_plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    trial_started_at = models.DateTimeField(null=True, blank=True)
+    trial_ends_at = models.DateTimeField(null=True, blank=True)
+    trial_reminded_at = models.DateTimeField(null=True, blank=True)
+    trial_end_recorded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -63,7 +63,8 @@ def test_refusal_names_the_feature_the_plan_and_what_to_do(space_a):
         require_feature(space_a, Feature.LANDING_PAGE)
     message = str(refused.value)
     assert "landing page" in message and "White-label plan" in message
-    assert "Free plan" in message and "platform operator" in message
+    assert "Free plan" in message and "public page of your own" in message  # what it does
+    assert "operator" not in message  # not a dead end: the pages offer the Plans page
 
 
 def test_admin_form_offers_known_features_only_and_stores_them_in_order():
