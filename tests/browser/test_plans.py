@@ -4,13 +4,14 @@ Plans from it, starts the 30-day trial and uses the feature at once."""
 import pytest
 
 from tests.browser.test_branding import open_menu_section
-from tests.factories import PASSWORD, UserFactory, make_space
+from tests.factories import PASSWORD, UserFactory, ensure_plans, make_space
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def nora():
+    ensure_plans()  # an earlier transactional test may have flushed the seeded plans
     admin = UserFactory(username="nora", first_name="Nora", last_name="North")
     return admin, make_space("Northwind College", "northwind", admin=admin)
 
