@@ -155,6 +155,7 @@ def build_world(out: str) -> m.World:
             m.OUTSIDE: str(rule_out.public_id),
             "escape": str(rule_escape.public_id),
         },
+        "award": {m.INSIDE: str(award_in.public_id), m.OUTSIDE: str(award_out.public_id)},
         "activity": {
             m.INSIDE: str(badge_in.public_id),
             m.OUTSIDE: str(badge_out.public_id),
