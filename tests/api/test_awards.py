@@ -328,3 +328,14 @@ def test_the_operations_are_in_the_openapi_document(client):
         "Evidence",
         "Results",
     }
+
+
+@pytest.mark.parametrize("action", ["suspend", "revoke"])
+def test_a_change_takes_a_bounded_number_of_queries(
+    api, award, action, django_assert_max_num_queries
+):
+    api.get(path(award))  # warm the key's last-use stamp
+    # key (1-2), the award (1), savepoint, UPDATE, the status-list bit (revoke: 3), audit,
+    # the email (dedupe check + INSERT), the answer's external id
+    with django_assert_max_num_queries(14):
+        assert api.post(path(award, action), {"Reason": "Bounded"}).status_code == 200

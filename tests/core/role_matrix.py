@@ -159,6 +159,7 @@ TABLE: dict[str, Rule] = {
     "branding_assets:icon": public(),
     "public:assertion": public(),
     "public:assertion_image": public(),
+    "public:certificate": public(),
     "public:credential": public(),
     "public:credential_image": public(),
     "public:badge": public(),
