@@ -59,7 +59,9 @@ class Badge(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     # Email the recipient when one of their awards is revoked, suspended or reinstated.
     status_emails = models.BooleanField(
-        "Email recipients when an award is revoked, suspended or reinstated", default=True
+        "Email recipients when an award is revoked, suspended or reinstated",
+        default=True,
+        db_default=True,  # for bulk loaders that COPY named columns (reporting.scale)
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
