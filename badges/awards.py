@@ -4,13 +4,11 @@ the public toggle (by the recipient). Issuing itself is ``badges.issuing.awards_
 The allowed changes are shared/API.md's (Awards): active → suspended, suspended → active,
 active or suspended → revoked; anything else is ``TransitionRefused`` (the API's 409). The
 browser (one award or many) and the API call the same three functions, and each change goes
-through ``_status_changed``: the audit entry, the recipient's email, the public copies and —
-the one place for it — any listener (webhooks) that wants to hear of it.
+through ``_status_changed``: the audit entry, the recipient's email, the public copies and the
+webhook event (``award.revoked`` / ``award.suspended`` / ``award.reinstated``).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import Q
@@ -21,6 +19,7 @@ from badgeplatform.audit import audit_log
 from badgeplatform.mail import queue_bulk
 from badgeplatform.models import OutboundEmail
 from badgeplatform.permissions import Perm
+from badgeplatform.webhook_events import webhooks_emit
 from badges.models import Award
 from badges.openbadges.publish import award_changed
 from badges.openbadges.status import mark_revoked
@@ -41,17 +40,6 @@ class AlreadyRevoked(TransitionRefused):
 
 class InvalidReason(ValueError):
     """No reason, or a too long one (shared/API.md: 400, nothing changes)."""
-
-
-# Listeners called after commit with (award, event) for event in REVOKED / SUSPENDED /
-# REINSTATED: the webhooks hang here. Registered from an AppConfig.ready().
-Listener = Callable[[Award, str], None]
-_listeners: list[Listener] = []
-
-
-def register_status_listener(listener: Listener) -> None:
-    if listener not in _listeners:
-        _listeners.append(listener)
 
 
 def clean_reason(reason: str | None, *, what: str) -> str:
@@ -115,7 +103,7 @@ def _status_changed(
 ) -> None:
     """Everything that follows a change of status, in the change's transaction: the audit
     entry, the recipient's email (unless the badge has them off), the public copies, and the
-    listeners (after commit)."""
+    webhook event."""
     audit_log(
         space=award.space,
         actor=actor,
@@ -138,8 +126,9 @@ def _status_changed(
             ]
         )
     _public_copies_changed(award)
-    for listener in list(_listeners):
-        transaction.on_commit(lambda listener=listener: listener(award, event))
+    # award.revoked / award.suspended / award.reinstated to the space's webhooks, queued in
+    # this transaction (badgeplatform.webhook_events).
+    webhooks_emit(award.space, f"award.{event}", [award])
 
 
 def _via(access: Access, actor: User | None) -> dict[str, str]:

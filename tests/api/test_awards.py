@@ -277,22 +277,25 @@ def test_no_email_when_the_badge_has_status_emails_off(api, space_a, committed):
     assert AuditEntry.objects.filter(action="award.revoke").count() == 1
 
 
-# ---- Listeners (webhooks hang here) and concurrency ------------------------------------------
+# ---- Webhooks and another space's key --------------------------------------------------------
 
 
-def test_listeners_hear_each_change_once_after_commit(api, award, committed):
+def test_each_change_emits_its_webhook_event_once(api, award, committed, monkeypatch):
     from badges import awards as services
 
     heard = []
-    services.register_status_listener(lambda a, event: heard.append((a.pk, event)))
-    try:
-        call(api, award, "suspend", {"Reason": "r"}, committed=committed)
-        call(api, award, "suspend", {"Reason": "r"}, committed=committed)  # 409: nothing
-        call(api, award, "reinstate", committed=committed)
-        call(api, award, "revoke", {"Reason": "r"}, committed=committed)
-    finally:
-        services._listeners.clear()
-    assert heard == [(award.pk, "suspended"), (award.pk, "reinstated"), (award.pk, "revoked")]
+    monkeypatch.setattr(
+        services, "webhooks_emit", lambda space, type, objs: heard.append((type, objs[0].pk))
+    )
+    call(api, award, "suspend", {"Reason": "r"}, committed=committed)
+    call(api, award, "suspend", {"Reason": "r"}, committed=committed)  # 409: nothing
+    call(api, award, "reinstate", committed=committed)
+    call(api, award, "revoke", {"Reason": "r"}, committed=committed)
+    assert heard == [
+        ("award.suspended", award.pk),
+        ("award.reinstated", award.pk),
+        ("award.revoked", award.pk),
+    ]
 
 
 def test_the_key_needs_no_person_and_other_space_key_cannot_touch(award, space_b):
@@ -339,3 +342,18 @@ def test_a_change_takes_a_bounded_number_of_queries(
     # the email (dedupe check + INSERT), the answer's external id
     with django_assert_max_num_queries(14):
         assert api.post(path(award, action), {"Reason": "Bounded"}).status_code == 200
+
+
+def test_the_webhook_data_is_what_get_answers(api, award):
+    """shared/API.md: a webhook's `data` for award events is the GET /api/awards object."""
+    from webhooks.payloads import award_objects
+
+    award = Award.objects.select_related("badge", "recipient").get(pk=award.pk)
+    [data] = award_objects(award.space_id, [award])
+    answer = api.get(path(award)).json()
+    assert set(data) == set(answer)
+    for field in set(answer) - {"IssuedOn", "ExpiresOn"}:
+        assert data[field] == answer[field], field
+    sent = timezone.datetime.fromisoformat(data["IssuedOn"])
+    got = timezone.datetime.fromisoformat(answer["IssuedOn"].replace("Z", "+00:00"))
+    assert abs(sent - got) < timedelta(milliseconds=1)  # the API's JSON keeps milliseconds
