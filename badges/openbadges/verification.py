@@ -164,5 +164,6 @@ def page_context(award: Award) -> dict:
             "credential_view": links.credential_url(award),
             "image": links.download(links.baked_image_url(award)),
             "credential_image": links.download(links.credential_image_url(award)),
+            "credential_svg": links.download(links.credential_svg_url(award)),
         },
     }

@@ -160,6 +160,7 @@ TABLE: dict[str, Rule] = {
     "public:assertion_image": public(),
     "public:credential": public(),
     "public:credential_image": public(),
+    "public:credential_svg": public(),
     "public:badge": public(),
     "public:badge_version": public(),
     "public:issuer": public(),
