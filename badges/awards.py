@@ -9,6 +9,7 @@ from django.utils import timezone
 from badgeplatform.access import Access
 from badgeplatform.audit import audit_log
 from badgeplatform.permissions import Perm
+from badgeplatform.webhook_events import webhooks_emit
 from badges.models import Award
 from badges.openbadges.publish import award_changed
 from badges.openbadges.status import mark_revoked
@@ -59,6 +60,7 @@ def award_revoke(*, access: Access, award: Award, actor: User | None, reason: st
         changes={"reason": reason},
     )
     _public_copies_changed(award)
+    webhooks_emit(award.space, "award.revoked", [award])
     return award
 
 
