@@ -79,6 +79,7 @@ def award_detail(request: HttpRequest, award_id) -> HttpResponse:
             "ob3_png_url": links.download(links.credential_image_url(award)),
             "ob3_svg_url": links.download(links.credential_svg_url(award)),
             "ob3_json_url": links.download(links.credential_url(award)),
+            "certificate_url": links.certificate_url(award),
             "linkedin_url": links.linkedin_add_url(award),
             "admin_spaces": spaces_administered(request.user),
         },

@@ -108,9 +108,19 @@ def test_downloads_are_attachments_and_cached(client, space_a, django_assert_max
     assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
 
 
-def test_revoked_awards_have_no_baked_svg(client, space_a):
+def test_suspended_and_revoked_awards_have_no_baked_svg(client, space_a, committed):
+    from badgeplatform.access import Access
+    from badges.awards import award_reinstate, award_suspend
+
     award = make_award(space_a)
-    assert get(client, links.credential_svg_url(award)).status_code == 200
+    url = links.credential_svg_url(award)
+    assert get(client, url).status_code == 200
+    with committed():
+        award_suspend(access=Access.system(space_a), award=award, actor=None, reason="Checking")
+    assert get(client, url).status_code == 410
+    with committed():
+        award_reinstate(access=Access.system(space_a), award=award, actor=None)
+    assert get(client, url).status_code == 200
     revoke_award(award)
     assert get(client, links.credential_svg_url(award)).status_code == 410
     # The signed credential itself stays served: its status list says revoked.
