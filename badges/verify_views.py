@@ -107,4 +107,6 @@ def verify(request: HttpRequest) -> HttpResponse:
             verdict = verify_credential(data, email=form.cleaned_data.get("email") or "")
         except UnreadableInput as exc:
             form.add_error("file" if upload is not None else "text", str(exc))
+        else:
+            form = VerifyForm()  # the verdict is shown; the form is ready for the next badge
     return render_form(request, TEMPLATE, {"form": form, "verdict": verdict}, form)

@@ -760,7 +760,7 @@ def status_check(credential: dict, fetcher: Fetcher) -> Check:
     award = _our_award(credential_id)
     if award is not None:
         if award.is_revoked:
-            reason = award.revocation_reason or "the issuer gave no reason"
+            reason = (award.revocation_reason or "the issuer gave no reason").rstrip(". ")
             return Check(
                 "status",
                 STATUS,
