@@ -684,10 +684,9 @@ def _our_award(credential_id: str):
 
 
 def _is_suspended(award) -> bool:
-    # Adapter: suspension is a platform state the credential does not carry (issue 14). The
-    # Award model gains ``is_suspended`` with the Awards API's suspend operation; until then
-    # nothing is suspended.
-    return bool(getattr(award, "is_suspended", False))
+    # Suspension is a platform state the credential does not carry (issue 14): only our own
+    # records know it.
+    return award.is_suspended
 
 
 def _bitstring_entry(entry: dict, fetcher: Fetcher) -> Check | None:
@@ -998,27 +997,27 @@ def _ob2(assertion: dict, *, fetcher: Fetcher, now: datetime, email: str, source
                     )
                 )
     document = hosted or assertion
-    if document.get("revoked"):
-        reason = document.get("revocationReason")
+    award = _our_award(assertion_id)
+    if award is not None and _is_suspended(award):
+        # Our hosted copy answers a suspension as revoked (410); say what it really is.
+        verdict.checks.append(
+            Check("status", STATUS, FAIL, "The issuer has suspended this badge for now.")
+        )
+    elif document.get("revoked"):
+        reason = str(document.get("revocationReason") or "").rstrip(". ")
         verdict.checks.append(
             Check(
                 "status",
                 STATUS,
                 FAIL,
                 "The issuer has revoked this badge"
-                + (f": {reason}" if reason else ": do not rely on it."),
+                + (f": {reason}." if reason else ": do not rely on it."),
             )
         )
     else:
-        award = _our_award(assertion_id)
-        if award is not None and _is_suspended(award):
-            verdict.checks.append(
-                Check("status", STATUS, FAIL, "The issuer has suspended this badge for now.")
-            )
-        else:
-            verdict.checks.append(
-                Check("status", STATUS, PASS, "Not revoked: the issuer's site shows it in force.")
-            )
+        verdict.checks.append(
+            Check("status", STATUS, PASS, "Not revoked: the issuer's site shows it in force.")
+        )
     verdict.checks.append(dates_check(document.get("issuedOn"), document.get("expires"), now))
     issued = _parse_time(document.get("issuedOn"))
     verdict.issued = _day(issued) if issued else ""

@@ -169,13 +169,27 @@ def test_the_status_list_bit_alone_reports_revocation(award, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_suspension_adapter(award, monkeypatch):
-    from badges.models import Award
+def test_suspension_from_the_platform_state_and_reinstatement(award):
+    """The credential does not carry a suspension; our records do (OB 3.0 and OB 2.0)."""
+    from django.test import TestCase
 
-    monkeypatch.setattr(Award, "is_suspended", True, raising=False)
-    verdict = verify_credential(credential_of(award))
+    from badgeplatform.access import Access
+    from badges.awards import award_reinstate, award_suspend
+
+    credential = credential_of(award)
+    assertion = publish.assertion_document(award)
+    access = Access.system(award.space)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        award_suspend(access=access, award=award, actor=None, reason="Under review")
+    award.refresh_from_db()
+    verdict = verify_credential(credential)
     assert statuses(verdict)["status"] == FAIL
     assert "suspended" in verdict.check("status").message
+    ob2 = verify_credential(assertion)
+    assert statuses(ob2)["status"] == FAIL and "suspended" in ob2.check("status").message
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        award_reinstate(access=access, award=award, actor=None)
+    assert verify_credential(credential).status == "valid"
 
 
 @pytest.mark.django_db
