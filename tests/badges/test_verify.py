@@ -563,3 +563,12 @@ def test_now_is_timezone_aware_for_dates():
     assert dates_check("not a date", None, now).status == FAIL
     assert dates_check(None, (now - timedelta(days=1)).isoformat(), now).status == FAIL
     assert copy.copy(dates_check(None, None, now)).message == "It does not expire."
+
+
+@pytest.mark.django_db
+def test_our_served_baked_svg_verifies(award):
+    """The SVG the backpack offers (publish.baked_credential_svg, OB 3.0 baking)."""
+    svg = publish.baked_credential_svg(award.public_id).body
+    verdict = verify_credential(svg)
+    assert verdict.source == "a baked SVG image"
+    assert verdict.status == "valid", verdict.checks
