@@ -43,6 +43,7 @@ EDITABLE_FIELDS = (
     "criteria_text",
     "expiry_amount",
     "expiry_unit",
+    "status_emails",
 )
 FIELD_LABELS = {
     "name": "name",
@@ -55,6 +56,7 @@ FIELD_LABELS = {
     "criteria_text": "criteria text",
     "expiry_amount": "expiry",
     "expiry_unit": "expiry",
+    "status_emails": "status-change emails",
     "attributes": "attributes",
 }
 
@@ -139,6 +141,7 @@ def badge_create(
     criteria_text: str = "",
     expiry_amount: int | None = None,
     expiry_unit: str = "",
+    status_emails: bool = True,
     attributes: Attributes = (),
 ) -> Badge:
     """A new draft. Nothing is required but its organisation: drafts are saved as often as
@@ -154,6 +157,7 @@ def badge_create(
         "criteria_text": criteria_text,
         "expiry_amount": expiry_amount if expiry_unit else None,
         "expiry_unit": expiry_unit if expiry_amount else "",
+        "status_emails": status_emails,
     }
     _check_same_space(space.pk, fields)
     access.require(Perm.CREATE_BADGES, organisation=organisation)
