@@ -68,6 +68,12 @@ class Badge(models.Model):
     # Counts the edits: the OB 3.0 achievement's ``version`` (its ``id`` stays the badge's).
     revision = models.PositiveIntegerField(default=1)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    # Email the recipient when one of their awards is revoked, suspended or reinstated.
+    status_emails = models.BooleanField(
+        "Email recipients when an award is revoked, suspended or reinstated",
+        default=True,
+        db_default=True,  # for bulk loaders that COPY named columns (reporting.scale)
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)

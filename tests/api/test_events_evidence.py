@@ -130,3 +130,13 @@ def test_evidence_costs_no_extra_queries(api, badge, space_a, size):
     assert len(ctx.captured_queries) == EXPECTED_EVENT_QUERIES
     assert all(len(a.evidence) == 2 and a.results for a in Award.objects.all())
     assert Award.objects.count() == 3 * size
+
+
+def test_the_awards_api_shows_what_the_event_sent(api, badge, member_a):
+    [row] = results(api.events(event(badge, member_a.email, Evidence=EVIDENCE, Results=RESULTS)))
+    shown = api.get(f"/api/awards/{row['AwardId']}").json()
+    assert shown["Evidence"] == [
+        {"Narrative": "Built the data pipeline.", "Url": "https://git.example/p", "Name": "Repo"},
+        {"Narrative": "", "Url": "https://files.example/report.pdf", "Name": ""},
+    ]
+    assert shown["Results"] == RESULTS

@@ -19,7 +19,7 @@ def revisions_from_history(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('badges', '0008_bitstring_status_lists'),
+        ('badges', '0009_award_suspension'),
     ]
 
     operations = [
