@@ -20,6 +20,21 @@ from tests.factories import (
     make_space,
 )
 
+
+def designed_graphic(space, name, shape, background, line1, line2):
+    """A graphic drawn by the badge designer, so the pictures show real badges."""
+    from django.core.files.base import ContentFile
+
+    from badges.designer import Design, render_badge
+    from badges.models import Graphic
+
+    design = Design(shape, background, "#ffffff", "#ffffff", line1, line2)
+    graphic = Graphic(space=space, name=name, source=Graphic.Source.UPLOAD, width=600, height=600)
+    graphic.image.save(f"{name}.png", ContentFile(render_badge(design)), save=False)
+    graphic.save()
+    return graphic
+
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LAPTOP = {"width": 1280, "height": 720}
@@ -39,12 +54,29 @@ def showcase(db):
             ("Mara", "Okafor", tree["sibling"]),
         ]
     ]
-    badge = make_badge(space, name="Python Fundamentals", organisation=tree["dept"])
-    make_badge(space, name="Lifeguard Level 2", organisation=tree["sibling"])
+    badge = make_badge(
+        space,
+        name="Python Fundamentals",
+        organisation=tree["dept"],
+        graphic=designed_graphic(space, "python", "hexagon", "#1f5bbf", "PYTHON", "FUNDAMENTALS"),
+    )
+    make_badge(
+        space,
+        name="Lifeguard Level 2",
+        organisation=tree["sibling"],
+        graphic=designed_graphic(space, "lifeguard", "circle", "#b42318", "LIFEGUARD", "LEVEL 2"),
+    )
     now = timezone.now()
     for i in range(24):
         make_award_at(badge, people[i % 3], now - timedelta(days=5 + 9 * i))
-    award = make_award(space, badge=make_badge(space, name="Team Captain"), recipient=admin)
+    captain = make_badge(
+        space,
+        name="Team Captain",
+        description="Led a team of swimmers through a whole competition season.",
+        criteria_text="Captain a squad for a season and complete the coaching module.",
+        graphic=designed_graphic(space, "captain", "shield", "#157347", "TEAM", "CAPTAIN"),
+    )
+    award = make_award(space, badge=captain, recipient=admin)
     award.is_public = True
     award.save()
     return space, badge, award
@@ -67,7 +99,7 @@ def pages(space, badge, award):
         "issue": f"{s}/issuing/badges/{badge.pk}/",
         "backpack": "/backpack/",
         "public-badge": links.assertion_url(award),
-        "reports": f"{s}/reports/",
+        "reports": f"{s}/reports/?period=all&show=month",
         "branding": f"{s}/settings/branding/",
         "people": f"{s}/users/",
         "roles": f"{s}/settings/roles/",
@@ -121,3 +153,39 @@ def test_the_sign_in_card_frame_does_not_cross_the_logo(page):
     card = page.locator(".auth .card").bounding_box()
     assert logo is not None and card is not None
     assert logo["y"] + logo["height"] <= card["y"]  # above the card's frame, not across it
+
+
+FITS = """sel => {
+  // The widest option's text, in the select's own font, against the room the select gives it.
+  const probe = document.createElement('span');
+  probe.style.font = getComputedStyle(sel).font;
+  probe.style.position = 'absolute';
+  probe.style.whiteSpace = 'pre';
+  document.body.appendChild(probe);
+  let widest = 0;
+  for (const option of sel.options) {
+    probe.textContent = option.textContent;
+    widest = Math.max(widest, probe.getBoundingClientRect().width);
+  }
+  probe.remove();
+  const style = getComputedStyle(sel);
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  const room = sel.clientWidth - padding - 20;  // the arrow
+  return [Math.round(widest), Math.round(room)];
+}"""
+
+
+def test_the_people_filters_and_bulk_group_select_show_whole_names(page, showcase):
+    space, _, _ = showcase
+    page.set_viewport_size(LAPTOP)
+    sign_in(page)
+    page.goto(f"/s/{space.slug}/users/")
+    page.get_by_label("Action").select_option("add_to_group")
+    selects = [
+        page.locator(".filters").get_by_label("Organisation"),
+        page.locator(".filters").get_by_label("Include"),
+        page.locator(".bulk-bar").get_by_label("Group", exact=True),
+    ]
+    for select in selects:
+        widest, room = select.evaluate(FITS)
+        assert widest <= room, (select, widest, room)
