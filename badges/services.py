@@ -22,6 +22,7 @@ from PIL import Image
 from badgeplatform.audit import audit_log
 from badgeplatform.permissions import Perm
 from badgeplatform.webhook_events import webhooks_emit
+from badges.achievements import achievement_fields_check
 from badges.designer import Design, render_badge
 from badges.models import Badge, BadgeAttribute, BadgeEvent, Graphic
 
@@ -31,6 +32,16 @@ if TYPE_CHECKING:
     from orgs.models import Organisation, Space
     from users.models import User
 
+# The Open Badges 3.0 Achievement fields (the editor's Standards tab).
+ACHIEVEMENT_FIELDS = (
+    "achievement_type",
+    "alignments",
+    "tags",
+    "credits_available",
+    "field_of_study",
+    "human_code",
+    "result_descriptions",
+)
 # What a person edits; everything else (state, ids, timestamps) is the services' business.
 EDITABLE_FIELDS = (
     "name",
@@ -43,6 +54,8 @@ EDITABLE_FIELDS = (
     "criteria_text",
     "expiry_amount",
     "expiry_unit",
+    "status_emails",
+    *ACHIEVEMENT_FIELDS,
 )
 FIELD_LABELS = {
     "name": "name",
@@ -55,7 +68,15 @@ FIELD_LABELS = {
     "criteria_text": "criteria text",
     "expiry_amount": "expiry",
     "expiry_unit": "expiry",
+    "status_emails": "status-change emails",
     "attributes": "attributes",
+    "achievement_type": "achievement type",
+    "alignments": "alignments",
+    "tags": "tags",
+    "credits_available": "credits",
+    "field_of_study": "field of study",
+    "human_code": "code",
+    "result_descriptions": "result descriptions",
 }
 
 Attributes = Sequence[tuple[str, str]]
@@ -139,11 +160,19 @@ def badge_create(
     criteria_text: str = "",
     expiry_amount: int | None = None,
     expiry_unit: str = "",
+    status_emails: bool = True,
     attributes: Attributes = (),
+    **achievement: Any,
 ) -> Badge:
     """A new draft. Nothing is required but its organisation: drafts are saved as often as
-    wanted; publishing is what needs a complete badge."""
+    wanted; publishing is what needs a complete badge. ``achievement``: any of
+    ACHIEVEMENT_FIELDS."""
+    unknown = set(achievement) - set(ACHIEVEMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {sorted(unknown)}")
+    achievement_fields_check(achievement)
     fields = {
+        **achievement,
         "organisation": organisation,
         "name": name,
         "description": description,
@@ -154,6 +183,7 @@ def badge_create(
         "criteria_text": criteria_text,
         "expiry_amount": expiry_amount if expiry_unit else None,
         "expiry_unit": expiry_unit if expiry_amount else "",
+        "status_emails": status_emails,
     }
     _check_same_space(space.pk, fields)
     access.require(Perm.CREATE_BADGES, organisation=organisation)
@@ -186,6 +216,7 @@ def badge_update(
     if unknown:
         raise TypeError(f"Not editable: {sorted(unknown)}")
     _check_same_space(badge.space_id, changes)
+    achievement_fields_check(changes)
     # Lock the row: a concurrent publish or withdrawal is seen, and edits don't interleave.
     locked = Badge.objects.select_for_update().select_related("organisation").get(pk=badge.pk)
     _require_edit(access, locked, changes.get("organisation"))
@@ -220,6 +251,8 @@ def badge_update(
         missing = locked.missing_for_publication()
         if missing:
             raise BadgeIncomplete(missing, published=True)
+    # A new version of the same achievement: OB 3.0 keeps its id and carries this number.
+    locked.revision += 1
     locked.save()
     if new_rows is not None:
         locked.attributes.all().delete()
