@@ -235,6 +235,7 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook retries fall due from 5 s after a failure (webhooks.delivery.BACKOFF).
     "deliver-webhooks": {"task": "webhooks.tasks.drain_webhooks", "schedule": 5.0},
     "webhook-award-expiry": {"task": "webhooks.tasks.emit_expired", "schedule": 300.0},
+    "purge-webhook-messages": {"task": "webhooks.tasks.purge_webhook_messages", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 # With no broker, `runserver` runs the beat's jobs in a thread (badgeplatform.runner).

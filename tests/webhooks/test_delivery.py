@@ -267,3 +267,28 @@ def test_events_reach_only_subscribers_and_only_when_the_change_commits(
         badge_publish(access=admin_access, badge=badge, actor=None)
         raise RuntimeError
     assert Message.objects.count() == 2
+
+
+def test_a_failing_endpoint_costs_one_attempt_per_pass_not_one_per_message(
+    admin_access, receiver, space_a, settings
+):
+    """A down receiver is tried once per drain; its other messages wait, and another
+    endpoint's messages go out meanwhile."""
+    register(admin_access, receiver)
+    receiver.fail_first = 100
+    badge = make_badge(space_a)
+    for _ in range(4):
+        make_award(space_a, badge=badge)
+    assert delivery.drain() == 0
+    assert len(receiver.requests) == 1
+    assert Attempt.objects.count() == 1
+    assert Message.objects.filter(attempts=0).count() == 3
+
+
+def test_old_delivered_messages_are_purged(admin_access, receiver, space_a):
+    register(admin_access, receiver)
+    make_award(space_a)
+    delivery.drain()
+    assert delivery.purge() == 0
+    assert delivery.purge(timezone.now() + delivery.KEEP + timedelta(minutes=1)) >= 1
+    assert not Message.objects.exists() and not Attempt.objects.exists()
