@@ -18,21 +18,11 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def award_status(award: Award, now: datetime | None = None) -> str:
-    if award.revoked_at:
-        return "revoked"
-    if getattr(award, "suspended_at", None):
-        return "suspended"
-    if award.expires_at and award.expires_at <= (now or timezone.now()):
-        return "expired"
-    return "active"
+    return award.status  # badges' model decides (shared/API.md's Status)
 
 
 def award_reason(award: Award) -> str | None:
-    if award.revoked_at:
-        return award.revocation_reason or None
-    if getattr(award, "suspended_at", None):
-        return getattr(award, "suspension_reason", "") or None
-    return None
+    return award.reason
 
 
 def award_objects(space_id: int, awards: Sequence[Award]) -> list[dict]:
@@ -62,7 +52,7 @@ def award_objects(space_id: int, awards: Sequence[Award]) -> list[dict]:
                 "Reason": award_reason(a),
                 "AssertionUrl": links.assertion_url(a),
                 "CredentialUrl": links.credential_url(a),
-                "CertificateUrl": None,
+                "CertificateUrl": links.certificate_url(a),
                 "Evidence": [],
                 "Results": [],
             }

@@ -108,6 +108,7 @@ class Rule:
     kind: str  # public | user | owner | space | api | api_public
     need: tuple[Perm, ...] = ()  # any one of these; () = any member
     # API: "list" (filters out what is outside the key's scope), "object" (addressed by id),
+    # "award" (addressed by AwardId: 404 outside the key's scope),
     # "events" (POST /api/ActivityEvents, one event per call), "space_list" / "space_object"
     # (the space's own settings: a key limited to an organisation gets 403; the object is
     # addressed by DELETE)
@@ -160,6 +161,7 @@ TABLE: dict[str, Rule] = {
     "branding_assets:icon": public(),
     "public:assertion": public(),
     "public:assertion_image": public(),
+    "public:certificate": public(),
     "public:credential": public(),
     "public:credential_image": public(),
     "public:badge": public(),
@@ -225,6 +227,9 @@ TABLE: dict[str, Rule] = {
     "issuing:awards": space(*SEE_AWARDS),
     "issuing:award": space(*SEE_AWARDS),
     "issuing:revoke": space(P.REVOKE_AWARDS),
+    "issuing:suspend": space(P.REVOKE_AWARDS),
+    "issuing:reinstate": space(P.REVOKE_AWARDS),
+    "issuing:awards_bulk": space(P.REVOKE_AWARDS),
     # A person's awards: only people one may see (hole 4: a person out of reach is a 404).
     "issuing:person_awards": space(*SEE_AWARDS),
     "reporting:index": space(P.VIEW_REPORTS),
@@ -254,6 +259,11 @@ TABLE: dict[str, Rule] = {
     "api:rule_completions": api("object"),
     "api:recipients": api("list"),
     "api:badge_recipients": api("object"),
+    # The Awards API: an award outside the key's scope is a 404 (shared/API.md → Awards).
+    "api:award_get": api("award"),
+    "api:award_revoke_op": api("award"),
+    "api:award_suspend_op": api("award"),
+    "api:award_reinstate_op": api("award"),
     # Webhooks (GET/POST /api/webhooks, DELETE /api/webhooks/{Id}): whole-space keys only.
     "api:webhooks": api("space_list"),
     "api:webhooks_create": api("space_list"),  # the same path (POST): walked by its GET
@@ -333,7 +343,8 @@ def expected_api(url: str, key: str, which: str) -> object:
     if key == "other space key":
         return 404
     if key == "branch key" and which != INSIDE:
-        return 403  # shared/API.md: a key used outside its organisation scope
+        # shared/API.md: a key used outside its organisation scope (for awards: 404)
+        return 404 if rule.api == "award" else 403
     return OK
 
 
@@ -585,6 +596,18 @@ def check_api_route(route: Route, world: World) -> list[str]:
                 want = expected_api(route.name, key, which)
                 if got != want:
                     wrong.append(f"{route.name} [{key}, {which}] → {got} (expected {want})")
+            continue
+        if rule.api == "award":
+            for which, value in world.api_ids["award"].items():
+                url = reverse(route.name, kwargs={"AwardId": value})
+                method = "get" if route.name == "api:award_get" else "post"
+                extra = (
+                    {"data": "{}", "content_type": "application/json"} if method == "post" else {}
+                )
+                got = classify(_call(client, method, url, **extra, **headers))
+                want = expected_api(route.name, key, which)
+                if got != want:
+                    wrong.append(f"{route.name} [{key}, {which}] {url} → {got} (expected {want})")
             continue
         for which, value in world.api_ids[kind].items():
             url = reverse(route.name, kwargs={"id": value})

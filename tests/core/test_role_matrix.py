@@ -164,6 +164,7 @@ def build_world(out: str) -> m.World:
             m.OUTSIDE: str(rule_out.public_id),
             "escape": str(rule_escape.public_id),
         },
+        "award": {m.INSIDE: str(award_in.public_id), m.OUTSIDE: str(award_out.public_id)},
         "webhook": {m.INSIDE: str(hook_in.public_id), "other": str(hook_other.public_id)},
         "activity": {
             m.INSIDE: str(badge_in.public_id),
