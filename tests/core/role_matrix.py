@@ -164,6 +164,7 @@ TABLE: dict[str, Rule] = {
     "public:certificate": public(),
     "public:credential": public(),
     "public:credential_image": public(),
+    "public:credential_svg": public(),
     "public:badge": public(),
     "public:badge_version": public(),
     "public:issuer": public(),
@@ -171,6 +172,7 @@ TABLE: dict[str, Rule] = {
     "public:status_list": public(),
     "public:signing_key": public(),
     "public:key_controller": public(),
+    "verify": public(),
     # Tenant pages: the space's front door and dashboard are for every member.
     "space_root": space(),
     "dashboard": space(),
