@@ -167,6 +167,7 @@ TABLE: dict[str, Rule] = {
     "public:credential_svg": public(),
     "public:badge": public(),
     "public:badge_version": public(),
+    "public:achievement": public(),
     "public:issuer": public(),
     "public:revocation_list": public(),
     "public:status_list": public(),
