@@ -186,6 +186,20 @@ def test_web_refuses_to_start_without_the_static_manifest(deployment, tmp_path):
     assert "static files' manifest" in result.stderr and "collectstatic" in result.stderr
 
 
+def test_the_deploy_check_names_a_missing_manifest(deployment, tmp_path):
+    _, env = deployment
+    result = subprocess.run(
+        ["python", "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env={**env, "STATIC_ROOT": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "badgeplatform.E001" in result.stderr and "collectstatic" in result.stderr
+
+
 def nginx_binary() -> str | None:
     found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if found is None and os.environ.get("REQUIRE_NGINX") == "1":
