@@ -22,8 +22,9 @@ from badgeplatform.access import Access, Grant
 from badgeplatform.permissions import Perm
 from orgs.access import object_id
 
-# What an API key does: issue badges (directly or through rules) and read reports.
-KEY_PERMISSIONS = frozenset({Perm.ISSUE_BADGES, Perm.VIEW_REPORTS})
+# What an API key does: issue badges (directly or through rules), revoke, suspend and
+# reinstate awards (shared/API.md → Awards), and read reports.
+KEY_PERMISSIONS = frozenset({Perm.ISSUE_BADGES, Perm.REVOKE_AWARDS, Perm.VIEW_REPORTS})
 
 
 def key_for(access: Access, pk: int | str, *, need: Perm | str = Perm.MANAGE_API_KEYS) -> ApiKey:

@@ -11,4 +11,4 @@ class ApiConfig(AppConfig):
 
         nav.register("settings", "API keys", "api_keys:index", perm=Perm.MANAGE_API_KEYS, order=40)
         # The operations register on the NinjaAPI object when their module is imported.
-        from api import endpoints  # noqa: F401
+        from api import awards, endpoints  # noqa: F401

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security.base import AuthBase
 
 from api.models import ApiKey
@@ -149,6 +149,14 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
         problems.append(f"{where}: {error.get('msg', 'invalid')}")
     return error_response(400, "; ".join(problems) or "Invalid request.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja's own refusals (a body that is not JSON…) in the contract's shape, not {"detail"}.
+    if exc.status_code == 400:
+        return error_response(400, "The body is not valid JSON.")
+    return error_response(exc.status_code, str(exc) or "Refused.")
 
 
 @api.exception_handler(OperationalError)

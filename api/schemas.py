@@ -182,3 +182,38 @@ class CompletionPage(_Page):
 
 class RecipientPage(_Page):
     Results: list[RecipientOut]
+
+
+class ReasonIn(Schema):
+    Reason: str | None = Field(
+        None, description="Why: 1–500 characters after trimming; shown to the recipient."
+    )
+
+
+class AwardEvidenceOut(Schema):
+    Narrative: str
+    Url: str
+    Name: str
+
+
+class AwardResultOut(Schema):
+    Description: str
+    Value: str
+
+
+class AwardOut(Schema):
+    AwardId: UUID
+    BadgeId: UUID
+    UserId: str = Field(description="= RecipientUserId of the events response.")
+    Email: str
+    FirstName: str
+    LastName: str
+    IssuedOn: datetime
+    ExpiresOn: datetime | None = Field(description="Null when it never expires.")
+    Status: str = Field(description="active | expired | suspended | revoked | declined")
+    Reason: str | None = Field(description="Null unless revoked or suspended.")
+    AssertionUrl: str
+    CredentialUrl: str
+    CertificateUrl: str = Field(description="The printable PDF; 410 once revoked.")
+    Evidence: list[AwardEvidenceOut]
+    Results: list[AwardResultOut]

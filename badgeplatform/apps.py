@@ -10,3 +10,10 @@ class BadgePlatformConfig(AppConfig):
         from badgeplatform.permissions import Perm
 
         nav.register("settings", "Audit log", "audit_log", perm=Perm.MANAGE_SETTINGS, order=90)
+
+        # The embedded default's stand-in for the Celery beat (badgeplatform.runner).
+        from badgeplatform import outbox, runner
+
+        runner.register("drain-email-outbox", 60.0, outbox.drain_outbox)
+        if runner.should_start():
+            runner.start()

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "reporting",
     "branding",
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -234,8 +235,13 @@ CELERY_BEAT_SCHEDULE = {
     "drain-email-outbox": {"task": "badgeplatform.tasks.drain_outbox", "schedule": 60.0},
     "resume-issue-batches": {"task": "badges.tasks.resume_issue_batches", "schedule": 120.0},
     "purge-idempotency-records": {"task": "api.tasks.purge_idempotency", "schedule": 3600.0},
+    # Webhook retries fall due from 5 s after a failure (webhooks.delivery.BACKOFF).
+    "deliver-webhooks": {"task": "webhooks.tasks.drain_webhooks", "schedule": 5.0},
+    "webhook-award-expiry": {"task": "webhooks.tasks.emit_expired", "schedule": 300.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
+# With no broker, `runserver` runs the beat's jobs in a thread (badgeplatform.runner).
+EMBEDDED_RUNNER = env_bool("EMBEDDED_RUNNER", True)
 
 # --- Email outbox (badgeplatform.mail). A claim ("sending") older than the first belongs to a
 # worker that died mid-send and is released by the drain; pending rows younger than the second

@@ -14,6 +14,7 @@ from issuers import urls as issuers_urls
 from orgs import urls as orgs_urls
 from reporting import urls as reporting_urls
 from users import urls as users_urls
+from webhooks import urls as webhooks_urls
 
 # (app_name, tenant patterns): mounted under /s/<space_slug>/ with the app's namespace.
 TENANT_APPS = [
@@ -27,6 +28,7 @@ TENANT_APPS = [
     ("reporting", reporting_urls.space_urlpatterns),
     ("api_keys", api_urls.space_urlpatterns),
     ("rules", rules_urls.space_urlpatterns),
+    ("webhooks", webhooks_urls.space_urlpatterns),
 ]
 
 space_patterns = [

@@ -98,13 +98,34 @@ def badges_visible(access: Access, *, need: Need = SEE_BADGES) -> QuerySet[Badge
 # ---- Awards and batches ----------------------------------------------------------------------
 
 
-def award_for(access: Access, pk: int | str, *, need: Need = SEE_AWARDS) -> Award:
-    """The space's award with its badge, recipient and issuer profile, when the actor holds
-    (any of) ``need`` on the badge's organisation. One query."""
+def _award_key(pk: int | str | uuid.UUID) -> Q:
+    """An award is addressed by its id in the app's URLs, by its public id (AwardId) in the
+    API; anything else matches nothing."""
+    if isinstance(pk, uuid.UUID):
+        return Q(public_id=pk)
+    if isinstance(pk, int) or str(pk).isdigit():
+        return Q(pk=int(pk))
+    try:
+        return Q(public_id=uuid.UUID(str(pk)))
+    except ValueError:
+        raise Http404("No such award") from None
+
+
+def award_for(access: Access, pk: int | str | uuid.UUID, *, need: Need = SEE_AWARDS) -> Award:
+    """The space's award (by id or public id) with its badge, recipient and issuer profile,
+    when the actor holds (any of) ``need`` on the badge's organisation. One query."""
     award = (
         Award.objects.for_space(access.space)
-        .select_related("badge__organisation", "recipient", "issuer_version", "revoked_by", "batch")
-        .filter(pk=_int(pk))
+        .select_related(
+            "badge__organisation",
+            "recipient",
+            "issuer_version",
+            "revoked_by",
+            "suspended_by",
+            "batch",
+            "space",
+        )
+        .filter(_award_key(pk))
         .first()
     )
     if award is None or not can_on(access, need, award.badge.organisation):

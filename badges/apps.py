@@ -11,6 +11,7 @@ class BadgesConfig(AppConfig):
         from badges.openbadges import tasks  # noqa: F401 - registers credential signing
 
         outbox.register_renderer("badge_issued", emails.render_badge_issued)
+        outbox.register_renderer("award_status", emails.render_award_status)
         # The issuer page's "Signing keys" section (keys are badges' data, issuers sit below).
         from issuers import panels
 

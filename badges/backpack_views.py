@@ -75,6 +75,7 @@ def award_detail(request: HttpRequest, award_id) -> HttpResponse:
             "image_url": image_url(award),
             "public_url": links.assertion_url(award),
             "baked_url": links.baked_image_url(award),
+            "certificate_url": links.certificate_url(award),
             "linkedin_url": links.linkedin_add_url(award),
             "admin_spaces": spaces_administered(request.user),
         },

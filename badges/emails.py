@@ -45,3 +45,32 @@ def render_badge_issued(email: OutboundEmail) -> tuple[str, str, str]:
         },
         notes=notes,
     )
+
+
+STATUS_WORDS = {"revoked": "revoked", "suspended": "suspended", "reinstated": "reinstated"}
+
+
+def render_award_status(email: OutboundEmail) -> tuple[str, str, str]:
+    """The platform's email telling a recipient their award was revoked, suspended or
+    reinstated, with the reason given (queued by ``badges.awards``), in the space's frame."""
+    from badgeplatform.mail import render_email
+    from badges.models import Award
+    from branding.emails import frame_context
+
+    award = Award.objects.select_related("recipient", "issuer_version", "space").get(
+        pk=email.context["award"]
+    )
+    event = email.context["event"]
+    if event not in STATUS_WORDS:
+        raise ValueError(f"Unknown award status event {event!r}")
+    context = {
+        **frame_context(award.space),
+        "event": event,
+        "reason": email.context.get("reason", ""),
+        "first_name": award.recipient.first_name or award.recipient.username,
+        "badge_name": award.badge_snapshot.get("name", ""),
+        "issuer_name": award.issuer_version.name,
+        "link": links.assertion_url(award),
+        "backpack_url": settings.SITE_URL + reverse("backpack:index"),
+    }
+    return render_email("award_status", context)

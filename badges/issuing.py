@@ -27,6 +27,7 @@ from badgeplatform.bulk import insert_many
 from badgeplatform.mail import queue_bulk
 from badgeplatform.models import OutboundEmail
 from badgeplatform.permissions import Perm
+from badgeplatform.webhook_events import webhooks_emit
 from badges.models import Award, Badge, IssueBatch
 from badges.openbadges.status import entries_create as status_entries_create
 from badges.openbadges.tasks import queue_credential_signing
@@ -438,6 +439,8 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
     insert_many(list(to_create.values()))
     # Each new credential's place in the issuer's status list, drawn in bulk (3 queries).
     status_entries_create(space=space, issuer=badge.issuer, awards=list(to_create.values()))
+    # Subscribed webhook endpoints hear of each new award (1 INSERT, sent after commit).
+    webhooks_emit(space, "award.issued", list(to_create.values()))
     # OB 3.0 credentials are signed by the worker after commit (or on first request).
     transaction.on_commit(lambda: queue_credential_signing([a.pk for a in to_create.values()]))
 

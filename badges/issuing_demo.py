@@ -80,13 +80,14 @@ def seed_awards(space, admin, stdout) -> None:
         user_services.user_set_password_and_verify(user=student, password=STUDENT_PASSWORD)
 
     # One revoked award, so "revoked" shows in the lists and the backpack.
+    # (An active one: an expired award cannot be revoked, shared/API.md.)
     victim = (
         Award.objects.for_space(space)
         .filter(recipient__email__iexact=PEOPLE[-1][0])
         .order_by("pk")
         .first()
     )
-    if victim is not None and not victim.is_revoked:
+    if victim is not None and victim.status == "active":
         award_revoke(
             access=Access.system(victim.space),
             award=victim,

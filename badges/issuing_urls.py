@@ -16,5 +16,8 @@ space_urlpatterns = [
     path("issuing/awards/", views.awards, name="awards"),
     path("issuing/awards/<int:award_id>/", views.award, name="award"),
     path("issuing/awards/<int:award_id>/revoke/", views.revoke, name="revoke"),
+    path("issuing/awards/<int:award_id>/suspend/", views.suspend, name="suspend"),
+    path("issuing/awards/<int:award_id>/reinstate/", views.reinstate, name="reinstate"),
+    path("issuing/awards/bulk/", views.awards_bulk, name="awards_bulk"),
     path("issuing/people/<uuid:person_id>/awards/", views.person_awards, name="person_awards"),
 ]

@@ -19,7 +19,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform.access import Access, permission_denied_message, space_view
@@ -37,7 +36,7 @@ from badges.access import (
     batch_for,
     batches_visible,
 )
-from badges.awards import AlreadyRevoked, award_revoke
+from badges.awards import TransitionRefused, award_reinstate, award_revoke, award_suspend
 from badges.csv_import import example_csv
 from badges.issuing import BadgeNotIssuable
 from badges.issuing_forms import (
@@ -493,6 +492,15 @@ def history(request: HttpRequest) -> HttpResponse:
 # ---- Awards lists, one award, revocation ----------------------------------------------------
 
 
+# The list's state filter → Award.status
+LIST_STATES = {
+    "valid": "active",
+    "expired": "expired",
+    "suspended": "suspended",
+    "revoked": "revoked",
+}
+
+
 def _awards_list(
     request: HttpRequest, *, badge: Badge | None = None, person: User | None = None
 ) -> HttpResponse:
@@ -516,15 +524,8 @@ def _awards_list(
             | Q(badge__name__icontains=term)
         )
     state = request.GET.get("state", "")
-    now = timezone.now()
-    if state == "revoked":
-        awards = awards.filter(revoked_at__isnull=False)
-    elif state == "expired":
-        awards = awards.filter(revoked_at__isnull=True, expires_at__lte=now)
-    elif state == "valid":
-        awards = awards.filter(revoked_at__isnull=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        )
+    if state in LIST_STATES:
+        awards = awards.with_status(LIST_STATES[state])
     page = paginate(request, awards, PAGE_SIZE)
     return TemplateResponse(
         request,
@@ -535,6 +536,8 @@ def _awards_list(
             "person": person,
             "q": q,
             "state": state,
+            "can_change": request.access.can_anywhere(Perm.REVOKE_AWARDS),
+            "bulk_max": BULK_MAX,
             "can_issue": badge is not None
             and badge.is_issuable
             and request.access.can(Perm.ISSUE_BADGES, organisation=badge.organisation),
@@ -609,24 +612,110 @@ def _award_page(request: HttpRequest, award: Award, form: RevokeForm, status: in
     )
 
 
+STATUS_ACTIONS = {
+    # action → (the service, what the success message says, takes a reason)
+    "suspend": (award_suspend, "suspended", True),
+    "reinstate": (award_reinstate, "reinstated", False),
+    "revoke": (award_revoke, "revoked", True),
+}
+
+
+def _change_status(request: HttpRequest, award: Award, action: str, reason: str) -> str | None:
+    """Run one status change as the signed-in person; None, or why it was refused."""
+    service, _, takes_reason = STATUS_ACTIONS[action]
+    extra = {"reason": reason} if takes_reason else {}
+    try:
+        service(access=request.access, award=award, actor=request.user, **extra)
+    except TransitionRefused as exc:
+        return str(exc)
+    return None
+
+
+def _status_view(request: HttpRequest, award_id: int, action: str) -> HttpResponse:
+    """Revoke, suspend or reinstate one award from its page (the same services as the API)."""
+    award = get_award_for(request, award_id, need=Perm.REVOKE_AWARDS)
+    _, done, takes_reason = STATUS_ACTIONS[action]
+    reason = ""
+    if takes_reason:
+        form = RevokeForm(request.POST)
+        if not form.is_valid():
+            return _award_page(request, award, form, status=INVALID_FORM_STATUS)
+        reason = form.cleaned_data["reason"]
+    refused = _change_status(request, award, action, reason)
+    if refused:
+        messages.info(request, refused)
+    else:
+        told = " They can see why." if takes_reason else ""
+        messages.success(request, f"The award to {award.recipient.display_name} is {done}.{told}")
+    return redirect("issuing:award", request.space.slug, award.pk)
+
+
 @space_view(Perm.REVOKE_AWARDS)
 @require_POST
 def revoke(request: HttpRequest, award_id: int) -> HttpResponse:
-    award = get_award_for(request, award_id, need=Perm.REVOKE_AWARDS)
-    form = RevokeForm(request.POST)
-    if not form.is_valid():
-        return _award_page(request, award, form, status=INVALID_FORM_STATUS)
-    try:
-        award_revoke(
-            access=request.access,
-            award=award,
-            actor=request.user,
-            reason=form.cleaned_data["reason"],
-        )
-    except AlreadyRevoked as exc:
-        messages.info(request, str(exc))
-    else:
-        messages.success(
-            request, f"The award to {award.recipient.display_name} is revoked. They can see why."
-        )
-    return redirect("issuing:award", request.space.slug, award.pk)
+    return _status_view(request, award_id, "revoke")
+
+
+@space_view(Perm.REVOKE_AWARDS)
+@require_POST
+def suspend(request: HttpRequest, award_id: int) -> HttpResponse:
+    return _status_view(request, award_id, "suspend")
+
+
+@space_view(Perm.REVOKE_AWARDS)
+@require_POST
+def reinstate(request: HttpRequest, award_id: int) -> HttpResponse:
+    return _status_view(request, award_id, "reinstate")
+
+
+BULK_MAX = 200
+
+
+@space_view(Perm.REVOKE_AWARDS)
+@require_POST
+def awards_bulk(request: HttpRequest) -> HttpResponse:
+    """Revoke, suspend or reinstate the awards ticked in a list, with one reason. Each award
+    is fetched through the access layer (those out of reach count as not found) and changed
+    by the same service as one award; those whose status refuses the change are reported."""
+    back = request.POST.get("next", "")
+    if not back.startswith(f"/s/{request.space.slug}/issuing/"):
+        back = reverse("issuing:awards", args=[request.space.slug])
+    action = request.POST.get("action", "")
+    ids = [i for i in request.POST.getlist("award") if i.isdigit()][: BULK_MAX + 1]
+    if action not in STATUS_ACTIONS:
+        messages.error(request, "Choose what to do with the selected awards.")
+        return redirect(back)
+    if not ids:
+        messages.error(request, "Select at least one award.")
+        return redirect(back)
+    if len(ids) > BULK_MAX:
+        messages.error(request, f"Select at most {BULK_MAX} awards at a time.")
+        return redirect(back)
+    _, done, takes_reason = STATUS_ACTIONS[action]
+    reason = ""
+    if takes_reason:
+        form = RevokeForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(form.errors.get("reason", ["Give a reason."])))
+            return redirect(back)
+        reason = form.cleaned_data["reason"]
+    awards = (
+        awards_visible(request.access, need=Perm.REVOKE_AWARDS)
+        .select_related("badge__organisation", "recipient", "space")
+        .filter(pk__in=ids)
+    )
+    changed, refused = 0, []
+    for award in awards:
+        why = _change_status(request, award, action, reason)
+        if why:
+            refused.append(f"{award.recipient.display_name}: {why}")
+        else:
+            changed += 1
+    missing = len(set(ids)) - changed - len(refused)
+    if changed:
+        messages.success(request, f"{changed} award{'s' if changed != 1 else ''} {done}.")
+    if refused:
+        messages.info(request, "Not changed — " + " · ".join(refused[:10]))
+    if missing:
+        messages.error(request, f"{missing} selected award(s) were not found.")
+    return redirect(back)

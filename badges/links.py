@@ -55,6 +55,11 @@ def baked_image_url(award: Award | UUID | str) -> str:
     return _url(f"/public/assertions/{getattr(award, 'public_id', award)}/image.png")
 
 
+def certificate_url(award: Award | UUID | str) -> str:
+    """The award's printable PDF certificate (A4; ``?size=letter`` for US Letter)."""
+    return _url(f"/public/assertions/{getattr(award, 'public_id', award)}/certificate.pdf")
+
+
 def credential_image_url(award: Award | UUID | str) -> str:
     """The badge graphic with the signed OB 3.0 credential baked in (iTXt openbadgecredential)."""
     return _url(f"/public/credentials/{getattr(award, 'public_id', award)}/image.png")

@@ -9,6 +9,7 @@ app_name = "public"
 urlpatterns = [
     path("assertions/<uuid:award_id>", views.assertion, name="assertion"),
     path("assertions/<uuid:award_id>/image.png", views.assertion_image, name="assertion_image"),
+    path("assertions/<uuid:award_id>/certificate.pdf", views.certificate, name="certificate"),
     path("credentials/<uuid:award_id>", views.credential, name="credential"),
     path("credentials/<uuid:award_id>/image.png", views.credential_image, name="credential_image"),
     path("badges/<uuid:badge_id>", views.badge, name="badge"),

@@ -21,6 +21,7 @@ from django.utils.http import parse_etags
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import public_view
+from badges import certificates
 from badges.openbadges import publish, status, verification
 from badges.openbadges.publish import Payload
 
@@ -130,6 +131,38 @@ def assertion_image(request: HttpRequest, award_id: UUID) -> HttpResponse:
         cache_control=LIVE,
         filename=f"badge-{award_id}.png",
     )
+
+
+@public_view("The award's printable certificate: public like its assertion (shared/API.md).")
+@require_GET
+def certificate(request: HttpRequest, award_id: UUID) -> HttpResponse:
+    """200 application/pdf (A4 landscape; ``?size=letter``); 410 once revoked or while
+    suspended; 404 for no such award, or one its recipient declined."""
+    size = request.GET.get("size", "a4").lower()
+    if size not in certificates.SIZES:
+        return HttpResponse(
+            "Unknown size: use ?size=a4 or ?size=letter.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    award = certificates.certificate_award(award_id)
+    if award is None or award.declined_at is not None:
+        raise Http404("No such award")
+    if award.is_revoked or award.is_suspended:
+        word = "revoked" if award.is_revoked else "suspended"
+        return HttpResponse(
+            f"This badge has been {word}: it has no certificate.",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(
+        certificates.certificate_pdf(award, size), content_type="application/pdf"
+    )
+    disposition = "attachment" if request.GET.get("download") else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="certificate-{award_id}.pdf"'
+    # The name or the status may change: revalidate (no ETag: a PDF is cheap to make).
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @public_view("OB 3.0 credentials are handed to anyone the recipient shares them with.")

@@ -21,6 +21,7 @@ from PIL import Image
 
 from badgeplatform.audit import audit_log
 from badgeplatform.permissions import Perm
+from badgeplatform.webhook_events import webhooks_emit
 from badges.designer import Design, render_badge
 from badges.models import Badge, BadgeAttribute, BadgeEvent, Graphic
 
@@ -246,7 +247,11 @@ def _require_edit(access: Access, badge: Badge, moving_to: Organisation | None) 
 def badge_publish(*, access: Access, badge: Badge, actor: User | None) -> Badge:
     """Draft or withdrawn → published. Refuses an incomplete badge (BadgeIncomplete says what
     is missing) and a badge that is already published."""
-    locked = Badge.objects.select_for_update().select_related("organisation").get(pk=badge.pk)
+    locked = (
+        Badge.objects.select_for_update(of=("self",))
+        .select_related("organisation", "space")
+        .get(pk=badge.pk)
+    )
     access.require(Perm.PUBLISH_BADGES, organisation=locked.organisation)
     if locked.state == Badge.State.PUBLISHED:
         raise BadgeStateError("This badge is already published.", code="published")
@@ -258,6 +263,7 @@ def badge_publish(*, access: Access, badge: Badge, actor: User | None) -> Badge:
     locked.published_at = timezone.now()
     locked.save(update_fields=["state", "published_at", "updated_at"])
     _event(locked, BadgeEvent.Action.PUBLISHED, actor, "Published again" if again else "")
+    webhooks_emit(locked.space, "badge.published", [locked])
     badge.refresh_from_db()
     return badge
 
@@ -265,13 +271,18 @@ def badge_publish(*, access: Access, badge: Badge, actor: User | None) -> Badge:
 @transaction.atomic
 def badge_withdraw(*, access: Access, badge: Badge, actor: User | None, note: str = "") -> Badge:
     """Published → withdrawn: no further issuing. Awards already made stay valid."""
-    locked = Badge.objects.select_for_update().select_related("organisation").get(pk=badge.pk)
+    locked = (
+        Badge.objects.select_for_update(of=("self",))
+        .select_related("organisation", "space")
+        .get(pk=badge.pk)
+    )
     access.require(Perm.PUBLISH_BADGES, organisation=locked.organisation)
     if locked.state != Badge.State.PUBLISHED:
         raise BadgeStateError("Only a published badge can be withdrawn.", code="not_published")
     locked.state = Badge.State.WITHDRAWN
     locked.save(update_fields=["state", "updated_at"])
     _event(locked, BadgeEvent.Action.WITHDRAWN, actor, note.strip())
+    webhooks_emit(locked.space, "badge.withdrawn", [locked])
     badge.refresh_from_db()
     return badge
 

@@ -357,3 +357,41 @@ def make_rule(
         window_days=window_days,
         active=active,
     )
+
+
+def make_webhook(
+    space: Space,
+    *,
+    url: str = "https://hooks.example.com/badges",
+    events: tuple[str, ...] = ("award.issued", "award.revoked"),
+    secret: str | None = None,
+):
+    """A webhook endpoint, made without resolving its URL (no DNS in tests that don't ask).
+    Its secret is ``endpoint.test_secret``."""
+    from webhooks.models import Endpoint
+    from webhooks.secrets import new_secret, seal
+
+    secret = secret or new_secret()
+    endpoint = Endpoint(space=space, url=url, events=list(events))
+    endpoint.secret_encrypted = seal(secret, str(endpoint.public_id))
+    endpoint.save()
+    endpoint.test_secret = secret
+    return endpoint
+
+
+def make_webhook_message(space: Space, *, endpoint=None, type: str = "award.issued"):  # noqa: A002
+    import uuid
+
+    from django.utils import timezone
+
+    from webhooks.emit import body
+    from webhooks.models import Message
+
+    endpoint = endpoint or make_webhook(space)
+    return Message.objects.create(
+        endpoint=endpoint,
+        event_id=f"msg_{uuid.uuid4().hex}",
+        type=type,
+        body=body(type, {"Test": True}),
+        created_at=timezone.now(),
+    )

@@ -62,6 +62,24 @@ class AwardQuerySet(models.QuerySet):
     def active(self) -> "AwardQuerySet":
         return self.filter(revoked_at__isnull=True)
 
+    def with_status(self, status: str, now=None) -> "AwardQuerySet":
+        """The awards whose ``Award.status`` is ``status`` (the same precedence, in SQL)."""
+        now = now or timezone.now()
+        if status == "revoked":
+            return self.filter(revoked_at__isnull=False)
+        live = self.filter(revoked_at__isnull=True)
+        if status == "declined":
+            return live.filter(declined_at__isnull=False)
+        live = live.filter(declined_at__isnull=True)
+        if status == "suspended":
+            return live.filter(suspended_at__isnull=False)
+        live = live.filter(suspended_at__isnull=True)
+        if status == "expired":
+            return live.filter(expires_at__lte=now)
+        if status == "active":
+            return live.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        return self.none()
+
 
 class Award(models.Model):
     """One badge to one recipient. Snapshots keep it as issued: later edits of the badge or
@@ -92,6 +110,18 @@ class Award(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Suspension: reversible (reinstating clears all three). A platform state: the hosted OB 2.0
+    # assertion answers as revoked meanwhile; the OB 3.0 status list (revocation only) does not
+    # carry it.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    # A database default too: bulk loaders that COPY named columns (reporting.scale) omit it.
+    suspension_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    suspended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The recipient declined the award (shared/API.md's "declined" status). Nothing sets it
+    # yet: the recipient's accept/decline is issue 17's "Recipient control".
+    declined_at = models.DateTimeField(null=True, blank=True)
 
     objects = AwardQuerySet.as_manager()
 
@@ -133,14 +163,45 @@ class Award(models.Model):
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
 
+    @property
+    def is_suspended(self) -> bool:
+        """Suspended and not since revoked (a revocation is final and wins)."""
+        return self.suspended_at is not None and self.revoked_at is None
+
     def is_expired(self, now=None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
     @property
-    def state(self) -> str:
-        """valid / expired / revoked, as the backpack and the verification page say it."""
+    def status(self) -> str:
+        """shared/API.md's Status: revoked, declined, suspended, expired or active (the first
+        that applies)."""
         if self.is_revoked:
             return "revoked"
+        if self.declined_at is not None:
+            return "declined"
+        if self.suspended_at is not None:
+            return "suspended"
+        if self.is_expired():
+            return "expired"
+        return "active"
+
+    @property
+    def reason(self) -> str | None:
+        """Why it is revoked or suspended (shared/API.md's Reason), else None."""
+        if self.is_revoked:
+            return self.revocation_reason
+        if self.suspended_at is not None:
+            return self.suspension_reason
+        return None
+
+    @property
+    def state(self) -> str:
+        """valid / expired / suspended / revoked, as the backpack and the verification page
+        say it."""
+        if self.is_revoked:
+            return "revoked"
+        if self.is_suspended:
+            return "suspended"
         if self.is_expired():
             return "expired"
         return "valid"

@@ -57,6 +57,12 @@ class Badge(models.Model):
     expiry_amount = models.PositiveIntegerField(null=True, blank=True)
     expiry_unit = models.CharField(max_length=6, choices=ExpiryUnit.choices, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    # Email the recipient when one of their awards is revoked, suspended or reinstated.
+    status_emails = models.BooleanField(
+        "Email recipients when an award is revoked, suspended or reinstated",
+        default=True,
+        db_default=True,  # for bulk loaders that COPY named columns (reporting.scale)
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)

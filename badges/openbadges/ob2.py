@@ -144,13 +144,17 @@ def assertion(award: Award, version: BadgeClassVersion) -> dict:
 
 def revoked_assertion(award: Award) -> dict:
     """What a revoked hosted assertion answers (with HTTP 410 Gone): OB 2.0 requires only
-    ``id`` and ``revoked``; the reason is published when one was given."""
+    ``id`` and ``revoked``; the reason is published when one was given. A suspended award
+    answers the same, its reason as "Suspended: …" (OB 2.0 has no suspension; shared/API.md)."""
     doc = {
         "@context": OB2_CONTEXT,
         "type": "Assertion",
         "id": links.assertion_url(award),
         "revoked": True,
     }
-    if award.revocation_reason:
-        doc["revocationReason"] = award.revocation_reason
+    if award.is_revoked:
+        if award.revocation_reason:
+            doc["revocationReason"] = award.revocation_reason
+    elif award.is_suspended:
+        doc["revocationReason"] = f"Suspended: {award.suspension_reason}"
     return doc

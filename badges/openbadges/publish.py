@@ -4,9 +4,10 @@ Each function returns a ``Payload`` (body bytes, ETag, status) or None for "no s
 Public JSON must be cheap (bench.public): documents are cached in the Django cache under a key
 that changes whenever the document would, so nothing needs invalidating by hand:
 
-- an assertion's key includes its revocation time, which is itself cached for STATE_TTL
-  seconds (``award_changed`` clears it at once): a cached assertion costs no query, and
-  revoking changes the key, so the next request rebuilds it as revoked (410);
+- an assertion's key includes its revocation (or suspension) time, which is itself cached for
+  STATE_TTL seconds (``award_changed`` clears it at once): a cached assertion costs no query,
+  and revoking or suspending changes the key, so the next request rebuilds it as revoked
+  (410), and reinstating changes it back;
 - BadgeClass versions, issuer profile versions and signing keys never change (cached by id);
 - an issuer's profile (at its stable id) is keyed by its current version and its number of
   keys (editing adds a version, rotating adds a key);
@@ -150,6 +151,7 @@ def _award(public_id: UUID | str) -> Award | None:
 # the delay if that call is ever missed. Public JSON says max-age=300 to HTTP caches anyway.
 STATE_TTL = 30
 _MISSING = "missing"
+SUSPENDED_PREFIX = "suspended-"
 
 
 def _state_key(public_id: UUID | str) -> str:
@@ -162,8 +164,16 @@ def assertion_state(public_id: UUID | str) -> str | None:
     key = _state_key(public_id)
     state = cache.get(key)
     if state is None:
-        rows = list(Award.objects.filter(public_id=public_id).values_list("revoked_at")[:1])
-        state = _marker(rows[0][0]) if rows else _MISSING
+        rows = list(
+            Award.objects.filter(public_id=public_id).values_list("revoked_at", "suspended_at")[:1]
+        )
+        if not rows:
+            state = _MISSING
+        elif rows[0][0] is None and rows[0][1] is not None:
+            # Suspended: a state of its own (reinstating returns to "live").
+            state = SUSPENDED_PREFIX + _marker(rows[0][1])
+        else:
+            state = _marker(rows[0][0])
         cache.set(key, state, STATE_TTL)
     return None if state == _MISSING else state
 
@@ -190,7 +200,8 @@ def _build_assertion(public_id: UUID | str) -> Payload | None:
     award = _award(public_id)
     if award is None:
         return None
-    if award.is_revoked:
+    if award.is_revoked or award.is_suspended:
+        # shared/API.md: a suspended award's assertion answers as revoked, "Suspended: …".
         return Payload.json(ob2.revoked_assertion(award), status=410)
     return Payload.json(ob2.assertion(award, badgeclass_version_for(award)))
 
@@ -486,6 +497,8 @@ def _baked_png(public_id: UUID | str, keyword: str, payload, tag: str) -> Payloa
     state = assertion_state(public_id)
     if state is None:
         return None
+    if state.startswith(SUSPENDED_PREFIX):
+        return Payload.of(b"This badge is suspended.", 410, "text/plain; charset=utf-8")
     if state != LIVE:
         return Payload.of(b"This badge has been revoked.", 410, "text/plain; charset=utf-8")
 

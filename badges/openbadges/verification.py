@@ -36,7 +36,8 @@ class SignatureCheck:
 
 @dataclass(frozen=True)
 class Verification:
-    state: str  # valid | expired | revoked | unverified (live, but the proof does not check)
+    # valid | expired | suspended | revoked | unverified (live, but the proof does not check)
+    state: str
     headline: str
     reason: str
     signature: SignatureCheck
@@ -107,6 +108,13 @@ def award_verification(award: Award) -> Verification:
     if award.is_revoked:
         reason = award.revocation_reason or "The issuer gave no reason."
         return Verification("revoked", f"Revoked on {_date(award.revoked_at)}", reason, signature)
+    if award.is_suspended:
+        return Verification(
+            "suspended",
+            f"Suspended since {_date(award.suspended_at)}",
+            award.suspension_reason or "The issuer gave no reason.",
+            signature,
+        )
     if award.is_expired():
         return Verification(
             "expired",
@@ -164,5 +172,7 @@ def page_context(award: Award) -> dict:
             "credential_view": links.credential_url(award),
             "image": links.download(links.baked_image_url(award)),
             "credential_image": links.download(links.credential_image_url(award)),
+            "certificate": links.download(links.certificate_url(award)),
+            "certificate_letter": links.certificate_url(award) + "?size=letter&download=1",
         },
     }

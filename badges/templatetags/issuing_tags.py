@@ -4,12 +4,17 @@ from django import template
 
 register = template.Library()
 
-STATE_PILLS = {"valid": "green", "expired": "amber", "revoked": "red"}
-STATE_LABELS = {"valid": "Valid", "expired": "Expired", "revoked": "Revoked"}
+STATE_PILLS = {"valid": "green", "expired": "amber", "suspended": "amber", "revoked": "red"}
+STATE_LABELS = {
+    "valid": "Valid",
+    "expired": "Expired",
+    "suspended": "Suspended",
+    "revoked": "Revoked",
+}
 
 
 @register.inclusion_tag("issuing/_state.html")
 def award_state(award):
-    """A pill saying valid / expired / revoked."""
+    """A pill saying valid / expired / suspended / revoked."""
     state = award.state
     return {"state": state, "colour": STATE_PILLS[state], "label": STATE_LABELS[state]}

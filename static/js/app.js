@@ -30,6 +30,16 @@
         if (!d.contains(e.target)) d.removeAttribute("open");
       });
     });
+    // Tree branches: <button data-fold="id" aria-expanded> shows or hides the list #id.
+    document.addEventListener("click", function (e) {
+      var btn = e.target.closest("[data-fold]");
+      if (!btn) return;
+      var branch = document.getElementById(btn.getAttribute("data-fold"));
+      if (!branch) return;
+      var open = btn.getAttribute("aria-expanded") !== "true";
+      btn.setAttribute("aria-expanded", String(open));
+      branch.hidden = !open;
+    });
     // Copy buttons: <button data-copy="text">.
     document.addEventListener("click", function (e) {
       var btn = e.target.closest("[data-copy]");

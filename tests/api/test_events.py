@@ -346,8 +346,9 @@ def test_a_batch_takes_a_constant_number_of_queries(api, badge, space_a, size):
     assert ActivityEvent.objects.count() == size
 
 
-# + per awards_issue the status-list places (lock or open the list, update it, entries).
-EXPECTED_EVENT_QUERIES = 56
+# + per awards_issue the status-list places (lock or open the list, update it, entries) and
+# the space's webhook endpoints.
+EXPECTED_EVENT_QUERIES = 58
 
 
 def test_old_idempotency_records_are_purged(api, badge, member_a, settings):

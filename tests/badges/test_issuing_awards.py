@@ -124,7 +124,7 @@ def test_someone_who_left_the_space_keeps_their_awards_page(client_a, space_a):
 def test_revoke_with_a_reason_and_it_says_so_everywhere(client_a, space_a, badge, admin_a):
     award = make_award(space_a, badge=badge)
     page = client_a.get(url("award", space_a, award.pk)).content.decode()
-    assert "Revoke this award" in page and "Valid" in page
+    assert "Revoke award" in page and "Suspend award" in page and "Valid" in page
 
     response = client_a.post(url("revoke", space_a, award.pk), {"reason": "  "})
     assert response.status_code == 422
@@ -138,7 +138,7 @@ def test_revoke_with_a_reason_and_it_says_so_everywhere(client_a, space_a, badge
     assert award.revoked_by == admin_a and award.state == "revoked"
 
     page = client_a.get(url("award", space_a, award.pk)).content.decode()
-    assert "Reason: Exam retaken" in page and "Revoke this award" not in page
+    assert "Reason: Exam retaken" in page and "Revoke award" not in page
     listing = client_a.get(url("badge_awards", space_a, badge.pk)).content.decode()
     assert 'data-state="revoked"' in listing
     person = client_a.get(url("person_awards", space_a, award.recipient.public_id)).content.decode()

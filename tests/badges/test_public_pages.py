@@ -136,6 +136,7 @@ def test_links_resolve_to_the_public_views(settings, space_a):
     expected = {
         links.assertion_url(award): public_views.assertion,
         links.baked_image_url(award): public_views.assertion_image,
+        links.certificate_url(award): public_views.certificate,
         links.credential_url(award): public_views.credential,
         links.credential_image_url(award): public_views.credential_image,
         links.badgeclass_url(award.badge): public_views.badge,

@@ -129,7 +129,7 @@ def test_design_draft_return_publish_withdraw_republish(page, creator, screensho
     assert page.locator(f"input[name=graphic][value='{graphic.pk}']").is_checked()
     rendered = Image.open(graphic.image.path)
     assert rendered.size == (600, 600) and rendered.mode == "RGBA"
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(graphic.image.path, ARTIFACTS / "badge-authoring-designed-graphic.png")
     screenshot("4-graphic-chosen")
 

@@ -241,7 +241,11 @@ def test_authored_badge_email_arrives_filled_in_with_the_logo(
     assert "<strong>Lifeguard Level 2</strong>" in html and "<script" not in html
     assert f"background:{NAV_BG}" in html and f"background:{ACCENT}" in html
     assert f'<img src="{live_server.url}/media/branding/' in html
-    page.set_content(html)
+    # As a mail client shows it: a document of its own, outside the app's pages and policy.
+    page.route(
+        "**/received-email", lambda route: route.fulfill(body=html, content_type="text/html")
+    )
+    page.goto("/received-email")
     assert page.locator("img").first.evaluate("i => i.naturalWidth") == 280
     shot("3-badge-email-as-received")
 

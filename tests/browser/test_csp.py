@@ -135,6 +135,7 @@ def test_main_pages_load_without_csp_violations(watched, screenshot):
     assert page.problems == []
 
 
+@pytest.mark.expected_console(r"Content Security Policy|CSP violation")
 def test_a_violation_would_be_caught(watched, live_server):
     """The watcher is not blind: an inline script on a page of ours is refused and reported."""
     page = watched

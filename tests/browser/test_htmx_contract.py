@@ -54,6 +54,8 @@ def failing_posts(status: int):
     return handle
 
 
+# htmx logs each refused answer to the console: here they are the point of the test.
+@pytest.mark.expected_console(r"Response Status Error Code (500|403) from /s/[^/]+/badges/new/")
 def test_an_error_answer_is_reported_on_screen_not_swallowed(page, creator, screenshot):
     space = creator
     sign_in(page, "cara")

@@ -156,7 +156,7 @@ def test_issue_to_a_member_a_new_person_and_a_csv_then_the_backpack(
 
 def _shot(other_page, request, name):
     """Screenshot the second person's browser, named like the fixture's screenshots."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     other_page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
 
 

@@ -70,9 +70,11 @@ def test_admin_reads_a_report_for_two_departments(page, admin_and_space, screens
     picker.get_by_label("Northwind University").uncheck()
     picker.get_by_label("Engineering").check()
     picker.get_by_label("Arts").check()
-    # Typing a date switches the period to custom dates (reporting.js) and updates in place.
+    # Typing a date switches the period to custom dates (reporting.js) and updates in place
+    # once the person leaves the field or presses Enter.
     page.get_by_label("From", exact=True).fill("2025-01-01")
     page.get_by_label("To", exact=True).fill("2025-06-30")
+    page.get_by_label("To", exact=True).press("Enter")
     results = page.locator("#report-results")
     total = results.locator(".chart-total .value")
     chosen = sum(sum(v) for (org, _), v in PLAN.items() if org != "Business")  # 102
@@ -151,7 +153,29 @@ def test_the_report_works_without_javascript(browser, live_server, admin_and_spa
         page.get_by_role("link", name="Open the list of recipients").first.click()
         page.get_by_role("heading", name="Recipients of “Python Programming”").wait_for()
         assert page.locator(".recipients-table tbody tr").count() == 25
-        ARTIFACTS.mkdir(exist_ok=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "reports-without-js-recipients.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_a_date_being_typed_is_not_judged_until_the_field_is_left(page, admin_and_space):
+    """Chromium fires "change" on each keystroke of a year (0002, 0020, 0202…): the report
+    must not answer "out of range" while the person is still typing."""
+    sign_in(page, "ada")
+    page.goto("/s/northwind/reports/")
+    results = page.locator("#report-results")
+    results.locator(".chart-total .value").wait_for()
+    requests: list[str] = []
+    page.on("request", lambda r: "/reports/" in r.url and requests.append(r.url))
+    start = page.get_by_label("From", exact=True)
+    start.click()
+    start.press_sequentially("01012025", delay=50)  # Chromium: month, day, year
+    page.wait_for_timeout(500)
+    assert requests == []
+    assert page.locator("#err-from li").count() == 0
+    page.get_by_label("To", exact=True).click()  # leaving "From" sends the form once
+    page.get_by_label("Period").filter(has=page.locator("option[value=custom]:checked")).wait_for()
+    page.wait_for_function("() => !document.querySelector('#report-results.htmx-request')")
+    assert len(requests) == 1 and "from=2025-01-01" in requests[0]
+    assert page.locator("#err-from li").count() == 0

@@ -89,8 +89,11 @@ def test_build_an_organisation_tree_three_levels_deep(page, acme, screenshot):
         assert tree.get_by_role("link", name=name, exact=True).is_visible()
     screenshot("3-tree")
     # Collapsing a branch hides what is beneath it.
-    page.locator("summary", has_text="Computer Science").locator(".twisty").click()
+    fold = tree.get_by_role("button", name="Organisations under Computer Science")
+    assert fold.get_attribute("aria-expanded") == "true"
+    fold.click()
     assert not tree.get_by_role("link", name="Robotics Lab", exact=True).is_visible()
+    assert fold.get_attribute("aria-expanded") == "false"
     lab = Organisation.objects.get(name="Robotics Lab")
     assert lab.level == 3 and lab.parent.name == "Computer Science"
 

@@ -108,7 +108,10 @@ class Rule:
     kind: str  # public | user | owner | space | api | api_public
     need: tuple[Perm, ...] = ()  # any one of these; () = any member
     # API: "list" (filters out what is outside the key's scope), "object" (addressed by id),
-    # "events" (POST /api/ActivityEvents, one event per call)
+    # "award" (addressed by AwardId: 404 outside the key's scope),
+    # "events" (POST /api/ActivityEvents, one event per call), "space_list" / "space_object"
+    # (the space's own settings: a key limited to an organisation gets 403; the object is
+    # addressed by DELETE)
     api: str = ""
 
 
@@ -158,6 +161,7 @@ TABLE: dict[str, Rule] = {
     "branding_assets:icon": public(),
     "public:assertion": public(),
     "public:assertion_image": public(),
+    "public:certificate": public(),
     "public:credential": public(),
     "public:credential_image": public(),
     "public:badge": public(),
@@ -223,6 +227,9 @@ TABLE: dict[str, Rule] = {
     "issuing:awards": space(*SEE_AWARDS),
     "issuing:award": space(*SEE_AWARDS),
     "issuing:revoke": space(P.REVOKE_AWARDS),
+    "issuing:suspend": space(P.REVOKE_AWARDS),
+    "issuing:reinstate": space(P.REVOKE_AWARDS),
+    "issuing:awards_bulk": space(P.REVOKE_AWARDS),
     # A person's awards: only people one may see (hole 4: a person out of reach is a 404).
     "issuing:person_awards": space(*SEE_AWARDS),
     "reporting:index": space(P.VIEW_REPORTS),
@@ -237,6 +244,14 @@ TABLE: dict[str, Rule] = {
     "rules:detail": space(P.ISSUE_BADGES),
     "rules:edit": space(P.ISSUE_BADGES),
     "rules:set_active": space(P.ISSUE_BADGES),
+    # System settings → Webhooks: endpoints belong to the whole space.
+    "webhooks:index": space(P.MANAGE_SETTINGS),
+    "webhooks:detail": space(P.MANAGE_SETTINGS),
+    "webhooks:rotate": space(P.MANAGE_SETTINGS),
+    "webhooks:delete": space(P.MANAGE_SETTINGS),
+    "webhooks:enable": space(P.MANAGE_SETTINGS),
+    "webhooks:test": space(P.MANAGE_SETTINGS),
+    "webhooks:replay": space(P.MANAGE_SETTINGS),
     # The public API (shared/API.md): a key of the space, limited to its organisation.
     "api:activity_events": api("events"),
     "api:badges": api("list"),
@@ -244,6 +259,15 @@ TABLE: dict[str, Rule] = {
     "api:rule_completions": api("object"),
     "api:recipients": api("list"),
     "api:badge_recipients": api("object"),
+    # The Awards API: an award outside the key's scope is a 404 (shared/API.md → Awards).
+    "api:award_get": api("award"),
+    "api:award_revoke_op": api("award"),
+    "api:award_suspend_op": api("award"),
+    "api:award_reinstate_op": api("award"),
+    # Webhooks (GET/POST /api/webhooks, DELETE /api/webhooks/{Id}): whole-space keys only.
+    "api:webhooks": api("space_list"),
+    "api:webhooks_create": api("space_list"),  # the same path (POST): walked by its GET
+    "api:webhook": api("space_object"),
     "api:openapi-json": Rule("api_public"),
     "api:openapi-view": Rule("api_public"),
     # Django-ninja's mount point: no operation lives at /api/ itself (404 to everyone).
@@ -301,6 +325,14 @@ def expected_api(url: str, key: str, which: str) -> object:
         return 404 if rule.api == "nothing" else OK
     if key == "no key":
         return 401
+    if rule.api in ("space_list", "space_object"):
+        if key == "branch key":
+            return 403
+        if rule.api == "space_object":
+            # "other": the other space's own endpoint, which only its own key may delete.
+            mine = (key == "other space key") == (which == "other")
+            return OK if mine else 404
+        return OK
     if rule.api == "events":
         # One event per call: its Status (awarded/recorded) or "rejected" (unknown ActivityId).
         if key == "branch key" and which == OUTSIDE:
@@ -311,7 +343,8 @@ def expected_api(url: str, key: str, which: str) -> object:
     if key == "other space key":
         return 404
     if key == "branch key" and which != INSIDE:
-        return 403  # shared/API.md: a key used outside its organisation scope
+        # shared/API.md: a key used outside its organisation scope (for awards: 404)
+        return 404 if rule.api == "award" else 403
     return OK
 
 
@@ -516,7 +549,17 @@ def check_api_route(route: Route, world: World) -> list[str]:
             if got != want:
                 wrong.append(f"{route.name} [{key}] → {got} (expected {want})")
             continue
-        if rule.api == "list":
+        if rule.api == "space_object":
+            for which, value in world.api_ids["webhook"].items():
+                url = reverse(route.name, kwargs={"Id": value})
+                got = classify(_call(client, "delete", url, **headers))
+                want = expected_api(route.name, key, which)
+                if got != want:
+                    wrong.append(
+                        f"{route.name} [{key}, {which}] DELETE {url} → {got} (want {want})"
+                    )
+            continue
+        if rule.api in ("list", "space_list"):
             response = _call(client, "get", reverse(route.name), **headers)
             got = classify(response)
             want = expected_api(route.name, key, NONE)
@@ -554,6 +597,18 @@ def check_api_route(route: Route, world: World) -> list[str]:
                 if got != want:
                     wrong.append(f"{route.name} [{key}, {which}] → {got} (expected {want})")
             continue
+        if rule.api == "award":
+            for which, value in world.api_ids["award"].items():
+                url = reverse(route.name, kwargs={"AwardId": value})
+                method = "get" if route.name == "api:award_get" else "post"
+                extra = (
+                    {"data": "{}", "content_type": "application/json"} if method == "post" else {}
+                )
+                got = classify(_call(client, method, url, **extra, **headers))
+                want = expected_api(route.name, key, which)
+                if got != want:
+                    wrong.append(f"{route.name} [{key}, {which}] {url} → {got} (expected {want})")
+            continue
         for which, value in world.api_ids[kind].items():
             url = reverse(route.name, kwargs={"id": value})
             got = classify(_call(client, "get", url, **headers))
@@ -570,8 +625,8 @@ def _leaks(url: str, key: str, body: str, world: World) -> list[str]:
         "branch key": (OUTSIDE, "escape"),
         "other space key": (INSIDE, OUTSIDE, "escape"),
     }.get(key, ())
-    for kind in ("badge", "rule"):
-        for which, value in world.api_ids[kind].items():
+    for kind in ("badge", "rule", "webhook"):
+        for which, value in world.api_ids.get(kind, {}).items():
             if which in must_not and value in body:
                 wrong.append(f"{url} [{key}] lists the {which} {kind} ({value})")
     return wrong

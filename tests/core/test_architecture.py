@@ -26,7 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-CORE, ROOT = 0, 7
+CORE, ROOT = 0, 8
 
 # The layers, from the ground up. Apps on the same level (issuers, branding) are independent
 # of each other.
@@ -38,6 +38,7 @@ APP_LAYERS: dict[str, int] = {
     "badges": 4,  # badges, issuing, awards, Open Badges, rules
     "reporting": 5,  # reports
     "api": 6,  # the public API
+    "webhooks": 7,  # signed webhooks: endpoints, delivery, their API operations
 }
 
 # badgeplatform holds both the ground and the composition root: each module is declared (a
@@ -63,6 +64,8 @@ BADGEPLATFORM_LAYERS: dict[str, int] = {
     "badgeplatform.bodylimit": CORE,  # the global request body cap (413)
     "badgeplatform.startup": CORE,  # refuse to start without the static files' manifest
     "badgeplatform.health": CORE,  # /healthz, answered before the HTTPS redirect + host check
+    "badgeplatform.webhook_events": CORE,  # webhooks_emit: the hook badges call, webhooks fills
+    "badgeplatform.runner": CORE,  # the embedded default's background runner (beat jobs)
     # The composition root: wired by settings, imported by no app.
     "badgeplatform.settings": ROOT,
     "badgeplatform.urls": ROOT,

@@ -8,7 +8,17 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ["badgeplatform", "orgs", "users", "issuers", "branding", "badges", "reporting", "api"]
+APPS = [
+    "badgeplatform",
+    "orgs",
+    "users",
+    "issuers",
+    "branding",
+    "badges",
+    "reporting",
+    "api",
+    "webhooks",
+]
 # Templates other emails build on, not emails of their own.
 FRAME = {"base.html", "button.html"}
 SENDS = re.compile(r"""(?:template=|render_email\()\s*["'](\w+)["']""")

@@ -26,6 +26,8 @@ from tests.factories import (
     make_role,
     make_rule,
     make_space,
+    make_webhook,
+    make_webhook_message,
     member_of,
     put_on_plan,
     space_admin,
@@ -94,6 +96,11 @@ def build_world(out: str) -> m.World:
     # Graphics belong to the whole space: anyone keeping the library sees both.
     graphic_in, graphic_out = make_graphic(space, "Inside graphic"), make_graphic(space, "Other")
     version = badgeclass_version_for(award_in)
+    # Webhook endpoints belong to the whole space (like API keys); the other space's, unseen.
+    hook_in, hook_out = make_webhook(space), make_webhook(space, url="https://b.example.com/")
+    hook_other = make_webhook(other)
+    message_in = make_webhook_message(space, endpoint=hook_in)
+    message_out = make_webhook_message(space, endpoint=hook_out)
 
     def both(inside, outside, inside_place="branch"):
         return {m.INSIDE: (inside, inside_place), m.OUTSIDE: (outside, "elsewhere")}
@@ -111,6 +118,8 @@ def build_world(out: str) -> m.World:
         "role_id": {m.INSIDE: (role_in.pk, None), m.OUTSIDE: (role_out.pk, None)},
         "graphic_id": {m.INSIDE: (graphic_in.pk, None), m.OUTSIDE: (graphic_out.pk, None)},
         "key_id": {m.INSIDE: (key_in.key.pk, None), m.OUTSIDE: (key_out.key.pk, None)},
+        "endpoint_id": {m.INSIDE: (hook_in.pk, None), m.OUTSIDE: (hook_out.pk, None)},
+        "message_id": {m.INSIDE: (message_in.pk, None), m.OUTSIDE: (message_out.pk, None)},
         # The rule_id pages also get the Branch rule that awards Elsewhere's badge: reachable
         # (it is Branch's), but its pages must not show what lies in Elsewhere.
         "rule_id": {**both(rule_in.pk, rule_out.pk), "escape": (rule_escape.pk, "branch")},
@@ -155,6 +164,8 @@ def build_world(out: str) -> m.World:
             m.OUTSIDE: str(rule_out.public_id),
             "escape": str(rule_escape.public_id),
         },
+        "award": {m.INSIDE: str(award_in.public_id), m.OUTSIDE: str(award_out.public_id)},
+        "webhook": {m.INSIDE: str(hook_in.public_id), "other": str(hook_other.public_id)},
         "activity": {
             m.INSIDE: str(badge_in.public_id),
             m.OUTSIDE: str(badge_out.public_id),

@@ -21,6 +21,8 @@ from tests.factories import (
     make_graphic,
     make_issuer,
     make_rule,
+    make_webhook,
+    make_webhook_message,
     member_of,
 )
 
@@ -116,6 +118,8 @@ OBJECT_KWARGS: dict[str, Callable] = {
     "graphic_id": lambda space: make_graphic(space).pk,
     "key_id": lambda space: make_api_key(space).pk,
     "rule_id": lambda space: make_rule(space).pk,
+    "endpoint_id": lambda space: make_webhook(space).pk,
+    "message_id": lambda space: make_webhook_message(space).pk,
 }
 
 

@@ -126,7 +126,7 @@ def test_a_reporter_gets_no_recipients_outside_their_department(client, space_a,
 
 def test_the_page_works_as_a_plain_form_and_as_htmx(client_a, space_a, data):
     full = client_a.get(url(space_a), {**PERIOD, "show": "month"}).content.decode()
-    assert "<form" in full and 'hx-trigger="change, submit"' in full
+    assert "<form" in full and 'hx-trigger="change, report-dates, submit"' in full
     assert 'role="img"' in full and '<title id="chart-title">' in full
     assert "Show the numbers as a table" in full
     part = client_a.get(url(space_a), {**PERIOD, "show": "month"}, HTTP_HX_REQUEST="true")
