@@ -75,6 +75,10 @@ def award_detail(request: HttpRequest, award_id) -> HttpResponse:
             "image_url": image_url(award),
             "public_url": links.assertion_url(award),
             "baked_url": links.baked_image_url(award),
+            # Open Badges 3.0: the signed credential, alone and baked into PNG and SVG.
+            "ob3_png_url": links.download(links.credential_image_url(award)),
+            "ob3_svg_url": links.download(links.credential_svg_url(award)),
+            "ob3_json_url": links.download(links.credential_url(award)),
             "certificate_url": links.certificate_url(award),
             "linkedin_url": links.linkedin_add_url(award),
             "admin_spaces": spaces_administered(request.user),

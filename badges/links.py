@@ -65,6 +65,11 @@ def credential_image_url(award: Award | UUID | str) -> str:
     return _url(f"/public/credentials/{getattr(award, 'public_id', award)}/image.png")
 
 
+def credential_svg_url(award: Award | UUID | str) -> str:
+    """The badge as SVG with the signed OB 3.0 credential inside (``<openbadges:credential>``)."""
+    return _url(f"/public/credentials/{getattr(award, 'public_id', award)}/image.svg")
+
+
 def badgeclass_version_url(version: BadgeClassVersion) -> str:
     """The BadgeClass exactly as an award carries it (badge snapshot + issuer version); never
     changes. ``badgeclass_url`` is the badge as it is now."""

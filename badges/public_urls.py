@@ -12,6 +12,7 @@ urlpatterns = [
     path("assertions/<uuid:award_id>/certificate.pdf", views.certificate, name="certificate"),
     path("credentials/<uuid:award_id>", views.credential, name="credential"),
     path("credentials/<uuid:award_id>/image.png", views.credential_image, name="credential_image"),
+    path("credentials/<uuid:award_id>/image.svg", views.credential_svg, name="credential_svg"),
     path("badges/<uuid:badge_id>", views.badge, name="badge"),
     path("badges/<uuid:badge_id>/v/<slug:digest>", views.badge_version, name="badge_version"),
     path("issuers/<uuid:profile_id>", views.issuer, name="issuer"),

@@ -190,6 +190,17 @@ def credential_image(request: HttpRequest, award_id: UUID) -> HttpResponse:
     )
 
 
+@public_view("The badge as SVG with the signed OB 3.0 credential inside.")
+@require_GET
+def credential_svg(request: HttpRequest, award_id: UUID) -> HttpResponse:
+    return _respond(
+        request,
+        publish.baked_credential_svg(award_id),
+        cache_control=LIVE,
+        filename=f"badge-{award_id}-credential.svg",
+    )
+
+
 @public_view("The OB 2.0 BadgeClass as it is now: a published badge is public.")
 @require_GET
 def badge(request: HttpRequest, badge_id: UUID) -> HttpResponse:

@@ -491,16 +491,23 @@ def _graphic_bytes(award: Award) -> bytes | None:
         return f.read()
 
 
-def _baked_png(public_id: UUID | str, keyword: str, payload, tag: str) -> Payload | None:
-    """The badge graphic with ``payload(public_id)``'s text baked in an iTXt ``keyword`` chunk.
-    None for no award or no graphic; a 410 payload for a revoked award."""
-    state = assertion_state(public_id)
-    if state is None:
-        return None
+def _not_bakeable(state: str) -> Payload | None:
+    """The 410 answer for a baked image of a suspended or revoked award, None when live."""
     if state.startswith(SUSPENDED_PREFIX):
         return Payload.of(b"This badge is suspended.", 410, "text/plain; charset=utf-8")
     if state != LIVE:
         return Payload.of(b"This badge has been revoked.", 410, "text/plain; charset=utf-8")
+    return None
+
+
+def _baked_png(public_id: UUID | str, keyword: str, payload, tag: str) -> Payload | None:
+    """The badge graphic with ``payload(public_id)``'s text baked in an iTXt ``keyword`` chunk.
+    None for no award or no graphic; a 410 payload for a suspended or revoked award."""
+    state = assertion_state(public_id)
+    if state is None:
+        return None
+    if refusal := _not_bakeable(state):
+        return refusal
 
     def build():
         graphic = _graphic_bytes(_award(public_id))
@@ -520,3 +527,35 @@ def baked_assertion_png(public_id: UUID | str) -> Payload | None:
 def baked_credential_png(public_id: UUID | str) -> Payload | None:
     """The badge graphic with the signed credential in an ``openbadgecredential`` chunk."""
     return _baked_png(public_id, baking.OB3_KEYWORD, credential_payload, "png3")
+
+
+SVG = "image/svg+xml"
+
+
+def baked_credential_svg(public_id: UUID | str) -> Payload | None:
+    """The badge as SVG with the signed credential in ``<openbadges:credential>``: the credential
+    payload's very bytes, so what a reader extracts is the served credential. An SVG graphic
+    is baked as it is; a PNG (every graphic of ours) is shown by an ``<image>`` data URI.
+    None for no award or no graphic; a 410 payload for a suspended or revoked award, like the
+    PNG."""
+    state = assertion_state(public_id)
+    if state is None:
+        return None
+    if refusal := _not_bakeable(state):
+        return refusal
+
+    def build():
+        award = _award(public_id)
+        graphic = _graphic_bytes(award)
+        if graphic is None:
+            return None
+        text = credential_payload(public_id).body.decode()
+        if graphic.startswith(baking.PNG_SIGNATURE):
+            width, height = baking.png_size(graphic)
+            name = award.badge_snapshot.get("name", "")
+            svg = baking.svg_with_png(graphic, text, width=width, height=height, title=name)
+        else:
+            svg = baking.bake_svg(graphic, text)
+        return Payload.of(svg, 200, SVG)
+
+    return _cached(f"ob:{FORMAT}:svg3:{public_id}", build, local=False)

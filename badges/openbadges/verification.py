@@ -172,6 +172,7 @@ def page_context(award: Award) -> dict:
             "credential_view": links.credential_url(award),
             "image": links.download(links.baked_image_url(award)),
             "credential_image": links.download(links.credential_image_url(award)),
+            "credential_svg": links.download(links.credential_svg_url(award)),
             "certificate": links.download(links.certificate_url(award)),
             "certificate_letter": links.certificate_url(award) + "?size=letter&download=1",
         },

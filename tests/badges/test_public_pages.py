@@ -40,6 +40,7 @@ def test_valid_award_page(client, space_a, member_a):
         links.download(links.credential_url(award)),
         links.download(links.baked_image_url(award)),
         links.download(links.credential_image_url(award)),
+        links.download(links.credential_svg_url(award)),
     ):
         assert url.replace("&", "&amp;") in html
 
@@ -139,6 +140,7 @@ def test_links_resolve_to_the_public_views(settings, space_a):
         links.certificate_url(award): public_views.certificate,
         links.credential_url(award): public_views.credential,
         links.credential_image_url(award): public_views.credential_image,
+        links.credential_svg_url(award): public_views.credential_svg,
         links.badgeclass_url(award.badge): public_views.badge,
         links.badgeclass_version_url(badgeclass_version_for(award)): public_views.badge_version,
         links.issuer_url(award.issuer_version): public_views.issuer,

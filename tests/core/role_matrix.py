@@ -164,6 +164,7 @@ TABLE: dict[str, Rule] = {
     "public:certificate": public(),
     "public:credential": public(),
     "public:credential_image": public(),
+    "public:credential_svg": public(),
     "public:badge": public(),
     "public:badge_version": public(),
     "public:issuer": public(),
