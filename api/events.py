@@ -29,6 +29,7 @@ from api.models import ApiKey
 from api.services import in_scope
 from badgeplatform.mail import queue_bulk
 from badges import links
+from badges.evidence import EvidenceError, evidence_clean, results_clean
 from badges.issuing import (
     RecipientInput,
     award_emails,
@@ -40,7 +41,18 @@ from badges.issuing import (
 from badges.models import Award, Badge, IssueBatch, Rule
 from badges.rules import RuleEvent, rule_badge_problem, rule_events_record
 
-FIELDS = ("ActivityId", "ActivityTime", "UserId", "Email", "FirstName", "LastName")
+FIELDS = (
+    "ActivityId",
+    "ActivityTime",
+    "UserId",
+    "Email",
+    "FirstName",
+    "LastName",
+    "Evidence",
+    "Results",
+)
+# Lists of objects, checked by badges.evidence; the other fields are strings.
+LIST_FIELDS = {"Evidence": evidence_clean, "Results": results_clean}
 REQUIRED = ("ActivityId", "ActivityTime", "UserId")
 MAX_EVENTS = 1000
 MAX_ACTIVITY_ID = 200
@@ -65,6 +77,8 @@ class ParsedEvent:
     email: str = ""
     first_name: str = ""
     last_name: str = ""
+    evidence: list[dict] = field(default_factory=list)
+    results: list[dict] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -145,8 +159,18 @@ def parse_event(index: int, obj: dict, now: datetime) -> ParsedEvent:
     if len(unknown) > MAX_UNKNOWN_REPORTED:
         errors["…"] = f"{len(unknown) - MAX_UNKNOWN_REPORTED} more unknown fields."
 
+    for name, clean in LIST_FIELDS.items():
+        if obj.get(name) is None:
+            continue
+        try:
+            setattr(event, name.lower(), clean(obj[name]))
+        except EvidenceError as exc:
+            errors[name] = _printable(str(exc), 300)
+
     values: dict[str, str] = {}
     for name in FIELDS:
+        if name in LIST_FIELDS:
+            continue
         value = obj.get(name)
         if value is None:
             if name in REQUIRED:
@@ -334,7 +358,12 @@ def events_process(*, key: ApiKey, events: list[ParsedEvent], call_id: uuid.UUID
         if isinstance(target, Rule):
             rule_events.append(
                 RuleEvent(
-                    index=e.index, rule=target, user=user_of[e.index], occurred_at=e.activity_time
+                    index=e.index,
+                    rule=target,
+                    user=user_of[e.index],
+                    occurred_at=e.activity_time,
+                    evidence=e.evidence,
+                    results=e.results,
                 )
             )
         else:
@@ -346,7 +375,13 @@ def events_process(*, key: ApiKey, events: list[ParsedEvent], call_id: uuid.UUID
             access=key_access(key),  # the service re-checks the key's scope
             badge=by_pk[badge_pk],
             recipients=[
-                RecipientInput(user=user_of[e.index], achieved_at=e.activity_time, in_space=True)
+                RecipientInput(
+                    user=user_of[e.index],
+                    achieved_at=e.activity_time,
+                    in_space=True,
+                    evidence=e.evidence,
+                    results=e.results,
+                )
                 for e in batch_events
             ],
             source=IssueBatch.Source.API,

@@ -201,6 +201,24 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 
 if DATA_UPLOAD_MAX_MEMORY_SIZE > MAX_REQUEST_BODY:
     raise ImproperlyConfigured("DATA_UPLOAD_MAX_MEMORY_SIZE must not exceed MAX_REQUEST_BODY")
 
+# --- The public verifier (/verify/, badges/openbadges/verify.py) ---------------------------
+# A pasted or uploaded credential above this is refused with 413 (baked images are small).
+VERIFY_MAX_BYTES = env_int("VERIFY_MAX_BYTES", 2 * 1024 * 1024)
+# Requests per client address per minute on /verify/ (each may canonicalise and fetch).
+VERIFY_RATE_LIMIT = env_int("VERIFY_RATE_LIMIT", 20)
+# Fetch keys, DID documents, status lists and hosted assertions from other sites (https only,
+# public addresses only, see badges/openbadges/fetching.py). Our own URLs never leave the process.
+VERIFY_FETCH_FOREIGN = env_bool("VERIFY_FETCH_FOREIGN", True)
+# The official OB 3.0 AchievementCredential JSON Schema (1EdTech). Not shipped in the repository
+# (see docs/openbadges.md): a deployment installs it and points here; by default the copy in
+# shared/conformance beside the checkout is read when present. Without it the schema check warns.
+_default_schema = (
+    BASE_DIR.parent / "shared/conformance/ob3/schemas/ob_v3p0_achievementcredential_schema.json"
+)
+OB3_SCHEMA_FILE = os.environ.get(
+    "OB3_SCHEMA_FILE", str(_default_schema) if _default_schema.is_file() else ""
+)
+
 # --- Cache (rate limits, throttles). Redis when configured: shared by every web process, so
 # throttles hold across them (badgeplatform/ratelimit.py). Without Redis, the embedded default
 # serves from one process (runserver), where local memory is exact; several processes need

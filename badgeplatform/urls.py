@@ -6,7 +6,7 @@ from django.urls import include, path
 from api import urls as api_urls
 from api.http import api
 from badgeplatform import audit_views, views
-from badges import backpack_urls, issuing_urls, public_urls, rules_urls
+from badges import backpack_urls, issuing_urls, public_urls, rules_urls, verify_views
 from badges import urls as badges_urls
 from branding import urls as branding_urls
 from branding import views as branding_views
@@ -52,6 +52,8 @@ urlpatterns = [
     path("branding/", include((branding_urls.asset_urlpatterns, "branding_assets"))),
     # Open Badges objects at the stable paths of badges.links (no space_slug: not tenant pages).
     path("public/", include(public_urls)),
+    # Anyone verifies any Open Badge (ours or anyone's): paste or upload.
+    path("verify/", verify_views.verify, name="verify"),
     # The public API (Events, Reporting, OpenAPI): authenticated by API keys, see api.http.
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -10,8 +10,10 @@ from django.db.models import Q
 
 from badgeplatform.images import ImagePolicy
 from badgeplatform.permissions import Perm
+from badges import achievements
 from badges.access import graphics_visible
 from badges.designer import MAX_LINE_LENGTH, SHAPES, Design
+from badges.evidence import is_web_url
 from badges.languages import LANGUAGE_CHOICES
 from badges.models import Badge, Graphic
 from issuers.access import issuers_offered
@@ -49,6 +51,7 @@ TABS: list[tuple[str, str]] = [
     ("graphic", "Graphics"),
     ("criteria", "Criteria"),
     ("attributes", "Badge attributes"),
+    ("standards", "Standards"),
 ]
 TAB_KEYS = [key for key, _ in TABS]
 # Which tab holds each thing publication needs (the missing list links to it).
@@ -237,6 +240,230 @@ class AttributeRows:
             for f in self.forms
             if f.cleaned_data.get("key")
         ]
+
+
+class AlignmentRowForm(forms.Form):
+    """One alignment: a competency, skill or standard this badge is aligned to (ESCO, CASE…)."""
+
+    name = forms.CharField(max_length=200, required=False)
+    url = forms.CharField(max_length=2000, required=False)
+    framework = forms.CharField(max_length=200, required=False)
+    code = forms.CharField(max_length=100, required=False)
+
+    def clean_name(self) -> str:
+        return clean_line(self.cleaned_data["name"])
+
+    def clean_framework(self) -> str:
+        return clean_line(self.cleaned_data["framework"])
+
+    def clean_code(self) -> str:
+        return clean_line(self.cleaned_data["code"])
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        if url and not is_web_url(url):
+            raise forms.ValidationError(
+                "Give the full address of the competency, starting with https://."
+            )
+        return url
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if any(data.get(k) for k in ("url", "framework", "code")) and not data.get("name"):
+            self.add_error("name", "Name what this badge is aligned to, or remove the row.")
+        elif data.get("name") and not data.get("url"):
+            self.add_error("url", "Give the address where this competency is described.")
+        return data
+
+    def stored(self) -> dict | None:
+        data = self.cleaned_data
+        if not data.get("name"):
+            return None
+        row = {k: data[k] for k in ("name", "url", "framework", "code") if data.get(k)}
+        return row
+
+
+class ResultDescriptionRowForm(forms.Form):
+    """One kind of result recipients of this badge get: a grade, a score, a level…"""
+
+    id = forms.CharField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(max_length=200, required=False)
+    result_type = forms.ChoiceField(
+        choices=achievements.RESULT_TYPE_CHOICES, required=False, initial="Result"
+    )
+    allowed_values = forms.CharField(max_length=5000, required=False)
+    value_min = forms.CharField(max_length=50, required=False)
+    value_max = forms.CharField(max_length=50, required=False)
+
+    def clean_name(self) -> str:
+        return clean_line(self.cleaned_data["name"])
+
+    def clean_id(self) -> str:
+        value = self.cleaned_data["id"].strip()
+        return value if achievements.URN_UUID.match(value) else ""
+
+    def clean_allowed_values(self) -> list[str]:
+        values = [clean_line(v) for v in self.cleaned_data["allowed_values"].split(",")]
+        values = list(dict.fromkeys(v for v in values if v))
+        if len(values) > achievements.MAX_ALLOWED_VALUES:
+            raise forms.ValidationError(f"At most {achievements.MAX_ALLOWED_VALUES} values.")
+        if any(len(v) > 200 for v in values):
+            raise forms.ValidationError("Each value has at most 200 characters.")
+        return values
+
+    def clean(self):
+        data = super().clean()
+        filled = data.get("allowed_values") or data.get("value_min") or data.get("value_max")
+        if filled and not data.get("name") and "name" not in self.errors:
+            self.add_error("name", "Name this result (e.g. “Final grade”), or remove the row.")
+        return data
+
+    def stored(self) -> dict | None:
+        data = self.cleaned_data
+        if not data.get("name"):
+            return None
+        row = {
+            "id": data["id"] or achievements.new_result_description_id(),
+            "name": data["name"],
+            "result_type": data.get("result_type") or "Result",
+        }
+        for key in ("allowed_values", "value_min", "value_max"):
+            if data.get(key):
+                row[key] = data[key]
+        return row
+
+
+class BadgeStandardsForm(forms.Form):
+    """The Standards tab: the Open Badges 3.0 Achievement fields, with two lists of rows
+    (alignments, result descriptions) posted as repeated inputs and added or removed in place
+    like the attributes."""
+
+    achievement_type = forms.ChoiceField(
+        label="Kind of achievement",
+        choices=[("", "Badge (the default)"), *achievements.ACHIEVEMENT_TYPE_CHOICES],
+        required=False,
+        help_text="What a wallet or a registry shows this as: a badge, a certificate, a course…",
+    )
+    human_code = forms.CharField(
+        label="Code",
+        max_length=100,
+        required=False,
+        help_text="Your own short code for it, e.g. a course code like “CS-101”.",
+    )
+    field_of_study = forms.CharField(label="Field of study", max_length=200, required=False)
+    credits_available = forms.DecimalField(
+        label="Credits",
+        min_value=0,
+        max_value=achievements.MAX_CREDITS,
+        max_digits=7,
+        decimal_places=2,
+        required=False,
+        help_text="Credits earned with it (e.g. ECTS), if any.",
+    )
+    tags = forms.CharField(
+        label="Tags",
+        max_length=2000,
+        required=False,
+        help_text=f"Words to find it by, separated by commas (at most {achievements.MAX_TAGS}).",
+    )
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        initial: dict | None = None,
+        alignments: list[dict] | None = None,
+        result_descriptions: list[dict] | None = None,
+    ):
+        super().__init__(data, initial=initial)
+        if data is not None:
+            self.alignment_rows = [
+                AlignmentRowForm(row) for row in _rows(data, "align_", AlignmentRowForm)
+            ][: achievements.MAX_ALIGNMENTS + 1]
+            self.result_rows = [
+                ResultDescriptionRowForm(row)
+                for row in _rows(data, "rd_", ResultDescriptionRowForm)
+            ][: achievements.MAX_RESULT_DESCRIPTIONS + 1]
+        else:
+            self.alignment_rows = [AlignmentRowForm(initial=a) for a in alignments or []]
+            self.result_rows = [
+                ResultDescriptionRowForm(
+                    initial={**r, "allowed_values": ", ".join(r.get("allowed_values", []))}
+                )
+                for r in result_descriptions or []
+            ]
+
+    def add_row(self, which: str) -> None:
+        if which == "alignment" and len(self.alignment_rows) < achievements.MAX_ALIGNMENTS:
+            self.alignment_rows.append(AlignmentRowForm())
+        elif which == "result" and len(self.result_rows) < achievements.MAX_RESULT_DESCRIPTIONS:
+            self.result_rows.append(ResultDescriptionRowForm(initial={"result_type": "Result"}))
+
+    def remove_row(self, which: str, index: int) -> None:
+        rows = self.alignment_rows if which == "alignment" else self.result_rows
+        if 0 <= index < len(rows):
+            del rows[index]
+
+    def clean_field_of_study(self) -> str:
+        return clean_line(self.cleaned_data["field_of_study"])
+
+    def clean_human_code(self) -> str:
+        return clean_line(self.cleaned_data["human_code"])
+
+    def clean_tags(self) -> list[str]:
+        tags = [clean_line(t) for t in self.cleaned_data["tags"].split(",")]
+        tags = list(dict.fromkeys(t for t in tags if t))
+        if len(tags) > achievements.MAX_TAGS:
+            raise forms.ValidationError(f"At most {achievements.MAX_TAGS} tags.")
+        long = next((t for t in tags if len(t) > achievements.MAX_TAG), None)
+        if long:
+            raise forms.ValidationError(
+                f"“{long[:20]}…” is too long for a tag: at most {achievements.MAX_TAG} characters."
+            )
+        return tags
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        rows_valid = all([f.is_valid() for f in (*self.alignment_rows, *self.result_rows)])
+        if len(self.alignment_rows) > achievements.MAX_ALIGNMENTS:
+            self.add_error(None, f"A badge has at most {achievements.MAX_ALIGNMENTS} alignments.")
+            valid = False
+        if len(self.result_rows) > achievements.MAX_RESULT_DESCRIPTIONS:
+            self.add_error(
+                None, f"A badge has at most {achievements.MAX_RESULT_DESCRIPTIONS} result kinds."
+            )
+            valid = False
+        seen: set[str] = set()
+        for f in self.result_rows:
+            name = (f.cleaned_data.get("name") or "").casefold() if f.is_valid() else ""
+            if name and name in seen:
+                f.add_error("name", "Two results have this name; results are found by name.")
+                rows_valid = False
+            seen.add(name)
+        if valid and rows_valid:
+            self.cleaned_data["alignments"] = [
+                r for r in (f.stored() for f in self.alignment_rows) if r
+            ]
+            self.cleaned_data["result_descriptions"] = [
+                r for r in (f.stored() for f in self.result_rows) if r
+            ]
+        return valid and rows_valid
+
+    @property
+    def has_row_errors(self) -> bool:
+        return any(f.errors for f in (*self.alignment_rows, *self.result_rows))
+
+
+def _rows(data, prefix: str, form_class) -> list[dict]:
+    """Repeated inputs ``<prefix><field>`` → one dict per row (shorter lists padded)."""
+    columns = {name: data.getlist(prefix + name) for name in form_class.base_fields}
+    count = max((len(v) for v in columns.values()), default=0)
+    return [
+        {name: (values[i] if i < len(values) else "") for name, values in columns.items()}
+        for i in range(count)
+    ]
 
 
 class BadgeFilterForm(forms.Form):

@@ -60,6 +60,9 @@ class RecipientInput:
     ref: str = ""
     # The caller knows ``user`` is a member of the space already (it resolved them itself).
     in_space: bool = False
+    # What they did and achieved, already through badges.evidence (the stored form).
+    evidence: list[dict] = field(default_factory=list)
+    results: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -393,14 +396,14 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
         join_organisation=badge.organisation,
     )
     new_users = resolution.new_users
-    resolved: list[tuple[IssueOutcome, datetime, User]] = []
-    for (outcome, _, when), user, is_new in zip(
+    resolved: list[tuple[IssueOutcome, datetime, User, RecipientInput]] = []
+    for (outcome, r, when), user, is_new in zip(
         rows, resolution.users, resolution.is_new, strict=True
     ):
         if user is not None:
             outcome.new_user = is_new
-            resolved.append((outcome, when, user))
-    people = {u.pk for _, _, u in resolved}
+            resolved.append((outcome, when, user, r))
+    people = {u.pk for _, _, u, _ in resolved}
 
     # --- Awards: find duplicates (1 query), then insert the rest (1 query).
     existing = {
@@ -408,11 +411,11 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
         for a in Award.objects.filter(
             badge=badge,
             recipient_id__in=people,
-            achieved_at__in={when for _, when, _ in resolved},
+            achieved_at__in={when for _, when, _, _ in resolved},
         )
     }
     to_create: dict[tuple[int, datetime], Award] = {}
-    for outcome, when, user in resolved:
+    for outcome, when, user, r in resolved:
         key = (user.pk, when)
         if key in existing:
             outcome.status, outcome.award = "duplicate", existing[key]
@@ -433,6 +436,8 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
                 badge_snapshot=snapshot,
                 recipient_email=user.email,
                 identity_salt=secrets.token_hex(16),
+                evidence=r.evidence,
+                results=r.results,
             )
             to_create[key] = award
             outcome.status, outcome.award = "awarded", award

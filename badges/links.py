@@ -34,6 +34,12 @@ def badgeclass_url(badge: Badge | UUID | str) -> str:
     return _url(f"/public/badges/{getattr(badge, 'public_id', badge)}")
 
 
+def achievement_url(badge: Badge | UUID | str) -> str:
+    """A badge's one stable id for its whole life (OB 3.0 ``achievement.id``; edits change
+    the achievement's ``version``, never this): its current OB 3.0 Achievement, or the page."""
+    return _url(f"/public/achievements/{getattr(badge, 'public_id', badge)}")
+
+
 def issuer_url(version: IssuerVersion | UUID | str) -> str:
     """An issuer profile *version*: OB 2.0 awards point at the profile current when issued."""
     return _url(f"/public/issuers/{getattr(version, 'public_id', version)}")

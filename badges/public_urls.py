@@ -15,6 +15,7 @@ urlpatterns = [
     path("credentials/<uuid:award_id>/image.svg", views.credential_svg, name="credential_svg"),
     path("badges/<uuid:badge_id>", views.badge, name="badge"),
     path("badges/<uuid:badge_id>/v/<slug:digest>", views.badge_version, name="badge_version"),
+    path("achievements/<uuid:badge_id>", views.achievement, name="achievement"),
     path("issuers/<uuid:profile_id>", views.issuer, name="issuer"),
     path("issuers/<uuid:version_id>/revocations", views.revocation_list, name="revocation_list"),
     path("status-lists/<uuid:list_id>", views.status_list, name="status_list"),

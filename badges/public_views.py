@@ -21,7 +21,7 @@ from django.utils.http import parse_etags
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import public_view
-from badges import certificates
+from badges import certificates, links
 from badges.openbadges import publish, status, verification
 from badges.openbadges.publish import Payload
 
@@ -215,6 +215,31 @@ def badge(request: HttpRequest, badge_id: UUID) -> HttpResponse:
         request,
         "badges/public/badge.html",
         {"badge": json.loads(payload.body), "withdrawn": found.state == found.State.WITHDRAWN},
+    )
+
+
+@public_view("A badge's stable OB 3.0 achievement id: a published badge is public.")
+@require_GET
+def achievement(request: HttpRequest, badge_id: UUID) -> HttpResponse:
+    """``/public/achievements/<badge>``: the OB 3.0 Achievement as the badge is now (its
+    ``version`` counts the edits), JSON-LD or the badge's page, by Accept."""
+    found = publish.current_badge(badge_id)
+    if found is None:
+        raise Http404("No such badge")
+    wanted = _wants_json(request)
+    if wanted:
+        return _respond(
+            request, publish.achievement_payload(found), content_type=_json_type(wanted)
+        )
+    document = json.loads(publish.badge_payload(found).body)
+    return _page(
+        request,
+        "badges/public/badge.html",
+        {
+            "badge": document,
+            "withdrawn": found.state == found.State.WITHDRAWN,
+            "achievement_id": links.achievement_url(found),
+        },
     )
 
 

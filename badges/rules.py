@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,10 @@ class RuleEvent:
     rule: Rule
     user: User
     occurred_at: datetime
+    # The event's Evidence/Results (badges.evidence form): the award carries those of the
+    # event that completes the rule.
+    evidence: list[dict] = field(default_factory=list)
+    results: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -224,7 +228,10 @@ def rule_events_record(
                 badge=badges[badge_id],
                 recipients=[
                     RecipientInput(
-                        user=users[user_id], achieved_at=completing[(rule_id, user_id)][1]
+                        user=users[user_id],
+                        achieved_at=completing[(rule_id, user_id)][1],
+                        evidence=index_of_event[completing[(rule_id, user_id)][0]].evidence,
+                        results=index_of_event[completing[(rule_id, user_id)][0]].results,
                     )
                     for rule_id, user_id in pairs
                 ],

@@ -22,6 +22,7 @@ from PIL import Image
 from badgeplatform.audit import audit_log
 from badgeplatform.permissions import Perm
 from badgeplatform.webhook_events import webhooks_emit
+from badges.achievements import achievement_fields_check
 from badges.designer import Design, render_badge
 from badges.models import Badge, BadgeAttribute, BadgeEvent, Graphic
 
@@ -31,6 +32,16 @@ if TYPE_CHECKING:
     from orgs.models import Organisation, Space
     from users.models import User
 
+# The Open Badges 3.0 Achievement fields (the editor's Standards tab).
+ACHIEVEMENT_FIELDS = (
+    "achievement_type",
+    "alignments",
+    "tags",
+    "credits_available",
+    "field_of_study",
+    "human_code",
+    "result_descriptions",
+)
 # What a person edits; everything else (state, ids, timestamps) is the services' business.
 EDITABLE_FIELDS = (
     "name",
@@ -43,6 +54,7 @@ EDITABLE_FIELDS = (
     "criteria_text",
     "expiry_amount",
     "expiry_unit",
+    *ACHIEVEMENT_FIELDS,
 )
 FIELD_LABELS = {
     "name": "name",
@@ -56,6 +68,13 @@ FIELD_LABELS = {
     "expiry_amount": "expiry",
     "expiry_unit": "expiry",
     "attributes": "attributes",
+    "achievement_type": "achievement type",
+    "alignments": "alignments",
+    "tags": "tags",
+    "credits_available": "credits",
+    "field_of_study": "field of study",
+    "human_code": "code",
+    "result_descriptions": "result descriptions",
 }
 
 Attributes = Sequence[tuple[str, str]]
@@ -140,10 +159,17 @@ def badge_create(
     expiry_amount: int | None = None,
     expiry_unit: str = "",
     attributes: Attributes = (),
+    **achievement: Any,
 ) -> Badge:
     """A new draft. Nothing is required but its organisation: drafts are saved as often as
-    wanted; publishing is what needs a complete badge."""
+    wanted; publishing is what needs a complete badge. ``achievement``: any of
+    ACHIEVEMENT_FIELDS."""
+    unknown = set(achievement) - set(ACHIEVEMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {sorted(unknown)}")
+    achievement_fields_check(achievement)
     fields = {
+        **achievement,
         "organisation": organisation,
         "name": name,
         "description": description,
@@ -186,6 +212,7 @@ def badge_update(
     if unknown:
         raise TypeError(f"Not editable: {sorted(unknown)}")
     _check_same_space(badge.space_id, changes)
+    achievement_fields_check(changes)
     # Lock the row: a concurrent publish or withdrawal is seen, and edits don't interleave.
     locked = Badge.objects.select_for_update().select_related("organisation").get(pk=badge.pk)
     _require_edit(access, locked, changes.get("organisation"))
@@ -220,6 +247,8 @@ def badge_update(
         missing = locked.missing_for_publication()
         if missing:
             raise BadgeIncomplete(missing, published=True)
+    # A new version of the same achievement: OB 3.0 keeps its id and carries this number.
+    locked.revision += 1
     locked.save()
     if new_rows is not None:
         locked.attributes.all().delete()

@@ -39,6 +39,7 @@ from badges.forms import (
     BadgeDetailsForm,
     BadgeFilterForm,
     BadgeGraphicForm,
+    BadgeStandardsForm,
 )
 from badges.languages import language_name
 from badges.models import Award, Badge, Graphic
@@ -225,6 +226,22 @@ def _tab_form(request: HttpRequest, tab: str, badge: Badge | None, data=None):
         if data is None and request.GET.get("graphic", "").isdigit():
             initial = {"graphic": int(request.GET["graphic"])}
         return BadgeGraphicForm(data, access=access, current=current, initial=initial)
+    if tab == "standards":
+        if data is not None:
+            return BadgeStandardsForm(data)
+        if badge is None:
+            return BadgeStandardsForm(initial={})
+        return BadgeStandardsForm(
+            initial={
+                "achievement_type": badge.achievement_type,
+                "human_code": badge.human_code,
+                "field_of_study": badge.field_of_study,
+                "credits_available": badge.credits_available,
+                "tags": ", ".join(badge.tags),
+            },
+            alignments=badge.alignments,
+            result_descriptions=badge.result_descriptions,
+        )
     if tab == "criteria":
         initial = {}
         if badge is not None:
@@ -286,6 +303,14 @@ def _editor(request: HttpRequest, badge: Badge | None) -> HttpResponse:
         else:
             index = request.POST.get("remove_row", "")
             form.remove_row(int(index) if index.isdigit() else -1)
+        return _editor_response(request, badge, tab, form)
+    if tab == "standards" and ("add_row" in request.POST or "remove_row" in request.POST):
+        # "alignment" / "result" to add; "alignment:2" / "result:0" to remove.
+        if "add_row" in request.POST:
+            form.add_row(request.POST["add_row"])
+        else:
+            which, _, index = request.POST["remove_row"].partition(":")
+            form.remove_row(which, int(index) if index.isdigit() else -1)
         return _editor_response(request, badge, tab, form)
     if not form.is_valid():
         return _editor_response(request, badge, tab, form, status=INVALID_FORM_STATUS)

@@ -666,6 +666,8 @@ def seed_scale(opts: ScaleOptions, log: Callable[[str], None] = print) -> ScaleR
     award_id0 = next_id(Award)
     now_us = int(now.timestamp() * 1_000_000)
 
+    no_evidence: list = []  # one object: the COPY encodes it once
+
     def award_rows() -> Iterator[tuple]:
         for i, t in enumerate(times):
             b = badge_of[i]
@@ -694,6 +696,8 @@ def seed_scale(opts: ScaleOptions, log: Callable[[str], None] = print) -> ScaleR
                 revoked,
                 "Issued in error" if revoked else "",
                 None,
+                no_evidence,
+                no_evidence,
             )
 
     load_rows(
@@ -702,7 +706,7 @@ def seed_scale(opts: ScaleOptions, log: Callable[[str], None] = print) -> ScaleR
             "id", "space_id", "badge_id", "batch_id", "recipient_id", "organisation_id",
             "issuer_version_id", "public_id", "source", "achieved_at", "issued_at",
             "expires_at", "badge_snapshot", "recipient_email", "identity_salt", "is_public",
-            "revoked_at", "revocation_reason", "revoked_by_id",
+            "revoked_at", "revocation_reason", "revoked_by_id", "evidence", "results",
         ],
         award_rows(),
     )  # fmt: skip

@@ -105,6 +105,11 @@ class Award(models.Model):
     recipient_email = models.EmailField(max_length=254)  # the identity the award was made to
     identity_salt = models.CharField(max_length=32)  # for the hashed recipient identity
     is_public = models.BooleanField(default=False)  # the recipient shows their name publicly
+    # What the recipient did and achieved (the Events API's Evidence and Results, checked by
+    # badges.evidence): [{"narrative", "url", "name"}], [{"description", "value"}]. JSON on
+    # the row, so issuing stays one INSERT per batch.
+    evidence = models.JSONField(default=list, blank=True)
+    results = models.JSONField(default=list, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=500, blank=True)
     revoked_by = models.ForeignKey(

@@ -56,6 +56,17 @@ class Badge(models.Model):
     criteria_text = models.TextField(blank=True)  # Markdown, rendered sanitised
     expiry_amount = models.PositiveIntegerField(null=True, blank=True)
     expiry_unit = models.CharField(max_length=6, choices=ExpiryUnit.choices, blank=True)
+    # Open Badges 3.0 Achievement fields (the "Standards" tab). The JSON lists hold plain
+    # dicts checked by badges.achievements (alignments, result descriptions) and strings (tags).
+    achievement_type = models.CharField(max_length=60, blank=True)  # "" → "Badge"
+    alignments = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    credits_available = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    field_of_study = models.CharField(max_length=200, blank=True)
+    human_code = models.CharField(max_length=100, blank=True)
+    result_descriptions = models.JSONField(default=list, blank=True)
+    # Counts the edits: the OB 3.0 achievement's ``version`` (its ``id`` stays the badge's).
+    revision = models.PositiveIntegerField(default=1)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     # Email the recipient when one of their awards is revoked, suspended or reinstated.
     status_emails = models.BooleanField(
@@ -127,7 +138,24 @@ class Badge(models.Model):
             "image": self.graphic.image.name if self.graphic_id else "",
             "attributes": [{"key": a.key, "value": a.value} for a in self.attributes.all()],
             "organisation": self.organisation.name,
+            "revision": self.revision,
+            **self.achievement_snapshot(),
         }
+
+    def achievement_snapshot(self) -> dict:
+        """The Open Badges 3.0 fields, only those set (older snapshots lack them all)."""
+        fields = {
+            "achievement_type": self.achievement_type,
+            "alignments": self.alignments,
+            "tags": self.tags,
+            "credits_available": (
+                float(self.credits_available) if self.credits_available is not None else None
+            ),
+            "field_of_study": self.field_of_study,
+            "human_code": self.human_code,
+            "result_descriptions": self.result_descriptions,
+        }
+        return {k: v for k, v in fields.items() if v not in (None, "", [])}
 
 
 class BadgeAttribute(models.Model):

@@ -80,7 +80,36 @@ def badgeclass_document(
     attributes = _attributes(snapshot)
     if attributes:
         doc["schema:additionalProperty"] = attributes
+    # OB 2.0's equivalents of the OB 3.0 fields: AlignmentObjects and tags.
+    if snapshot.get("alignments"):
+        doc["alignment"] = [_alignment(a) for a in snapshot["alignments"]]
+    if snapshot.get("tags"):
+        doc["tags"] = list(snapshot["tags"])
     return doc
+
+
+def _alignment(alignment: dict) -> dict:
+    doc = {"targetName": alignment["name"], "targetUrl": alignment["url"]}
+    if alignment.get("framework"):
+        doc["targetFramework"] = alignment["framework"]
+    if alignment.get("code"):
+        doc["targetCode"] = alignment["code"]
+    return doc
+
+
+def evidence(award: Award) -> list[dict]:
+    """The award's evidence as OB 2.0 Evidence objects (``id`` is the evidence URL)."""
+    out = []
+    for item in award.evidence or []:
+        doc: dict = {"type": "Evidence"}
+        if item.get("url"):
+            doc["id"] = item["url"]
+        if item.get("narrative"):
+            doc["narrative"] = item["narrative"]
+        if item.get("name"):
+            doc["name"] = item["name"]
+        out.append(doc)
+    return out
 
 
 def badgeclass_version(version: BadgeClassVersion) -> dict:
@@ -139,6 +168,8 @@ def assertion(award: Award, version: BadgeClassVersion) -> dict:
     }
     if award.expires_at:
         doc["expires"] = iso(award.expires_at)
+    if award.evidence:
+        doc["evidence"] = evidence(award)
     return doc
 
 

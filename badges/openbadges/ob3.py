@@ -8,6 +8,7 @@ stable public URLs as the OB 2.0 documents. ``badges.openbadges.publish`` signs 
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from badges import links
@@ -73,26 +74,41 @@ def issuer_profile_document(issuer: Issuer, keys: list[SigningKey]) -> dict:
     }
 
 
-def achievement(version: BadgeClassVersion) -> dict:
-    snapshot = version.snapshot
+def achievement_document(snapshot: dict, *, achievement_id: str) -> dict:
+    """An OB 3.0 Achievement from a badge snapshot (as awards keep it, or ``Badge.snapshot()``
+    for the badge as it is now). ``achievement_id`` is the badge's stable id; the snapshot's
+    revision is its ``version``. Fields an older snapshot lacks are left out."""
     criteria: dict = {}
     if snapshot.get("criteria_url"):
         criteria["id"] = snapshot["criteria_url"]
     if (snapshot.get("criteria_text") or "").strip():
         criteria["narrative"] = snapshot["criteria_text"]
     doc = {
-        # The BadgeClass version URL: dereferencing it gives this very badge (OB 2.0 form).
-        "id": links.badgeclass_version_url(version),
+        "id": achievement_id,
         "type": ["Achievement"],
-        "achievementType": "Badge",
+        "achievementType": snapshot.get("achievement_type") or "Badge",
         "name": snapshot.get("name", ""),
         "description": snapshot.get("description", ""),
         "criteria": criteria,
     }
+    if snapshot.get("revision"):
+        doc["version"] = str(snapshot["revision"])
     if snapshot.get("image"):
         doc["image"] = {"id": links.media_url(snapshot["image"]), "type": "Image"}
     if snapshot.get("language"):
         doc["inLanguage"] = snapshot["language"]
+    if snapshot.get("alignments"):
+        doc["alignment"] = [alignment(a) for a in snapshot["alignments"]]
+    if snapshot.get("tags"):
+        doc["tag"] = list(snapshot["tags"])
+    if snapshot.get("credits_available") is not None:
+        doc["creditsAvailable"] = snapshot["credits_available"]
+    if snapshot.get("field_of_study"):
+        doc["fieldOfStudy"] = snapshot["field_of_study"]
+    if snapshot.get("human_code"):
+        doc["humanCode"] = snapshot["human_code"]
+    if snapshot.get("result_descriptions"):
+        doc["resultDescription"] = [result_description(r) for r in snapshot["result_descriptions"]]
     if snapshot.get("attributes"):
         # Custom key/values as schema.org PropertyValues (full IRIs: the OB 3.0 context is
         # protected and has no schema.org prefix).
@@ -105,6 +121,82 @@ def achievement(version: BadgeClassVersion) -> dict:
             for a in snapshot["attributes"]
         ]
     return doc
+
+
+def alignment(stored: dict) -> dict:
+    doc = {"type": ["Alignment"], "targetName": stored["name"], "targetUrl": stored["url"]}
+    if stored.get("framework"):
+        doc["targetFramework"] = stored["framework"]
+    if stored.get("code"):
+        doc["targetCode"] = stored["code"]
+    return doc
+
+
+def result_description(stored: dict) -> dict:
+    doc = {
+        "id": stored["id"],
+        "type": ["ResultDescription"],
+        "name": stored["name"],
+        "resultType": stored.get("result_type") or "Result",
+    }
+    if stored.get("allowed_values"):
+        doc["allowedValue"] = list(stored["allowed_values"])
+    for key, term in (
+        ("value_min", "valueMin"),
+        ("value_max", "valueMax"),
+        ("required_value", "requiredValue"),
+    ):
+        if stored.get(key):
+            doc[term] = stored[key]
+    return doc
+
+
+def achievement(version: BadgeClassVersion) -> dict:
+    """The achievement an award's credential embeds: its snapshot under the badge's stable
+    id (the OB 2.0 BadgeClass of the same snapshot stays at its version URL)."""
+    return achievement_document(
+        version.snapshot, achievement_id=links.achievement_url(version.badge)
+    )
+
+
+def achievement_profile(snapshot: dict, badge_public_id: str) -> dict:
+    """What the stable achievement id answers: the current Achievement as JSON-LD."""
+    return {
+        "@context": [VC_V2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
+        **achievement_document(snapshot, achievement_id=links.achievement_url(badge_public_id)),
+    }
+
+
+def evidence(award: Award) -> list[dict]:
+    out = []
+    for item in award.evidence or []:
+        doc: dict = {"type": ["Evidence"]}
+        if item.get("url"):
+            doc["id"] = item["url"]
+        if item.get("narrative"):
+            doc["narrative"] = item["narrative"]
+        if item.get("name"):
+            doc["name"] = item["name"]
+        out.append(doc)
+    return out
+
+
+def results(award: Award, achievement_doc: dict) -> list[dict]:
+    """``credentialSubject.result[]``: each Result points at the badge's ResultDescription of
+    the same name, or at a new one added to ``achievement_doc`` (a urn:uuid derived from the
+    award and the name, so a rebuild gives the same credential)."""
+    by_name = {rd["name"]: rd["id"] for rd in achievement_doc.get("resultDescription", [])}
+    out = []
+    for item in award.results or []:
+        name = item["description"]
+        if name not in by_name:
+            rd_id = f"urn:uuid:{uuid.uuid5(award.public_id, 'result:' + name)}"
+            achievement_doc.setdefault("resultDescription", []).append(
+                {"id": rd_id, "type": ["ResultDescription"], "name": name, "resultType": "Result"}
+            )
+            by_name[name] = rd_id
+        out.append({"type": ["Result"], "resultDescription": by_name[name], "value": item["value"]})
+    return out
 
 
 def credential(award: Award, version: BadgeClassVersion, *, status_entry: StatusListEntry) -> dict:
@@ -137,4 +229,9 @@ def credential(award: Award, version: BadgeClassVersion, *, status_entry: Status
     }
     if award.expires_at:
         doc["validUntil"] = iso(award.expires_at)
+    if award.results:
+        subject = doc["credentialSubject"]
+        subject["result"] = results(award, subject["achievement"])
+    if award.evidence:
+        doc["evidence"] = evidence(award)
     return doc

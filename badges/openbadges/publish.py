@@ -241,6 +241,15 @@ def badge_payload(badge: Badge) -> Payload:
     return _cached(key, lambda: Payload.json(ob2.badgeclass_current(badge, badge.snapshot())))
 
 
+def achievement_payload(badge: Badge) -> Payload:
+    """The badge's stable OB 3.0 achievement id: its current Achievement (JSON-LD), keyed
+    like the current BadgeClass (every edit changes ``updated_at``)."""
+    key = f"ob:{FORMAT}:achievement:{badge.public_id}:{_marker(badge.updated_at)}"
+    return _cached(
+        key, lambda: Payload.json(ob3.achievement_profile(badge.snapshot(), badge.public_id))
+    )
+
+
 def issuer_version(public_id: UUID | str) -> IssuerVersion | None:
     return IssuerVersion.objects.select_related("issuer").filter(public_id=public_id).first()
 

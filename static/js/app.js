@@ -30,6 +30,17 @@
         if (!d.contains(e.target)) d.removeAttribute("open");
       });
     });
+    // A data table wider than a phone scrolls inside its card (app.css): make it reachable by
+    // keyboard so its hidden columns can be scrolled to without a pointer.
+    function focusableScrollers() {
+      document.querySelectorAll("table.data").forEach(function (t) {
+        if (t.scrollWidth > t.clientWidth + 1) t.tabIndex = 0;
+        else if (t.getAttribute("tabindex") === "0") t.removeAttribute("tabindex");
+      });
+    }
+    focusableScrollers();
+    window.addEventListener("resize", focusableScrollers);
+    document.body.addEventListener("htmx:afterSettle", focusableScrollers);
     // Tree branches: <button data-fold="id" aria-expanded> shows or hides the list #id.
     document.addEventListener("click", function (e) {
       var btn = e.target.closest("[data-fold]");

@@ -67,3 +67,37 @@ def test_revoked_assertion_fails_the_1edtech_validator(site, space_a):
     assert result["report"]["valid"] is False
     # It was told so the OB 2.0 way: 410 Gone for the hosted assertion.
     assert result["fetched"][0]["status"] == 410
+
+
+def test_evidence_alignment_and_tags_pass_the_1edtech_validator(site, space_a):
+    """The OB 2.0 equivalents of the OB 3.0 fields: evidence[] on the assertion, alignment[]
+    and tags on the BadgeClass."""
+    from badgeplatform.access import Access
+    from badges.evidence import evidence_clean
+    from badges.issuing import RecipientInput, awards_issue
+    from tests.factories import add_member
+
+    badge = make_badge(
+        space_a,
+        alignments=[
+            {"name": "Manage data", "url": f"{site}/esco/1", "framework": "ESCO", "code": "S1"},
+            {"name": "Python", "url": f"{site}/case/2"},
+        ],
+        tags=["python", "data"],
+    )
+    evidence = evidence_clean(
+        [{"Narrative": "Built a pipeline.", "Url": f"{site}/work/1", "Name": "Repo"}]
+        + [{"Narrative": "Presented it."}]
+    )
+    _, [outcome] = awards_issue(
+        access=Access.system(space_a),
+        badge=badge,
+        recipients=[RecipientInput(user=add_member(space_a), evidence=evidence)],
+        notify=False,
+    )
+    result = validate(links.assertion_url(outcome.award), origin=site)
+    assert result["report"]["valid"] is True, errors(result)
+    assert result["report"]["errorCount"] == 0, errors(result)
+    nodes = {node.get("type"): node for node in result["graph"]}
+    assert nodes["Assertion"]["evidence"]
+    assert nodes["BadgeClass"]["tags"] == ["python", "data"]

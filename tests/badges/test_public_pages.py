@@ -142,6 +142,7 @@ def test_links_resolve_to_the_public_views(settings, space_a):
         links.credential_image_url(award): public_views.credential_image,
         links.credential_svg_url(award): public_views.credential_svg,
         links.badgeclass_url(award.badge): public_views.badge,
+        links.achievement_url(award.badge): public_views.achievement,
         links.badgeclass_version_url(badgeclass_version_for(award)): public_views.badge_version,
         links.issuer_url(award.issuer_version): public_views.issuer,
         links.issuer_id_url(award.badge.issuer): public_views.issuer,

@@ -62,6 +62,7 @@ def test_issue_to_a_member_a_new_person_and_a_csv_then_the_backpack(
     # An existing member, found by the live search.
     page.get_by_label("Search by name or email").fill("mara")
     page.locator("#member-results").get_by_text("mara@lakeside.test").wait_for()
+    page.wait_for_load_state("networkidle")  # the live search has settled: nothing swaps it again
     page.get_by_label(re.compile("Mara Member")).check()
     page.get_by_role("button", name="Add selected people").click()
     page.get_by_text("Added 1 person.").wait_for()
@@ -160,6 +161,9 @@ def _shot(other_page, request, name):
     other_page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
 
 
+# While the test thread writes a chunk, SQLite locks the file and the progress poll may get
+# the 503 "database unavailable" answer (badgeplatform/dbdown.py); the next poll carries on.
+@pytest.mark.expected_console(r"Response Status Error Code 503 from /s/[^/]+/issuing/batches/\d+/")
 def test_bad_input_gets_clear_messages_and_a_big_list_shows_progress(
     page, live_server, world, screenshot, tmp_path, monkeypatch
 ):

@@ -167,11 +167,13 @@ TABLE: dict[str, Rule] = {
     "public:credential_svg": public(),
     "public:badge": public(),
     "public:badge_version": public(),
+    "public:achievement": public(),
     "public:issuer": public(),
     "public:revocation_list": public(),
     "public:status_list": public(),
     "public:signing_key": public(),
     "public:key_controller": public(),
+    "verify": public(),
     # Tenant pages: the space's front door and dashboard are for every member.
     "space_root": space(),
     "dashboard": space(),
