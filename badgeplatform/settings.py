@@ -97,6 +97,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # A body above MAX_REQUEST_BODY → 413 before anything reads it (badgeplatform/bodylimit.py).
     "badgeplatform.bodylimit.RequestBodyLimitMiddleware",
+    # /healthz answers the probes (plain HTTP, any Host) before the HTTPS redirect and the host
+    # check below would turn them away (badgeplatform/health.py).
+    "badgeplatform.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -93,6 +93,12 @@ class BadgeDetailsForm(forms.Form):
         choices=[("", "—"), *Badge.ExpiryUnit.choices],
         required=False,
     )
+    status_emails = forms.BooleanField(
+        label="Email recipients when an award is revoked, suspended or reinstated",
+        required=False,
+        initial=True,
+        help_text="The email gives the reason. On by default.",
+    )
 
     def __init__(self, *args, access: Access, **kwargs):
         super().__init__(*args, **kwargs)

@@ -54,6 +54,7 @@ EDITABLE_FIELDS = (
     "criteria_text",
     "expiry_amount",
     "expiry_unit",
+    "status_emails",
     *ACHIEVEMENT_FIELDS,
 )
 FIELD_LABELS = {
@@ -67,6 +68,7 @@ FIELD_LABELS = {
     "criteria_text": "criteria text",
     "expiry_amount": "expiry",
     "expiry_unit": "expiry",
+    "status_emails": "status-change emails",
     "attributes": "attributes",
     "achievement_type": "achievement type",
     "alignments": "alignments",
@@ -158,6 +160,7 @@ def badge_create(
     criteria_text: str = "",
     expiry_amount: int | None = None,
     expiry_unit: str = "",
+    status_emails: bool = True,
     attributes: Attributes = (),
     **achievement: Any,
 ) -> Badge:
@@ -180,6 +183,7 @@ def badge_create(
         "criteria_text": criteria_text,
         "expiry_amount": expiry_amount if expiry_unit else None,
         "expiry_unit": expiry_unit if expiry_amount else "",
+        "status_emails": status_emails,
     }
     _check_same_space(space.pk, fields)
     access.require(Perm.CREATE_BADGES, organisation=organisation)

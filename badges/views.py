@@ -218,6 +218,7 @@ def _tab_form(request: HttpRequest, tab: str, badge: Badge | None, data=None):
                 "issuer": badge.issuer_id,
                 "expiry_amount": badge.expiry_amount,
                 "expiry_unit": badge.expiry_unit,
+                "status_emails": badge.status_emails,
             }
         return BadgeDetailsForm(data, access=access, initial=initial)
     if tab == "graphic":

@@ -1,6 +1,7 @@
 """Suspending, reinstating and revoking in the browser (one award, and several at once), and
 what the public page, the backpack and the baked images say meanwhile."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -217,3 +218,29 @@ def test_a_suspended_assertion_costs_no_query_once_cached(
     assert public(client, award, **accept).status_code == 410
     with django_assert_num_queries(0):
         assert public(client, award, **accept).status_code == 410
+
+
+def test_the_status_emails_setting_is_edited_with_the_badge(client_a, space_a, badge, committed):
+    """Per badge, on by default: unticked in the editor, a revocation sends no email."""
+    edit = reverse("badges:edit", args=[space_a.slug, badge.pk])
+    page = client_a.get(edit).content.decode()
+    [checkbox] = re.findall(r"<input type=\"checkbox\" name=\"status_emails\"[^>]*>", page)
+    assert "checked" in checkbox
+    data = {
+        "name": badge.name,
+        "description": badge.description,
+        "language": badge.language,
+        "organisation": badge.organisation_id,
+        "issuer": badge.issuer_id,
+        "expiry_amount": "",
+        "expiry_unit": "",
+    }  # status_emails left unticked
+    response = client_a.post(edit + "?tab=details", data)
+    assert response.status_code in (200, 302), response.content[:300]
+    badge.refresh_from_db()
+    assert badge.status_emails is False
+    award = make_award(space_a, badge=badge)
+    with committed():
+        client_a.post(url("revoke", space_a, award.pk), {"reason": "Quiet"})
+    assert Award.objects.get(pk=award.pk).status == "revoked"
+    assert not OutboundEmail.objects.filter(kind="award_status").exists()
