@@ -15,8 +15,12 @@ COPY branding ./branding
 RUN pip install .
 COPY . .
 # collectstatic needs settings that import cleanly without the production secrets.
+# The web process refuses to start without the manifest this writes (badgeplatform/startup.py);
+# the entrypoint collects again if STATIC_ROOT is pointed somewhere still empty.
 RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput \
-    && mkdir -p /app/var/media && chown -R app /app/var
+    && chmod 0755 docker/entrypoint.sh \
+    && mkdir -p /app/var/media && chown -R app /app/var /app/staticfiles
 USER app
 EXPOSE 8000
+ENTRYPOINT ["/app/docker/entrypoint.sh"]
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "badgeplatform.wsgi:application"]

@@ -33,10 +33,16 @@ $(DCC_STAMP): $(DCC)/package.json $(DCC)/package-lock.json
 	cd $(DCC) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $(DCC_STAMP)
 
+# `make run PORT=8080` serves on another port (links and Open Badges ids follow, via SITE_URL).
+PORT ?= 8000
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
+	@# With DEBUG off, pages link hashed static files from STATIC_ROOT's manifest: collect them.
+	@if $(PY) -c 'import sys; from badgeplatform.settings import DEBUG; sys.exit(DEBUG)'; then \
+	  echo "$(PY) manage.py collectstatic --noinput" && $(PY) manage.py collectstatic --noinput -v0; fi
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The suite runs in parallel on every core (pytest-xdist); the browser tests then run one at a
 # time, since two Chromiums and two live servers on a 2-core machine are slow to the point of

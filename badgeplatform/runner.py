@@ -30,6 +30,7 @@ class Job:
 
 _jobs: dict[str, Job] = {}
 _wake = threading.Event()
+_stop = threading.Event()
 _thread: list[threading.Thread] = []
 
 
@@ -70,11 +71,15 @@ def tick(now: float | None = None) -> list[str]:
 
 
 def _loop(interval: float) -> None:
-    while True:
+    while not _stop.is_set():
         # Wait first: the thread starts while the apps are still being made ready.
         _wake.wait(interval)
         _wake.clear()
-        tick()
+        if not _stop.is_set():
+            tick()
+    from django.db import connections
+
+    connections.close_all()  # this thread's own connections
 
 
 def should_start(argv: list[str] | None = None) -> bool:
@@ -95,8 +100,18 @@ def should_start(argv: list[str] | None = None) -> bool:
 def start(interval: float = 2.0) -> bool:
     if running():
         return False
+    _stop.clear()
     thread = threading.Thread(target=_loop, args=(interval,), name="embedded-runner", daemon=True)
     _thread[:] = [thread]
     thread.start()
-    log.info("Embedded background runner started (%s)", ", ".join(_jobs))
+    log.info("Embedded background runner started")
     return True
+
+
+def stop(timeout: float = 10.0) -> None:
+    """End the thread after the job it is running (tests; the server's exit ends a daemon)."""
+    _stop.set()
+    _wake.set()
+    if _thread:
+        _thread[0].join(timeout)
+        _thread.clear()

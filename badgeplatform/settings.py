@@ -97,6 +97,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # A body above MAX_REQUEST_BODY → 413 before anything reads it (badgeplatform/bodylimit.py).
     "badgeplatform.bodylimit.RequestBodyLimitMiddleware",
+    # /healthz answers the probes (plain HTTP, any Host) before the HTTPS redirect and the host
+    # check below would turn them away (badgeplatform/health.py).
+    "badgeplatform.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -254,6 +257,7 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook retries fall due from 5 s after a failure (webhooks.delivery.BACKOFF).
     "deliver-webhooks": {"task": "webhooks.tasks.drain_webhooks", "schedule": 5.0},
     "webhook-award-expiry": {"task": "webhooks.tasks.emit_expired", "schedule": 300.0},
+    "purge-webhook-messages": {"task": "webhooks.tasks.purge_webhook_messages", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 # With no broker, `runserver` runs the beat's jobs in a thread (badgeplatform.runner).

@@ -75,6 +75,8 @@ def _recipients(chunk: list[Row]) -> list[RecipientInput]:
             external_id=r["external_id"],
             achieved_at=datetime.fromisoformat(r["achieved_at"]),
             ref=r["ref"],
+            evidence=r.get("evidence") or [],
+            results=r.get("results") or [],
         )
         for r in chunk
     ]

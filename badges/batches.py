@@ -342,17 +342,25 @@ def not_issuable_message(badge: Badge) -> str:
 
 
 def batch_issue(
-    *, access: Access, batch: IssueBatch, actor: User, achieved_at: datetime | None = None
+    *,
+    access: Access,
+    batch: IssueBatch,
+    actor: User,
+    achieved_at: datetime | None = None,
+    evidence: list[dict] | None = None,
 ) -> IssueBatch:
     """Issue the list: confirm it, then process it here (small) or in the worker (large).
 
-    ``achieved_at`` (default: now) is the achievement time of every row without its own.
+    ``achieved_at`` (default: now) is the achievement time of every row without its own;
+    ``evidence`` (badges.evidence form) the evidence of every row without its own.
     Raises BatchNotPending, BadgeNotIssuable or NothingToIssue, or PermissionDenied when the
     actor may not issue the badge; nothing is issued then.
     """
     access.require(Perm.ISSUE_BADGES, organisation=batch.badge.organisation)
     reach = people_in_view_q(access)
-    batch, inline = _batch_confirm(batch=batch, achieved_at=achieved_at, reach=reach)
+    batch, inline = _batch_confirm(
+        batch=batch, achieved_at=achieved_at, reach=reach, evidence=evidence or []
+    )
     if inline:
         batch_process(batch.pk)
         batch.refresh_from_db()
@@ -361,7 +369,11 @@ def batch_issue(
 
 @transaction.atomic
 def _batch_confirm(
-    *, batch: IssueBatch, achieved_at: datetime | None, reach: Q | None
+    *,
+    batch: IssueBatch,
+    achieved_at: datetime | None,
+    reach: Q | None,
+    evidence: list[dict] | None = None,
 ) -> tuple[IssueBatch, bool]:
     batch = (
         IssueBatch.objects.select_for_update(of=("self",))
@@ -392,7 +404,11 @@ def _batch_confirm(
     batch.pending_rows = {
         "rows": [
             {k: r[k] for k in ("ref", "user", "email", "first_name", "last_name", "external_id")}
-            | {"achieved_at": r["achieved_at"]}
+            | {
+                "achieved_at": r["achieved_at"],
+                "evidence": r.get("evidence") or evidence or [],
+                "results": r.get("results") or [],
+            }
             for r in good
         ]
     }

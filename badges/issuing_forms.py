@@ -21,6 +21,7 @@ from badges.csv_import import (
     parse_time,
     single_line_problem,
 )
+from badges.evidence import MAX_NARRATIVE, MAX_URL, EvidenceError, evidence_clean
 from users.models import User
 
 
@@ -158,9 +159,34 @@ class IssueForm(forms.Form):
         "CSV rows with their own time keep it.",
     )
     tz = TimeZoneField(help_text="The achievement time is read in this zone.")
+    evidence_narrative = forms.CharField(
+        label="Evidence",
+        required=False,
+        max_length=MAX_NARRATIVE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the recipients did to earn it, carried in every award of "
+        "this list (CSV rows with their own evidence keep theirs).",
+    )
+    evidence_url = forms.CharField(
+        label="Evidence link",
+        required=False,
+        max_length=MAX_URL,
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+        help_text="A page showing the work.",
+    )
 
     def clean(self):
         data = super().clean()
+        data["evidence"] = []
+        narrative = (data.get("evidence_narrative") or "").strip()
+        url = (data.get("evidence_url") or "").strip()
+        if narrative or url:
+            try:
+                data["evidence"] = evidence_clean(
+                    [{"Narrative": narrative, "Url": url} if url else {"Narrative": narrative}]
+                )
+            except EvidenceError:
+                self.add_error("evidence_url", "Give a full web address starting with https://.")
         raw, tz = (data.get("achieved_at") or "").strip(), data.get("tz")
         data["when"] = None
         if raw and tz is not None:

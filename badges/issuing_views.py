@@ -410,6 +410,7 @@ def _issue(request, badge, batch, here):
             batch=batch,
             actor=request.user,
             achieved_at=form.cleaned_data["when"],
+            evidence=form.cleaned_data["evidence"],
         )
     except batches.NothingToIssue as exc:
         messages.error(request, str(exc))

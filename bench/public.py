@@ -142,6 +142,7 @@ def main() -> None:
             "SITE_URL": f"http://127.0.0.1:{port}",
             "ALLOWED_HOSTS": "127.0.0.1",
             "VAR_DIR": tmp,
+            "STATIC_ROOT": f"{tmp}/static",
             "LOG_LEVEL": "WARNING",
         }
         for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
@@ -149,6 +150,13 @@ def main() -> None:
         python = sys.executable
         subprocess.run(
             [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True
+        )
+        # DEBUG off: the web process starts only with the static files' manifest.
+        subprocess.run(
+            [python, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=REPO,
+            env=env,
+            check=True,
         )
         seeded = subprocess.run(
             [python, "-c", "from bench.public import seed; seed()"],

@@ -76,6 +76,7 @@ class Drill:
             "OUTBOX_DRAIN_GRACE_SECONDS": "1",
             "OUTBOX_STALE_CLAIM_SECONDS": "5",
             "VAR_DIR": str(self.tmp / "var"),
+            "STATIC_ROOT": str(self.tmp / "static"),
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
         }
@@ -91,6 +92,8 @@ class Drill:
 
         ensure_database(self.env["DATABASE_URL"])
         call_command("migrate", verbosity=0, interactive=False)
+        # DEBUG off: gunicorn starts only with the static files' manifest (see startup.py).
+        call_command("collectstatic", verbosity=0, interactive=False)
 
     # --- Redis (private)
     def start_redis(self) -> None:

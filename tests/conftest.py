@@ -7,6 +7,7 @@ from django.core.cache import cache
 
 from badgeplatform.celery import app as celery_app
 from badges.openbadges.publish import clear_local_cache
+from tests.browser.chromium import INSTALL_CHROMIUM, NO_CHROMIUM
 from tests.factories import UserFactory, add_member, make_space
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
@@ -83,3 +84,22 @@ def committed(django_capture_on_commit_callbacks):
     """``with committed(): …`` runs what the code queued with transaction.on_commit (emails,
     tasks) when the block ends, as a real commit would; tests run inside a transaction."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def pytest_unconfigure(config):
+    """A run that skipped the browser tests for want of Chromium ends by saying so, loudly,
+    after pytest's own summary: a green `make test` without them is not the whole suite (CI
+    sets REQUIRE_BROWSER=1, which fails instead)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    skipped = [
+        report
+        for report in reporter.stats.get("skipped", [])
+        if NO_CHROMIUM in str(getattr(report, "longrepr", ""))
+    ]
+    if skipped:
+        reporter.write_sep(
+            "!", f"{len(skipped)} BROWSER TESTS SKIPPED: {NO_CHROMIUM}", red=True, bold=True
+        )
+        reporter.write_sep("!", f"to run them, {INSTALL_CHROMIUM}", red=True, bold=True)

@@ -16,5 +16,6 @@ class WebhooksConfig(AppConfig):
         # The embedded default's retries and expiry events (Celery beat in production).
         runner.register("deliver-webhooks", 2.0, delivery.drain)
         runner.register("webhook-award-expiry", 300.0, emit.emit_expired)
+        runner.register("purge-webhook-messages", 3600.0, delivery.purge)
         # The API operations register on the NinjaAPI object when their module is imported.
         from webhooks import api  # noqa: F401

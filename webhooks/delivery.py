@@ -193,7 +193,35 @@ def endpoint_disable(endpoint: Endpoint, *, since: datetime, now: datetime) -> b
 
 
 def deliver_many(message_ids: list[int]) -> int:
-    return sum(1 for pk in message_ids if deliver(pk))
+    """Deliver in order; once an endpoint fails, its other messages wait for the drain rather
+    than each spending a time-out on it now (one dead receiver must not hold the queue)."""
+    if not message_ids:
+        return 0
+    endpoint_of = dict(Message.objects.filter(pk__in=message_ids).values_list("pk", "endpoint_id"))
+    failed: set[int] = set()
+    sent = 0
+    for pk in message_ids:
+        endpoint_id = endpoint_of.get(pk)
+        if endpoint_id is None or endpoint_id in failed:
+            continue
+        result = deliver(pk)
+        if result:
+            sent += 1
+        elif result is False:
+            failed.add(endpoint_id)
+    return sent
+
+
+# Delivered and given-up messages are kept this long for the log, then purged.
+KEEP = timedelta(days=30)
+
+
+def purge(now: datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - KEEP
+    deleted, _ = Message.objects.filter(
+        status__in=(Message.Status.DELIVERED, Message.Status.FAILED), created_at__lt=cutoff
+    ).delete()
+    return deleted
 
 
 def drain(limit: int = 200) -> int:

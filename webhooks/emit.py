@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from ninja.responses import NinjaJSONEncoder
 
 from badges.models import Award
 from orgs.models import Space
@@ -39,6 +40,7 @@ def body(type: str, data: dict, at=None) -> str:  # noqa: A002
         },
         separators=(",", ":"),
         ensure_ascii=False,
+        cls=NinjaJSONEncoder,  # as the API encodes the same objects (dates, UUIDs)
     )
 
 

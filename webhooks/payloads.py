@@ -3,61 +3,37 @@ and a badge object. Built for many objects at once in a constant number of queri
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import datetime
 
-from django.utils import timezone
+from ninja.responses import NinjaJSONEncoder
 
+from api.awards import award_object
+from api.schemas import AwardOut
 from badges import links
 from badges.models import Award, Badge
 from users.models import Member
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def award_status(award: Award, now: datetime | None = None) -> str:
-    return award.status  # badges' model decides (shared/API.md's Status)
-
-
-def award_reason(award: Award) -> str | None:
-    return award.reason
-
-
 def award_objects(space_id: int, awards: Sequence[Award]) -> list[dict]:
-    """One query (the recipients' external ids in this space); the awards come with their
-    badge and recipient loaded, as the issuing service and the status changes have them."""
+    """Each award exactly as ``GET /api/awards/{AwardId}`` answers it (the API's own
+    ``award_object`` through its ``AwardOut`` schema), for many awards in one query (the
+    recipients' external ids in this space); the awards come with their badge and recipient
+    loaded, as the issuing service and the status changes have them."""
     external = dict(
         Member.objects.filter(space_id=space_id, user_id__in={a.recipient_id for a in awards})
         .exclude(external_id__isnull=True)
         .exclude(external_id="")
         .values_list("user_id", "external_id")
     )
-    now = timezone.now()
-    out = []
-    for a in awards:
-        user = a.recipient
-        out.append(
-            {
-                "AwardId": str(a.public_id),
-                "BadgeId": str(a.badge.public_id),
-                "UserId": external.get(a.recipient_id) or user.email,
-                "Email": a.recipient_email,
-                "FirstName": user.first_name,
-                "LastName": user.last_name,
-                "IssuedOn": _iso(a.issued_at),
-                "ExpiresOn": _iso(a.expires_at),
-                "Status": award_status(a, now),
-                "Reason": award_reason(a),
-                "AssertionUrl": links.assertion_url(a),
-                "CredentialUrl": links.credential_url(a),
-                "CertificateUrl": links.certificate_url(a),
-                "Evidence": [],
-                "Results": [],
-            }
-        )
-    return out
+    objects = [
+        AwardOut.model_validate(
+            award_object(a, user_id=external.get(a.recipient_id) or a.recipient_email)
+        ).model_dump()
+        for a in awards
+    ]
+    # Plain JSON values, encoded as the API encodes them (its dates keep milliseconds).
+    return json.loads(json.dumps(objects, cls=NinjaJSONEncoder))
 
 
 def badge_objects(badges: Sequence[Badge]) -> list[dict]:

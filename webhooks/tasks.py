@@ -17,3 +17,8 @@ def drain_webhooks() -> int:
 @shared_task
 def emit_expired() -> int:
     return emit.emit_expired()
+
+
+@shared_task
+def purge_webhook_messages() -> int:
+    return delivery.purge()

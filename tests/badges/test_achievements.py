@@ -477,3 +477,63 @@ def test_old_snapshots_without_the_new_fields_still_build(space_a):
     achievement = credential["credentialSubject"]["achievement"]
     assert "version" not in achievement and achievement["achievementType"] == "Badge"
     assert achievement["id"] == links.achievement_url(award.badge)
+
+
+# ---- Evidence in the issue page, shown on the award pages -----------------------------------
+
+
+def test_the_issue_page_gives_the_batch_its_evidence(client_a, space_a, member_a, client):
+    badge = make_badge(space_a)
+    issue_url = reverse("issuing:issue", args=[space_a.slug, badge.pk])
+    page = client_a.get(issue_url).content.decode()
+    assert 'name="evidence_narrative"' in page and 'name="evidence_url"' in page
+    client_a.post(issue_url, {"action": "add_members", "users": [member_a.pk]})
+    bad = client_a.post(
+        issue_url, {"action": "issue", "tz": "UTC", "evidence_url": "www.example.org/x"}
+    )
+    assert bad.status_code == 422
+    assert "Give a full web address starting with https://." in bad.content.decode()
+    assert not Award.objects.exists()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client_a.post(
+            issue_url,
+            {
+                "action": "issue",
+                "tz": "UTC",
+                "evidence_narrative": "Ran the spring workshop.",
+                "evidence_url": "https://example.org/workshop",
+            },
+        )
+    award = Award.objects.get()
+    assert award.evidence == [
+        {"narrative": "Ran the spring workshop.", "url": "https://example.org/workshop"}
+    ]
+    public = client.get(
+        links.assertion_url(award).removeprefix(links._url("")), HTTP_ACCEPT=BROWSER
+    ).content.decode()
+    assert "Ran the spring workshop." in public and 'href="https://example.org/workshop"' in public
+
+
+def test_the_award_pages_show_evidence_and_results(client, space_a):
+    recipient = add_member(space_a)
+    badge = make_badge(space_a)
+    _, [outcome] = awards_issue(
+        access=Access.system(space_a),
+        badge=badge,
+        recipients=[
+            RecipientInput(
+                user=recipient,
+                evidence=evidence_clean([{"Narrative": "Wrote <b>a parser</b>.", "Name": "Essay"}]),
+                results=results_clean([{"Description": "Final grade", "Value": "A+"}]),
+            )
+        ],
+        notify=False,
+    )
+    award = outcome.award
+    public = client.get(
+        links.assertion_url(award).removeprefix(links._url("")), HTTP_ACCEPT=BROWSER
+    ).content.decode()
+    assert "Wrote &lt;b&gt;a parser&lt;/b&gt;." in public and "<dt>Final grade</dt>" in public
+    client.force_login(recipient)
+    backpack = client.get(reverse("backpack:award", args=[award.public_id])).content.decode()
+    assert "Essay" in backpack and "A+" in backpack

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser.chromium import INSTALL_CHROMIUM, NO_CHROMIUM
+
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -57,13 +59,35 @@ CSP_LISTENER = (
 RESOURCE_TYPES = {"image", "stylesheet", "script", "font", "media"}
 
 
-def chromium_path() -> str:
+def find_chromium() -> str | None:
+    """The browser to drive: CHROMIUM_PATH if set, else `chromium` on PATH, else Debian's."""
     path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).exists():
-        pytest.fail(
-            "Browser tests need Chromium: `apt-get install -y chromium`, or set CHROMIUM_PATH."
-        )
+    return path if Path(path).is_file() else None
+
+
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        pytest.fail(f"{NO_CHROMIUM}: {INSTALL_CHROMIUM}")
     return path
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` deselected what this run does not include
+def pytest_collection_modifyitems(config, items):
+    """Without Chromium, the browser tests are skipped (tests/conftest.py prints a loud line at
+    the end) so that a fresh machine runs everything else; with REQUIRE_BROWSER=1 (CI) a
+    missing browser fails the run instead."""
+    wanted = [item for item in items if item.get_closest_marker("browser")]
+    if not wanted or find_chromium() is not None:
+        return
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(
+            f"REQUIRE_BROWSER=1 and {len(wanted)} browser tests selected, but {NO_CHROMIUM}: "
+            f"{INSTALL_CHROMIUM}"
+        )
+    skip = pytest.mark.skip(reason=f"{NO_CHROMIUM}: {INSTALL_CHROMIUM}")
+    for item in wanted:
+        item.add_marker(skip)
 
 
 # Where screenshots go: $SCREENSHOT_DIR, else beside pytest's own temporary directories

@@ -62,6 +62,8 @@ BADGEPLATFORM_LAYERS: dict[str, int] = {
     "badgeplatform.htmx": CORE,  # the htmx contract: 422 for invalid forms, Vary, history restore
     "badgeplatform.pagination": CORE,  # paginate(): the one way a view pages a list
     "badgeplatform.bodylimit": CORE,  # the global request body cap (413)
+    "badgeplatform.startup": CORE,  # refuse to start without the static files' manifest
+    "badgeplatform.health": CORE,  # /healthz, answered before the HTTPS redirect + host check
     "badgeplatform.webhook_events": CORE,  # webhooks_emit: the hook badges call, webhooks fills
     "badgeplatform.runner": CORE,  # the embedded default's background runner (beat jobs)
     # The composition root: wired by settings, imported by no app.

@@ -63,7 +63,11 @@ def test_seed_demo_is_idempotent():
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    # What collectstatic leaves (its manifest); without it the deploy check errs (startup.py).
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
     env = {
+        "STATIC_ROOT": str(tmp_path / "static"),
         "DEBUG": "0",
         "SECRET_KEY": "x" * 20 + "-production-like-secret-key-with-enough-entropy-1234567890",
         "ALLOWED_HOSTS": "badges.example.com",

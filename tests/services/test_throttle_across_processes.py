@@ -92,7 +92,8 @@ def two_web_processes(settings, tmp_path):
                 try:
                     urllib.request.urlopen(f"{url}/healthz", timeout=2)  # noqa: S310 - localhost
                     break
-                except (urllib.error.URLError, ConnectionError):
+                # A worker still booting on a busy machine: the master accepted, no answer yet.
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
                     if time.monotonic() > deadline:
                         pytest.fail(f"{url} did not answer within 60 s")
                     time.sleep(0.3)

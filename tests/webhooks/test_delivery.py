@@ -267,3 +267,69 @@ def test_events_reach_only_subscribers_and_only_when_the_change_commits(
         badge_publish(access=admin_access, badge=badge, actor=None)
         raise RuntimeError
     assert Message.objects.count() == 2
+
+
+def test_a_failing_endpoint_costs_one_attempt_per_pass_not_one_per_message(
+    admin_access, receiver, space_a, settings
+):
+    """A down receiver is tried once per drain; its other messages wait, and another
+    endpoint's messages go out meanwhile."""
+    register(admin_access, receiver)
+    receiver.fail_first = 100
+    badge = make_badge(space_a)
+    for _ in range(4):
+        make_award(space_a, badge=badge)
+    assert delivery.drain() == 0
+    assert len(receiver.requests) == 1
+    assert Attempt.objects.count() == 1
+    assert Message.objects.filter(attempts=0).count() == 3
+
+
+def test_old_delivered_messages_are_purged(admin_access, receiver, space_a):
+    register(admin_access, receiver)
+    make_award(space_a)
+    delivery.drain()
+    assert delivery.purge() == 0
+    assert delivery.purge(timezone.now() + delivery.KEEP + timedelta(minutes=1)) >= 1
+    assert not Message.objects.exists() and not Attempt.objects.exists()
+
+
+def test_award_event_data_is_exactly_what_get_api_awards_answers(
+    admin_access, receiver, space_a, admin_a
+):
+    """shared/API.md: `data` for award events is the award object of GET /api/awards/{AwardId}
+    right after the change — compared as JSON, field by field and format by format."""
+    from django.test import Client
+
+    from api.services import apikey_create
+    from badges.awards import award_reinstate, award_suspend
+    from tests.api.conftest import ApiClient
+
+    register(admin_access, receiver, events=("award.issued", "award.suspended", "award.reinstated"))
+    made = apikey_create(space=space_a, name="Reader")
+    api = ApiClient(Client(), made.key.developer_key, made.token)
+    award = make_award(space_a)
+
+    def last_data(type_):
+        return json.loads(Message.objects.filter(type=type_).latest("pk").body)["data"]
+
+    def api_now():
+        response = api.get(f"/api/awards/{award.public_id}")
+        assert response.status_code == 200
+        return response.json()
+
+    assert last_data("award.issued") == api_now()
+    award_suspend(access=admin_access, award=award, actor=admin_a, reason="Under review.")
+    suspended = last_data("award.suspended")
+    assert suspended == api_now()
+    assert suspended["Status"] == "suspended" and suspended["Reason"] == "Under review."
+    award_reinstate(access=admin_access, award=award, actor=admin_a)
+    reinstated = last_data("award.reinstated")
+    assert reinstated == api_now() and reinstated["Status"] == "active"
+    delivery.drain()
+    assert [json.loads(r["body"])["type"] for r in receiver.requests] == [
+        "award.issued",
+        "award.suspended",
+        "award.reinstated",
+    ]
+    assert all(r["valid"] for r in receiver.requests)

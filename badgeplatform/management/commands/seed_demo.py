@@ -7,6 +7,7 @@ INSTALLED_APPS order, so later capabilities add their sample data without touchi
 import importlib
 
 from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             module.seed(space=space, admin=admin, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
-                f"\nDemo space ready: http://127.0.0.1:8000/s/{DEMO_SLUG}/\n"
+                f"\nDemo space ready: {settings.SITE_URL}/s/{DEMO_SLUG}/\n"
                 f"  sign in as {DEMO_EMAIL} (or 'admin') with password {DEMO_PASSWORD}\n"
             )
         )
