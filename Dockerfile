@@ -20,6 +20,12 @@ COPY . .
 RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput \
     && chmod 0755 docker/entrypoint.sh \
     && mkdir -p /app/var/media && chown -R app /app/var /app/staticfiles
+# The public verifier (/verify/) checks OB 3.0 credentials against 1EdTech's official JSON
+# Schema. Its licence keeps it out of the repository, so the image fetches it from its
+# canonical address at build time (docs/openbadges.md, "Verifying anyone's badge").
+ADD --chmod=644 https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json \
+    /app/var/ob3/ob_v3p0_achievementcredential_schema.json
+ENV OB3_SCHEMA_FILE=/app/var/ob3/ob_v3p0_achievementcredential_schema.json
 USER app
 EXPOSE 8000
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
