@@ -50,7 +50,9 @@ def test_issue_to_a_member_a_new_person_and_a_csv_then_the_backpack(
 ):
     badge = world["badge"]
     sign_in(page, "irene")
-    page.get_by_role("link", name="Issue a badge").click()
+    page.get_by_role("complementary", name="Main menu").get_by_role(
+        "link", name="Issue a badge"
+    ).click()
     page.get_by_role("heading", name="Issue a badge").wait_for()
     assert page.get_by_text("Draft — publish it before issuing it.").is_visible()
     screenshot("1-choose-badge")
