@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "template_partials",
     "ninja",
     "csp",
+    # OAuth 2.0 for the Open Badges 3.0 API (obapi): clients, grants, tokens.
+    "oauth2_provider",
     "badgeplatform",
     "orgs",
     "users",
@@ -92,6 +94,7 @@ INSTALLED_APPS = [
     "branding",
     "api",
     "webhooks",
+    "obapi",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +263,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-webhook-messages": {"task": "webhooks.tasks.purge_webhook_messages", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Imported badges (the Open Badges 3.0 API's upserts): their status re-read every 6 hours.
+CELERY_BEAT_SCHEDULE["recheck-imported-badges"] = {
+    "task": "badges.tasks.recheck_imported_credentials",
+    "schedule": 6 * 3600.0,
+}
 # With no broker, `runserver` runs the beat's jobs in a thread (badgeplatform.runner).
 EMBEDDED_RUNNER = env_bool("EMBEDDED_RUNNER", True)
 
@@ -366,4 +374,40 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- The Open Badges 3.0 API (obapi; docs/ob3-api.md): OAuth 2.0 by django-oauth-toolkit.
+# Authorization code with PKCE (S256 only), rotating refresh tokens, tokens stored hashed
+# (RFC 9700), no implicit or password grant, no token in a query string.
+# DOT's client model, named: obapi's migrations refer to it through this (swappable) setting.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# The service's terms and privacy policy, named in the discovery document (required fields).
+TERMS_OF_SERVICE_URL = os.environ.get("TERMS_OF_SERVICE_URL", "") or f"{SITE_URL}/"
+PRIVACY_POLICY_URL = os.environ.get("PRIVACY_POLICY_URL", "") or f"{SITE_URL}/"
+OB3_SCOPE_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/scope/"
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        OB3_SCOPE_PREFIX + "credential.readonly": "Read your badges",
+        OB3_SCOPE_PREFIX + "credential.upsert": "Add badges to your backpack",
+        OB3_SCOPE_PREFIX + "profile.readonly": "Read your profile",
+        OB3_SCOPE_PREFIX + "profile.update": "Update your profile",
+        "offline_access": "Keep access while you are away",
+    },
+    "DEFAULT_SCOPES": [OB3_SCOPE_PREFIX + "credential.readonly"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 180 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if not DEBUG else ["https", "http"],
+    # Scopes are bounded by those the client registered (obapi.oauth.Validator).
+    "OAUTH2_VALIDATOR_CLASS": "obapi.oauth.Validator",
 }

@@ -11,6 +11,8 @@ from badges import urls as badges_urls
 from branding import urls as branding_urls
 from branding import views as branding_views
 from issuers import urls as issuers_urls
+from obapi import urls as obapi_urls
+from obapi import views as obapi_views
 from orgs import urls as orgs_urls
 from reporting import urls as reporting_urls
 from users import urls as users_urls
@@ -57,4 +59,13 @@ urlpatterns = [
     # The public API (Events, Reporting, OpenAPI): authenticated by API keys, see api.http.
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    # The Open Badges 3.0 API for wallets (/ims/ob/v3p0/…), its OAuth 2.0 endpoints (/oauth/…)
+    # and their RFC 8414 metadata (/.well-known/oauth-authorization-server): docs/ob3-api.md.
+    path("ims/ob/v3p0/", include((obapi_urls.api_urlpatterns, "obapi"))),
+    path("oauth/", include((obapi_urls.oauth_urlpatterns, "oauth"))),
+    path(
+        ".well-known/oauth-authorization-server",
+        obapi_views.authorization_server_metadata,
+        name="oauth_metadata",
+    ),
 ]

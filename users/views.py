@@ -24,7 +24,7 @@ from badgeplatform.pagination import paginate
 from badgeplatform.permissions import USER_ROLE, Perm
 from orgs.access import group_for
 from orgs.models import Group
-from users import holdings, memberships, services, throttles
+from users import holdings, memberships, services, settings_panels, throttles
 from users.access import (
     NOT_ALL_COVERED,
     can_edit_member,
@@ -1158,7 +1158,12 @@ def personal_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Your settings were saved.")
                 return redirect("accounts:settings")
-    return render_form(request, "users/personal_settings.html", {"form": form}, form)
+    return render_form(
+        request,
+        "users/personal_settings.html",
+        {"form": form, "panels": settings_panels.render(request)},
+        form,
+    )
 
 
 # Profile pictures are shown small: 2 MB in, at most 4 Mpx, stored at 512 px at most.

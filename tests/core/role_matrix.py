@@ -105,7 +105,7 @@ def covers(actor: Actor, perm: Perm, place: str | None) -> bool:
 
 @dataclass(frozen=True)
 class Rule:
-    kind: str  # public | user | owner | space | api | api_public
+    kind: str  # public | user | owner | bearer | space | api | api_public
     need: tuple[Perm, ...] = ()  # any one of these; () = any member
     # API: "list" (filters out what is outside the key's scope), "object" (addressed by id),
     # "award" (addressed by AwardId: 404 outside the key's scope),
@@ -125,6 +125,11 @@ def user() -> Rule:
 
 def owner() -> Rule:
     return Rule("owner")
+
+
+def bearer() -> Rule:
+    """A resource of the Open Badges 3.0 API: only an OAuth bearer token opens it."""
+    return Rule("bearer")
 
 
 def space(*need: Perm) -> Rule:
@@ -174,6 +179,18 @@ TABLE: dict[str, Rule] = {
     "public:signing_key": public(),
     "public:key_controller": public(),
     "verify": public(),
+    # The Open Badges 3.0 API (docs/ob3-api.md): discovery, metadata, registration, token and
+    # revocation are public (the last two authenticate the client itself); the consent page and
+    # disconnecting are the signed-in person's; the resources need a bearer token of one
+    # recipient, so a session (any actor here) gets 401.
+    "obapi:discovery": public(),
+    "oauth_metadata": public(),
+    "oauth:register": public(),
+    "oauth:token": public(),
+    "oauth:revoke": public(),
+    "oauth:authorize": user(),
+    "oauth:disconnect": user(),
+    "obapi:credentials": bearer(),
     # Tenant pages: the space's front door and dashboard are for every member.
     "space_root": space(),
     "dashboard": space(),
@@ -306,6 +323,8 @@ def expected(
     rule = table[url]
     if rule.kind == "public":
         return OK  # (a public page sending someone to sign-in counts as ok: see check_route)
+    if rule.kind == "bearer":
+        return 401  # a session never opens the API: no actor here holds a bearer token
     if actor.reach is None:
         return LOGIN
     if rule.kind == "user":

@@ -39,6 +39,7 @@ APP_LAYERS: dict[str, int] = {
     "reporting": 5,  # reports
     "api": 6,  # the public API
     "webhooks": 7,  # signed webhooks: endpoints, delivery, their API operations
+    "obapi": 5,  # the Open Badges 3.0 API for wallets: OAuth 2.0, credentials, imports
 }
 
 # badgeplatform holds both the ground and the composition root: each module is declared (a
