@@ -265,7 +265,7 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_TIMEZONE = TIME_ZONE
 # Imported badges (the Open Badges 3.0 API's upserts): their status re-read every 6 hours.
 CELERY_BEAT_SCHEDULE["recheck-imported-badges"] = {
-    "task": "badges.tasks.recheck_imported_credentials",
+    "task": "obapi.tasks.recheck_imported_credentials",
     "schedule": 6 * 3600.0,
 }
 # With no broker, `runserver` runs the beat's jobs in a thread (badgeplatform.runner).

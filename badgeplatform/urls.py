@@ -63,6 +63,8 @@ urlpatterns = [
     # and their RFC 8414 metadata (/.well-known/oauth-authorization-server): docs/ob3-api.md.
     path("ims/ob/v3p0/", include((obapi_urls.api_urlpatterns, "obapi"))),
     path("oauth/", include((obapi_urls.oauth_urlpatterns, "oauth"))),
+    path("wallet/exchanges/", include((obapi_urls.exchange_urlpatterns, "vcapi"))),
+    path("wallet/", include((obapi_urls.wallet_urlpatterns, "wallet"))),
     path(
         ".well-known/oauth-authorization-server",
         obapi_views.authorization_server_metadata,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from badgeplatform.access import user_view
 from badgeplatform.pagination import paginate
-from badges import links
+from badges import backpack_panels, links
 from badges.awards import award_set_public
 from badges.issuing_forms import VisibilityForm
 from badges.models import Award
@@ -56,7 +56,13 @@ def my_badges(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(
         request,
         "backpack/list.html",
-        {"page": page, "cards": cards, "admin_spaces": spaces_administered(request.user)},
+        {
+            "page": page,
+            "cards": cards,
+            "admin_spaces": spaces_administered(request.user),
+            # Badges added from elsewhere (the Open Badges 3.0 API), beside ours.
+            "sections": backpack_panels.render_list(request),
+        },
     )
 
 
@@ -82,6 +88,8 @@ def award_detail(request: HttpRequest, award_id) -> HttpResponse:
             "certificate_url": links.certificate_url(award),
             "linkedin_url": links.linkedin_add_url(award),
             "admin_spaces": spaces_administered(request.user),
+            # "Add to wallet" (the Open Badges 3.0 API's hand-off).
+            "sections": backpack_panels.render_award(request, award),
         },
     )
 

@@ -89,3 +89,23 @@ class ImportedCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} from {self.issuer_name or self.issuer_id}"
+
+
+class WalletOffer(models.Model):
+    """ "Add to wallet": a short-lived VC-API exchange that hands one award's signed credential
+    to the wallet that opens it (obapi.handoff; docs/ob3-api.md says why and its limits).
+
+    The exchange URL is the capability: only its SHA-256 is stored, it works for
+    ``handoff.OFFER_MINUTES`` and for ``handoff.MAX_USES`` deliveries."""
+
+    exchange_hash = models.CharField(max_length=64, unique=True)
+    award = models.ForeignKey("badges.Award", on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    uses = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Wallet offer of award {self.award_id}"

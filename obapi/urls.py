@@ -9,6 +9,7 @@ from obapi import views
 api_urlpatterns = [
     path("discovery", views.service_description, name="discovery"),
     path("credentials", views.credentials_endpoint, name="credentials"),
+    path("profile", views.profile_endpoint, name="profile"),
 ]
 
 oauth_urlpatterns = [
@@ -17,4 +18,13 @@ oauth_urlpatterns = [
     path("token", views.token, name="token"),
     path("revoke", views.revoke, name="revoke"),
     path("disconnect", views.disconnect, name="disconnect"),
+]
+
+# "Add to wallet": the recipient's offer of one award ("wallet" namespace, at /wallet/), and
+# the exchange a wallet posts to ("vcapi", at /wallet/exchanges/).
+wallet_urlpatterns = [
+    path("awards/<uuid:award_id>/offer", views.wallet_offer, name="offer"),
+]
+exchange_urlpatterns = [
+    path("<str:exchange_id>", views.wallet_exchange, name="exchange"),
 ]

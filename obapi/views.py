@@ -22,7 +22,18 @@ from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
 from badgeplatform import ratelimit
 from badgeplatform.access import public_view, user_view
-from obapi import auth, connections, credentials, discovery, registration, scopes
+from badges.models import Award
+from obapi import (
+    auth,
+    connections,
+    credentials,
+    discovery,
+    handoff,
+    imports,
+    profile,
+    registration,
+    scopes,
+)
 from obapi.models import ClientRegistration
 
 REGISTRATIONS_PER_HOUR = 20
@@ -203,8 +214,10 @@ def _link_header(request: HttpRequest, *, limit: int, offset: int, total: int) -
     return ", ".join(links)
 
 
-@auth.token_view(("GET", scopes.CREDENTIAL_READ))
+@auth.token_view(("GET", scopes.CREDENTIAL_READ), ("POST", scopes.CREDENTIAL_UPSERT))
 def credentials_endpoint(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _upsert(request)
     try:
         limit = min(
             _int_param(request, "limit", credentials.DEFAULT_LIMIT, 1), credentials.MAX_LIMIT
@@ -218,5 +231,82 @@ def credentials_endpoint(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(body)
     response["X-Total-Count"] = str(page.total)
     response["Link"] = _link_header(request, limit=limit, offset=offset, total=page.total)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _upsert(request: HttpRequest) -> HttpResponse:
+    """upsertCredential: 201 created, 200 replaced (a newer validFrom), 304 unchanged (with no
+    body: HTTP forbids one on a 304); an invalid credential is a 400 and nothing is stored."""
+    try:
+        payload = imports.read_body(request.body, request.content_type or "")
+        result = imports.credential_upsert(
+            user=request.user, payload=payload, client=request.oauth_token.application
+        )
+    except imports.Refused as refused:
+        return auth.error(refused.status, refused.message)
+    if result.status == imports.UNCHANGED:
+        response = HttpResponse(status=304)
+    elif isinstance(payload, str):
+        response = HttpResponse(payload, status=result.status, content_type="text/plain")
+    else:
+        response = JsonResponse(payload, status=result.status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@auth.token_view(("GET", scopes.PROFILE_READ), ("PUT", scopes.PROFILE_UPDATE))
+def profile_endpoint(request: HttpRequest) -> HttpResponse:
+    """getProfile / putProfile: the recipient's name and email as an OB 3.0 Profile."""
+    if request.method == "PUT":
+        try:
+            data = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return auth.error(400, "The body must be a JSON Profile object.")
+        try:
+            profile.profile_update(user=request.user, data=data)
+        except profile.ProfileRefused as refused:
+            return auth.error(400, str(refused))
+    response = JsonResponse(profile.profile_of(request.user))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# ---- "Add to wallet" (a VC-API exchange; obapi.handoff) --------------------------------------
+
+
+@user_view
+@require_POST
+def wallet_offer(request: HttpRequest, award_id) -> HttpResponse:
+    """The recipient asks to hand their award to a wallet: a fresh exchange, as a QR code."""
+    from django.http import Http404
+    from django.template.response import TemplateResponse
+
+    award = Award.objects.filter(public_id=award_id, recipient=request.user).first()
+    if award is None:
+        raise Http404("No such award in your backpack")
+    try:
+        offer = handoff.offer_create(user=request.user, award=award)
+    except handoff.OfferRefused as refused:
+        return HttpResponse(str(refused), status=409)
+    response = TemplateResponse(
+        request,
+        "obapi/offer.html",
+        {"award": award, "offer": offer, "minutes": handoff.OFFER_MINUTES},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@public_view("A VC-API exchange: its unguessable, short-lived URL is the capability")
+@csrf_exempt
+@require_POST
+def wallet_exchange(request: HttpRequest, exchange_id: str) -> JsonResponse:
+    body = handoff.exchange(exchange_id)
+    if body is None:
+        return JsonResponse(
+            {"error": "This offer is unknown, expired or used up. Make a new one."}, status=404
+        )
+    response = JsonResponse(body)
     response["Cache-Control"] = "no-store"
     return response

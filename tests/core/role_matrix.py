@@ -191,6 +191,11 @@ TABLE: dict[str, Rule] = {
     "oauth:authorize": user(),
     "oauth:disconnect": user(),
     "obapi:credentials": bearer(),
+    "obapi:profile": bearer(),
+    # "Add to wallet": the recipient's own award; the exchange is public (its URL is the
+    # capability: the world makes a real one).
+    "wallet:offer": owner(),
+    "vcapi:exchange": public(),
     # Tenant pages: the space's front door and dashboard are for every member.
     "space_root": space(),
     "dashboard": space(),
@@ -442,7 +447,7 @@ class World:
     media_root: object = None  # where the world's uploaded images are
 
 
-OWNER_KWARG_NAMESPACES = ("backpack:",)
+OWNER_KWARG_NAMESPACES = ("backpack:", "wallet:")
 QUERY_OBJECT_URLS = {"reporting:recipients": "badge", "reporting:recipients_csv": "badge"}
 
 

@@ -14,6 +14,7 @@ from django.urls import path
 from api.services import apikey_create
 from badgeplatform.access import space_view
 from badgeplatform.permissions import SPACE_ADMINISTRATOR, USER_ROLE, Perm
+from obapi.handoff import offer_create
 from tests.core import role_matrix as m
 from tests.factories import (
     GroupFactory,
@@ -129,6 +130,10 @@ def build_world(out: str) -> m.World:
             m.INSIDE: (own_award.public_id, None),
             m.OUTSIDE: (award_in.public_id, None),
         },
+        "wallet:award_id": {
+            m.INSIDE: (own_award.public_id, None),
+            m.OUTSIDE: (award_in.public_id, None),
+        },
     }
     public_objects = {
         "award_id": award_in.public_id,
@@ -142,6 +147,8 @@ def build_world(out: str) -> m.World:
         "path": graphic_in.image.name,
         "uidb64": "MQ",
         "token": "not-a-token",
+        # "Add to wallet": a live exchange of the recipient's own award.
+        "exchange_id": wallet_exchange_id(own_award),
     }
     world = m.World(
         space=space,
@@ -174,6 +181,12 @@ def build_world(out: str) -> m.World:
     }
     assert SPACE_ADMINISTRATOR in m.ACTOR_NAMES
     return world
+
+
+def wallet_exchange_id(award) -> str:
+    """The id in a fresh "Add to wallet" exchange URL of the recipient's own award."""
+    offer = offer_create(user=award.recipient, award=award)
+    return offer.exchange_url.rstrip("/").rsplit("/", 1)[-1]
 
 
 @pytest.fixture(scope="module")

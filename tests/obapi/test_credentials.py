@@ -145,7 +145,7 @@ def test_refresh_then_disconnect_then_refused(client, recipient, space_a):
     settings_page = signed_in.get("/accounts/settings/")
     html = settings_page.content.decode()
     assert "Connected apps" in html and "Example Wallet" in html
-    assert "see every open badges 3.0 badge in your backpack" in html
+    assert "See every Open Badges 3.0 badge in your backpack" in html
     answer = signed_in.post("/oauth/disconnect", {"client_id": reg.client_id})
     assert answer.status_code == 302
     assert client.get(URL, **wallet.bearer(new["access_token"])).status_code == 401
@@ -182,3 +182,23 @@ def test_revocation_endpoint_ends_a_token(client, recipient):
     )
     assert answer.status_code == 200
     assert client.get(URL, **wallet.bearer(tokens["access_token"])).status_code == 401
+
+
+def test_a_reused_refresh_token_is_refused_and_ends_its_family(client, recipient):
+    signed_in = Client()
+    signed_in.force_login(recipient)
+    reg = wallet.register(Client())
+    tokens = wallet.connect(signed_in, reg)
+
+    def refresh(token):
+        return Client().post(
+            "/oauth/token",
+            {"grant_type": "refresh_token", "refresh_token": token},
+            HTTP_AUTHORIZATION=reg.basic,
+        )
+
+    new = refresh(tokens["refresh_token"]).json()
+    stolen = refresh(tokens["refresh_token"])  # the old one, played again
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    assert client.get(URL, **wallet.bearer(new["access_token"])).status_code == 401
+    assert refresh(new["refresh_token"]).status_code == 400
