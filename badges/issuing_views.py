@@ -499,6 +499,7 @@ LIST_STATES = {
     "expired": "expired",
     "suspended": "suspended",
     "revoked": "revoked",
+    "declined": "declined",
 }
 
 
