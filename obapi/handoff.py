@@ -10,7 +10,7 @@ exchange and receives a VerifiablePresentation holding the award's signed OB 3.0
 Limits (docs/ob3-api.md): the credential is the award's own, already signed, and names the
 recipient by a hashed email, not the wallet's DID, so no DID authentication is asked (it would
 bind nothing); the URL itself is the capability, hence short-lived and use-limited. Revoked
-awards are not offered (the status list says so anyway).
+and declined awards are not offered (the status list says so anyway).
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ def offer_create(*, user: User, award: Award) -> Offer:
     """A new exchange for ``award`` (which must be ``user``'s own, not revoked)."""
     if award.recipient_id != user.pk:
         raise OfferRefused("Only the recipient may hand their badge to a wallet.")
-    if award.is_revoked:
-        raise OfferRefused("A revoked badge cannot be added to a wallet.")
+    if award.is_revoked or award.is_declined:
+        raise OfferRefused("A revoked or declined badge cannot be added to a wallet.")
     exchange_id = secrets.token_urlsafe(32)
     expires = timezone.now() + timedelta(minutes=OFFER_MINUTES)
     WalletOffer.objects.create(
@@ -84,7 +84,8 @@ def exchange(exchange_id: str) -> dict | None:
             .filter(exchange_hash=_hash(exchange_id), expires_at__gt=timezone.now())
             .first()
         )
-        if offer is None or offer.uses >= MAX_USES or offer.award.is_revoked:
+        award = offer.award if offer else None
+        if award is None or offer.uses >= MAX_USES or award.is_revoked or award.is_declined:
             return None
         WalletOffer.objects.filter(pk=offer.pk).update(uses=F("uses") + 1)
     credential = publish.credential_for(offer.award)
