@@ -71,7 +71,7 @@ def offer_create(*, user: User, award: Award) -> Offer:
     request = {"credentialRequestOrigin": settings.SITE_URL, "protocols": {"vcapi": exchange_url}}
     link = f"{WALLET_LINK}?request={quote(json.dumps(request, separators=(',', ':')))}"
     qr = segno.make(link, error="m")
-    return Offer(exchange_url, link, qr.svg_data_uri(scale=4, border=2), expires)
+    return Offer(exchange_url, link, qr.svg_data_uri(scale=4, border=4), expires)
 
 
 def exchange(exchange_id: str) -> dict | None:

@@ -43,7 +43,7 @@ def test_a_wallet_connects_reads_adds_refreshes_and_is_disconnected(
     settings.VERIFY_FETCH_FOREIGN = False
     recipient = add_member(space_a, UserFactory(first_name="Wanda", last_name="Wallet"))
     add_member(space_b, recipient)
-    make_award(space_a, recipient=recipient)
+    ours = make_award(space_a, recipient=recipient)
     make_award(space_b, recipient=recipient)
     api = page.context.request
 
@@ -154,11 +154,24 @@ def test_a_wallet_connects_reads_adds_refreshes_and_is_disconnected(
     headers = {"Authorization": f"Bearer {refreshed.json()['access_token']}"}
     assert api.get(credentials_url, headers=headers).status == 200
 
+    # The other way: one of our badges handed to a wallet (a VC-API exchange, as a QR code).
+    page.goto(f"/backpack/{ours.public_id}/")
+    page.get_by_role("button", name="Add to wallet").click()
+    page.get_by_role("img", name="QR code for your wallet").wait_for()
+    screenshot("3-add-to-wallet")
+    link = page.get_by_role("link", name="Open in the wallet").get_attribute("href")
+    request = json.loads(parse_qs(urlsplit(link).query)["request"][0])
+    delivered = api.post(request["protocols"]["vcapi"], data={})
+    assert delivered.status == 200
+    held = delivered.json()["verifiablePresentation"]["verifiableCredential"][0]
+    assert schema_errors("AchievementCredential", held) == []
+    assert held["id"] in ids
+
     # 7. The recipient disconnects it in Settings; the wallet is refused.
     page.goto("/accounts/settings/")
     apps = page.get_by_role("region", name="Connected apps")
     assert apps.get_by_text("Example Wallet").is_visible()
-    screenshot("3-settings")
+    screenshot("4-settings")
     apps.get_by_role("button", name="Disconnect Example Wallet").click()
     page.get_by_text("No apps are connected").wait_for()
     refused = api.get(credentials_url, headers=headers)
