@@ -234,3 +234,13 @@ def test_the_token_endpoint_needs_the_client_secret(signed_in):
     forged = wallet.Registered(reg.client_id, "not-the-secret")
     answer = wallet.exchange(Client(), forged, code, verifier)
     assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+
+
+def test_registration_is_rate_limited_per_address(client):
+    for _ in range(20):
+        assert wallet.register(client).client_id
+    answer = client.post(
+        "/oauth/register", wallet.registration_request(), content_type="application/json"
+    )
+    assert answer.status_code == 429 and int(answer["Retry-After"]) > 0
+    assert Application.objects.count() == 20
