@@ -211,3 +211,89 @@ def test_a_broker_down_midway_leaves_the_rest_to_the_drain(settings):
     ) as delay:
         queueing.enqueue_many(list(range(1, 101)))
     assert delay.call_count == 2  # stops at the first failure: the drain has the rest
+
+
+# ---- The SMTP fast path: pre-built messages over one connection to a real SMTP server --------
+
+
+class Received:
+    """aiosmtpd handler keeping every message it is handed."""
+
+    def __init__(self):
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    received = Received()
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    connections = []
+    real_open = __import__("smtplib").SMTP.connect
+
+    def counting_connect(self, *args, **kwargs):
+        connections.append(args)
+        return real_open(self, *args, **kwargs)
+
+    with mock.patch("smtplib.SMTP.connect", counting_connect):
+        yield received, connections
+    controller.stop()
+
+
+def test_a_chunk_reaches_a_real_smtp_server_over_one_connection_as_django_would_write_it(
+    space_a, smtp_server
+):
+    import email as email_lib
+    from email.policy import default
+
+    received, connections = smtp_server
+    ids = issue(space_a, 3)
+    # The badge emails as already rendered rows (non-ASCII, a subject to fold, long lines);
+    # the verification emails stay unrendered (the batch renderer fills them in).
+    subject = "Ünïcode “quotes” and a long subject line " + "x" * 80
+    text = "Héllo Pat,\n" + "é" * 300 + "\nThe end."
+    html = "<p>Héllo <strong>Pat</strong></p>" + "<p>" + "ü" * 300 + "</p>"
+    OutboundEmail.objects.filter(kind="badge_issued").update(
+        subject=subject, body_text=text, body_html=html
+    )
+    assert outbox.deliver_chunk(ids) == 6
+    assert len(connections) == 1  # one SMTP connection for the chunk
+    rows = {outbox.message_id(r): r for r in OutboundEmail.objects.filter(pk__in=ids)}
+    assert len(received.messages) == 6
+    for rcpt, raw in received.messages:
+        message = email_lib.message_from_bytes(raw, policy=default)
+        row = rows.pop(message["Message-ID"])  # each row once, by its own Message-ID
+        assert rcpt == [row.to] and message["To"] == row.to
+        assert message["From"] == "Badge Platform <noreply@localhost>" and message["Date"]
+        body = message.get_body(("plain",)).get_content()
+        markup = message.get_body(("html",)).get_content()
+        if row.kind == "badge_issued":
+            assert message["Subject"] == subject
+            assert body == text and markup == html
+        else:
+            assert message["Subject"].startswith("Verify your email for Acme University")
+            assert "Pat" in body and "<a href=" in markup
+    assert rows == {}
+
+
+def test_the_same_row_keeps_its_message_id_on_every_attempt(space_a, counting):
+    ids = issue(space_a, 1)
+    row = OutboundEmail.objects.get(pk=ids[0])
+    assert outbox.message_id(row) == outbox.message_id(OutboundEmail.objects.get(pk=ids[0]))
+    assert outbox.deliver_chunk(ids) == 2
+    by_id = {m.extra_headers["Message-ID"] for m in mail.outbox}
+    assert outbox.message_id(row) in by_id
