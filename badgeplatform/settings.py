@@ -412,6 +412,10 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # RFC 9207: the authorization response names us (`iss`), against mix-up attacks.
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    # The issuer our RFC 8414 metadata publishes (obapi.discovery), named in that `iss`.
+    "OIDC_ISS_ENDPOINT": SITE_URL,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if not DEBUG else ["https", "http"],
     # Scopes are bounded by those the client registered (obapi.oauth.Validator).
     "OAUTH2_VALIDATOR_CLASS": "obapi.oauth.Validator",

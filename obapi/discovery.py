@@ -96,6 +96,6 @@ def authorization_server_metadata() -> dict:
         "token_endpoint_auth_methods_supported": ["client_secret_basic"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic"],
         "code_challenge_methods_supported": ["S256"],
-        "authorization_response_iss_parameter_supported": False,
+        "authorization_response_iss_parameter_supported": True,
         "service_documentation": url("obapi:discovery"),
     }

@@ -59,7 +59,9 @@ def test_create_then_unchanged_then_newer_replaces(client, token, recipient):
         issuer.did,
         "urn:uuid:1c0e",
     )
-    assert item.status == "warning"  # a did:key: genuine, but anyone can make one
+    # Valid (a warning only where the official OB 3.0 JSON Schema is not installed).
+    assert item.status in ("valid", "warning")
+    assert "fail" not in {c["status"] for c in item.checks}
     checks = {c["key"]: c["status"] for c in item.checks}
     assert checks["signature"] == "pass" and checks["key_holder"] == "pass"
     assert item.added_by_name == "Example Wallet"
@@ -184,8 +186,8 @@ def test_the_backpack_shows_imported_badges_beside_ours_and_rechecks_stale_ones(
     browser.force_login(recipient)
     html = browser.get("/backpack/").content.decode()
     assert "Badges from elsewhere" in html
-    assert "from Elsewhere Academy" in html and "Verified, with caveats" in html
-    assert "The signature is genuine" in html or "signature" in html.lower()
+    assert "from Elsewhere Academy" in html and ">Verified" in html
+    assert "The digital signature matches" in html  # what was checked, in plain words
     # A day later its status is read again when the backpack shows it.
     ImportedCredential.objects.filter(pk=item.pk).update(
         checked_at=timezone.now() - timedelta(days=2)
@@ -209,7 +211,7 @@ def test_the_periodic_recheck_marks_a_credential_that_fails_now(
     until = (timezone.now() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     post(client, token, issuer.credential(valid_from="2026-01-10T09:00:00Z", validUntil=until))
     item = ImportedCredential.objects.get()
-    assert item.status == "warning"
+    assert item.status in ("valid", "warning")
     ImportedCredential.objects.filter(pk=item.pk).update(
         checked_at=timezone.now() - timedelta(days=2)
     )

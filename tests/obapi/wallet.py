@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from django.conf import settings
 from django.test import Client
 
 READ = "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.readonly"
@@ -92,6 +93,7 @@ def consent(client: Client, reg: Registered, challenge: str, *, scope: str = ALL
     assert location.startswith(REDIRECT), location
     query = parse_qs(urlsplit(location).query)
     assert query["state"] == ["st-123"]
+    assert query["iss"] == [settings.SITE_URL]  # RFC 9207, as the metadata's issuer
     return query["code"][0]
 
 
