@@ -108,6 +108,11 @@ def _page(request: HttpRequest, template: str, context: dict, status: int = 200)
     return response
 
 
+def not_available(request: HttpRequest) -> HttpResponse:
+    """The page of an award its recipient declined: 410 Gone, saying nothing about it."""
+    return _page(request, "badges/public/not_available.html", {}, status=410)
+
+
 @public_view("The OB 2.0 hosted assertion and the award's verification page: anyone verifies.")
 @require_GET
 def assertion(request: HttpRequest, award_id: UUID) -> HttpResponse:
@@ -119,6 +124,8 @@ def assertion(request: HttpRequest, award_id: UUID) -> HttpResponse:
     award = publish._award(award_id)
     if award is None:
         raise Http404("No such award")
+    if award.is_declined and not award.is_revoked:
+        return not_available(request)
     context = verification.page_context(award)
     context["meta"] = award_meta(context)
     context["share_buttons"] = [
@@ -152,16 +159,23 @@ def award_meta(context: dict) -> dict:
     }
 
 
-def _declined(award) -> bool:
-    return getattr(award, "declined_at", None) is not None
+def _gone_if_declined(award) -> HttpResponse | None:
+    """410 for an award its recipient declined (as its page and certificate answer)."""
+    if award.is_declined and not award.is_revoked:
+        return HttpResponse(
+            publish.NOT_AVAILABLE, status=410, content_type="text/plain; charset=utf-8"
+        )
+    return None
 
 
 @public_view("The picture a shared award link unfurls into: the public page's og:image.")
 @require_GET
 def assertion_card(request: HttpRequest, award_id: UUID) -> HttpResponse:
     award = publish._award(award_id)
-    if award is None or _declined(award):
+    if award is None:
         raise Http404("No such award")
+    if gone := _gone_if_declined(award):
+        return gone
     snapshot = award.badge_snapshot
     state = ""
     if award.is_revoked:
@@ -200,12 +214,15 @@ def badge_card(request: HttpRequest, badge_id: UUID) -> HttpResponse:
 def share(request: HttpRequest, award_id: UUID, target: str) -> HttpResponse:
     """Counts one share of the award to ``target`` and redirects to that site's own share
     form (LinkedIn, X, Facebook, an email; ``linkedin_profile`` is LinkedIn's "Add to
-    profile" form). 404 for an unknown target or award; 410 once revoked or suspended."""
+    profile" form). 404 for an unknown target or award; 410 once revoked, suspended or
+    declined."""
     if target not in engagement.SHARE_TARGETS:
         raise Http404("No such share target")
     award = publish._award(award_id)
-    if award is None or _declined(award):
+    if award is None:
         raise Http404("No such award")
+    if gone := _gone_if_declined(award):
+        return gone
     if award.is_revoked or award.is_suspended:
         return HttpResponse(
             "This badge is no longer valid: it cannot be shared.",
@@ -246,7 +263,7 @@ def assertion_image(request: HttpRequest, award_id: UUID) -> HttpResponse:
 @require_GET
 def certificate(request: HttpRequest, award_id: UUID) -> HttpResponse:
     """200 application/pdf (A4 landscape; ``?size=letter``); 410 once revoked or while
-    suspended; 404 for no such award, or one its recipient declined."""
+    suspended or declined; 404 for no such award."""
     size = request.GET.get("size", "a4").lower()
     if size not in certificates.SIZES:
         return HttpResponse(
@@ -255,8 +272,12 @@ def certificate(request: HttpRequest, award_id: UUID) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     award = certificates.certificate_award(award_id)
-    if award is None or award.declined_at is not None:
+    if award is None:
         raise Http404("No such award")
+    if award.is_declined and not award.is_revoked:
+        return HttpResponse(
+            publish.NOT_AVAILABLE, status=410, content_type="text/plain; charset=utf-8"
+        )
     if award.is_revoked or award.is_suspended:
         word = "revoked" if award.is_revoked else "suspended"
         return HttpResponse(

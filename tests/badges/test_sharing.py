@@ -289,3 +289,14 @@ def test_a_counter_failure_never_breaks_the_page(client, award, monkeypatch):
     engagement.count(
         kind="view", space_id=award.space_id, organisation_id=1, badge_id=award.badge_id
     )  # logged, not raised
+
+
+def test_a_declined_award_has_no_card_and_cannot_be_shared(client, award):
+    from django.utils import timezone
+
+    award.declined_at = timezone.now()
+    award.save(update_fields=["declined_at"])
+    assert client.get(path(links.card_url(award))).status_code == 410
+    response = client.get(path(links.share_url(award, "x")), HTTP_USER_AGENT=PERSON)
+    assert response.status_code == 410
+    assert not EngagementCount.objects.exists()
