@@ -213,6 +213,7 @@ TABLE: dict[str, Rule] = {
     "badges:create": space(P.CREATE_BADGES),
     "badges:detail": space(*SEE_BADGES),
     "badges:edit": space(P.CREATE_BADGES),
+    "badges:certificate_preview": space(*SEE_BADGES),
     "badges:publish": space(P.PUBLISH_BADGES),
     "badges:withdraw": space(P.PUBLISH_BADGES),
     "graphics:index": space(P.MANAGE_GRAPHICS),
