@@ -23,7 +23,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from django.utils import timezone
 
-from badges.models import EngagementCount
+from badges.models import Badge, EngagementCount
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +67,20 @@ def count(
     *,
     kind: str,
     space_id: int,
-    organisation_id: int,
     badge_id: int,
+    organisation_id: int | None = None,
     award_id: int | None = None,
     target: str = "",
 ) -> None:
-    """Add one to today's counter of ``kind`` for the award (or, without one, the badge)."""
+    """Add one to today's counter of ``kind`` for the award (or, without one, the badge).
+    ``organisation_id`` is the award's (or the badge's); left out, the badge's is read in the
+    same statement."""
     table = connection.ops.quote_name(EngagementCount._meta.db_table)
+    badges = connection.ops.quote_name(Badge._meta.db_table)
+    organisation = "%s"
+    if organisation_id is None:
+        organisation = f"(SELECT organisation_id FROM {badges} WHERE id = %s)"  # noqa: S608
+        organisation_id = badge_id
     if award_id is None:
         conflict = "(badge_id, day, kind, target) WHERE award_id IS NULL"
     else:
@@ -81,7 +88,7 @@ def count(
     sql = (
         f"INSERT INTO {table} "  # noqa: S608 - the table name is ours; values are parameters
         "(space_id, organisation_id, badge_id, award_id, day, kind, target, hits) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, 1) "
+        f"VALUES (%s, {organisation}, %s, %s, %s, %s, %s, 1) "
         f"ON CONFLICT {conflict} DO UPDATE SET hits = {table}.hits + 1"
     )
     params = [

@@ -176,3 +176,30 @@ def test_a_draft_without_issuer_or_graphic_still_previews(client, space_a, admin
         assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
     text = text_of(certificates.certificate_pdf(certificates.sample_award(badge), "a4"))
     assert "Alex Sample" in text and "Badge name" in text and "Your issuer" in text
+
+
+@pytest.mark.parametrize("design", ["classic", "modern", "minimal"])
+def test_each_design_wears_the_spaces_colours_and_logo(space_a, design):
+    from django.core.files.base import ContentFile
+
+    from branding.models import SpaceBranding
+    from tests.factories import png_bytes, put_on_plan
+
+    branding = SpaceBranding(space=space_a, accent="#aa3311", nav_bg="#112233")
+    branding.logo.save("logo.png", ContentFile(png_bytes(80, "#ff0000")), save=False)
+    branding.save()
+    award = award_with(space_a, first="Ada", last="Lovelace", badge_name="Engines", design=design)
+
+    def drawn():
+        space_a._branding = None  # read the branding again
+        page = pypdf.PdfReader(io.BytesIO(certificates.certificate_pdf(award))).pages[0]
+        images = len(page["/Resources"].get("/XObject", {}))
+        return images, page.get_contents().get_data().decode("latin-1")
+
+    put_on_plan(space_a, "free")  # colours, no logo
+    images, stream = drawn()
+    assert ".666667 .2 .066667" in stream  # #aa3311, the accent
+    assert images == 1  # the badge image only; the space's name instead of the logo
+    put_on_plan(space_a, "standard")
+    images, _ = drawn()
+    assert images == 2  # and the logo

@@ -240,7 +240,15 @@ def test_counters_keep_no_personal_data(client, award):
     assert response.status_code == 200
     row = EngagementCount.objects.get()
     assert (row.kind, row.award_id, row.badge_id, row.hits) == ("view", award.pk, award.badge_id, 1)
-    assert "cookie" not in str(response.cookies).lower() or "sessionid" not in response.cookies
+    # Nothing about the visitor went into the row: the same row counts the next visitor.
+    client.logout()
+    client.get(
+        path(links.assertion_url(award)),
+        HTTP_ACCEPT=BROWSER,
+        HTTP_USER_AGENT=PERSON,
+        REMOTE_ADDR="198.51.100.7",
+    )
+    assert EngagementCount.objects.get().hits == 2
 
 
 def test_a_view_counts_once_per_request_and_only_a_persons(client, award):
@@ -300,3 +308,12 @@ def test_a_declined_award_has_no_card_and_cannot_be_shared(client, award):
     response = client.get(path(links.share_url(award, "x")), HTTP_USER_AGENT=PERSON)
     assert response.status_code == 410
     assert not EngagementCount.objects.exists()
+
+
+def test_a_claim_page_view_counts_under_the_badges_organisation(award):
+    """Claim links count through the same function, without loading the badge first."""
+    engagement.count(kind="claim_view", space_id=award.space_id, badge_id=award.badge_id)
+    engagement.count(kind="claim_view", space_id=award.space_id, badge_id=award.badge_id)
+    row = EngagementCount.objects.get(kind="claim_view")
+    assert (row.award_id, row.hits) == (None, 2)
+    assert row.organisation_id == award.badge.organisation_id
