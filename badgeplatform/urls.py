@@ -13,6 +13,7 @@ from branding import views as branding_views
 from issuers import urls as issuers_urls
 from orgs import urls as orgs_urls
 from reporting import urls as reporting_urls
+from users import mfa_urls as users_mfa_urls
 from users import urls as users_urls
 from webhooks import urls as webhooks_urls
 
@@ -46,6 +47,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include((users_urls.account_urlpatterns, "accounts"))),
+    # django-allauth's second-factor pages and the names it reverses (users/mfa_urls.py).
+    path("accounts/", include(users_mfa_urls)),
     path("backpack/", include((backpack_urls.urlpatterns, "backpack"))),
     path("s/<slug:space_slug>/", include(space_patterns)),
     path("media/<path:path>", views.media, name="media"),

@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import public_view, space_view
@@ -318,7 +319,20 @@ def admin_login(request: HttpRequest, extra_context: dict | None = None) -> Http
             request, "throttled.html", {"message": message, "retry_url": request.path}
         )
         return throttles.throttled(page, wait)
-    response = AdminSite.login(admin.site, request, extra_context)
-    if response.status_code == 302 and request.user.is_authenticated:
-        throttles.sign_in_succeeded(request, identifier)
-    return response
+    from django.contrib.admin.forms import AdminAuthenticationForm
+
+    from users import signin
+
+    form = AdminAuthenticationForm(request, data=request.POST)
+    if not form.is_valid():
+        return AdminSite.login(admin.site, request, extra_context)  # the form with its errors
+    throttles.sign_in_succeeded(request, identifier)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    # Through the site's sign-in flow: the second factor is asked for when set up.
+    return signin.sign_in(
+        request, form.get_user(), redirect_url=next_url or reverse("admin:index"), via="admin"
+    )

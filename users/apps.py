@@ -32,3 +32,8 @@ class UsersConfig(AppConfig):
         occupants.register(MembershipOccupants())
 
         outbox.register_renderer("verify_email", render_verification_email)
+
+        # Every change to a person's second factors goes to the audit log (users.mfa).
+        from users import mfa
+
+        mfa.connect_signals()

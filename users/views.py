@@ -2,14 +2,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, logout
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -24,7 +24,7 @@ from badgeplatform.pagination import paginate
 from badgeplatform.permissions import USER_ROLE, Perm
 from orgs.access import group_for
 from orgs.models import Group
-from users import holdings, memberships, services, throttles
+from users import holdings, memberships, mfa, services, signin, throttles
 from users.access import (
     NOT_ALL_COVERED,
     can_edit_member,
@@ -137,8 +137,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             )
         else:
             throttles.sign_in_succeeded(request, username)
-            login(request, user)  # rotates the session key
-            return HttpResponseRedirect(next_url or reverse("home"))
+            # Signed in now, or (with a second factor set up) once it is given: users.signin.
+            return signin.sign_in(request, user, redirect_url=next_url or reverse("home"))
     return render_form(request, "users/login.html", {"form": form, "next": next_url}, form)
 
 
@@ -178,8 +178,10 @@ def _token_link_view(request, uidb64, token, *, generator, kind, template, on_do
             user=user, password=form.cleaned_data["new_password1"]
         )
         request.session.pop(_SESSION_TOKEN, None)
-        login(request, user, backend="users.backends.EmailOrUsernameBackend")
-        return on_done(request, user)
+        done = on_done(request, user)
+        # A second factor, when set up, is asked for here too: a reset link proves the email
+        # address, not the second factor.
+        return signin.sign_in(request, user, redirect_url=done.url, via="link")
     context = {"form": form, "link_user": user, **(extra(user) if extra else {})}
     return render_form(request, template, context, form)
 
@@ -1158,7 +1160,8 @@ def personal_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Your settings were saved.")
                 return redirect("accounts:settings")
-    return render_form(request, "users/personal_settings.html", {"form": form}, form)
+    context = {"form": form, **mfa.settings_context(user)}
+    return render_form(request, "users/personal_settings.html", context, form)
 
 
 # Profile pictures are shown small: 2 MB in, at most 4 Mpx, stored at 512 px at most.
