@@ -42,6 +42,8 @@ space_patterns += [path("", include((patterns, app))) for app, patterns in TENAN
 
 # The admin's sign-in goes through the site's sign-in throttle (one budget per account).
 admin.site.login = views.admin_login
+# With ADMIN_REQUIRE_MFA (on when DEBUG=0) the admin also needs a second factor (docs/mfa.md).
+admin.site.has_permission = views.admin_has_permission
 
 urlpatterns = [
     path("", views.home, name="home"),

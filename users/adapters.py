@@ -14,6 +14,7 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 
@@ -44,6 +45,18 @@ class MFAAdapter(DefaultMFAAdapter):
         # Changes to a person's factors are in the audit log of their spaces (users.mfa) and
         # shown on their Settings page; allauth's unbranded emails are not sent.
         return None
+
+    def can_delete_authenticator(self, authenticator) -> bool:
+        """Not the last second factor of someone a space's policy requires it of."""
+        from users import mfa
+
+        self._refusal = mfa.removal_refusal(authenticator)
+        return self._refusal is None
+
+    def validation_error(self, code, *args) -> ValidationError:
+        if code == "cannot_delete_authenticator" and getattr(self, "_refusal", None):
+            return ValidationError(self._refusal, code=code)
+        return super().validation_error(code, *args)
 
     def generate_authenticator_name(self, user, type) -> str:
         from allauth.mfa.models import Authenticator

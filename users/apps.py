@@ -18,6 +18,7 @@ class UsersConfig(AppConfig):
             perm=(Perm.MANAGE_ROLES, Perm.MANAGE_USERS),
             order=10,
         )
+        nav.register("settings", "Security", "users:security", perm=Perm.MANAGE_SETTINGS, order=15)
 
         from badgeplatform import access, outbox
         from users.access import find_space, load_access
@@ -37,3 +38,5 @@ class UsersConfig(AppConfig):
         from users import mfa
 
         mfa.connect_signals()
+        # A space may require a second factor of its administrators (users.mfa).
+        access.register_entry_check(mfa.policy_refusal)

@@ -15,6 +15,7 @@ from allauth.mfa.recovery_codes import views as codes_views
 from allauth.mfa.totp import views as totp_views
 from allauth.mfa.webauthn import views as webauthn_views
 from allauth.mfa.webauthn.internal import flows as webauthn_flows
+from django.contrib import messages
 from django.http import (
     Http404,
     HttpRequest,
@@ -29,7 +30,7 @@ from django.views.decorators.http import require_POST
 
 from badgeplatform.access import public_view, user_view
 from badgeplatform.htmx import INVALID_FORM_STATUS
-from users import throttles
+from users import mfa, throttles
 
 
 def _invalid_is_422(response: HttpResponse) -> HttpResponse:
@@ -165,6 +166,9 @@ def remove_passkey(request: HttpRequest) -> HttpResponse:
     ).first()
     if authenticator is None:
         raise Http404("No such passkey")
+    if (refusal := mfa.removal_refusal(authenticator)) is not None:
+        messages.error(request, refusal)
+        return redirect("mfa_index")
     # Asks for the password again when the last check is old (allauth's middleware answers
     # ReauthenticationRequired with the re-authentication page, then replays this POST).
     webauthn_flows.remove_authenticator(request, authenticator)

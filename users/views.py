@@ -21,7 +21,7 @@ from badgeplatform.access import Access, public_view, space_view, user_view
 from badgeplatform.htmx import INVALID_FORM_STATUS, render_form, render_invalid
 from badgeplatform.images import MB, ImagePolicy, process_image
 from badgeplatform.pagination import paginate
-from badgeplatform.permissions import USER_ROLE, Perm
+from badgeplatform.permissions import ADMINISTRATIVE, PERMISSION_LABELS, USER_ROLE, Perm
 from orgs.access import group_for
 from orgs.models import Group
 from users import holdings, memberships, mfa, services, signin, throttles
@@ -43,6 +43,7 @@ from users.forms import (
     GroupMemberAddForm,
     LoginForm,
     MemberDetailsForm,
+    MFAPolicyForm,
     PlaceFormSet,
     PlaceRoleForm,
     ProfileForm,
@@ -1160,7 +1161,12 @@ def personal_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Your settings were saved.")
                 return redirect("accounts:settings")
-    context = {"form": form, **mfa.settings_context(user)}
+    context = {
+        "form": form,
+        **mfa.settings_context(user),
+        # Sent here by a space's second-factor policy: once a factor is set up, back there.
+        "mfa_continue": mfa.pop_enrol_next(request) if request.method == "GET" else "",
+    }
     return render_form(request, "users/personal_settings.html", context, form)
 
 
@@ -1174,3 +1180,39 @@ def process_avatar(upload) -> ContentFile:
     """A profile picture: verified, re-encoded as PNG without metadata, under a random name.
     Raises ImageRejected (a ValidationError with a message) for anything else."""
     return process_image(upload, policy=AVATAR_POLICY)
+
+
+# ---- System settings → Security --------------------------------------------------------------
+
+
+@space_view(Perm.MANAGE_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def security_settings(request: HttpRequest) -> HttpResponse:
+    """The space's sign-in policy: a second factor for administrative roles (docs/mfa.md)."""
+    space = request.space
+    request.access.require(Perm.MANAGE_SETTINGS)
+    form = MFAPolicyForm(
+        request.POST if request.method == "POST" else None,  # unticked sends nothing
+        initial={"mfa_required_for_admins": space.mfa_required_for_admins},
+    )
+    if request.method == "POST" and form.is_valid():
+        required = form.cleaned_data["mfa_required_for_admins"]
+        try:
+            changed = mfa.mfa_policy_set(access=request.access, space=space, required=required)
+        except mfa.PolicyRefused as exc:
+            form.add_error("mfa_required_for_admins", exc)
+        else:
+            if changed:
+                messages.success(
+                    request,
+                    "Administrators now need a second factor."
+                    if required
+                    else "Administrators no longer need a second factor.",
+                )
+            return redirect("users:security", space_slug=space.slug)
+    context = {
+        "form": form,
+        "admin_permissions": [PERMISSION_LABELS[p] for p in Perm if p in ADMINISTRATIVE],
+        "without_factor": mfa.admins_without_factor(space),
+    }
+    return render_form(request, "users/security.html", context, form)

@@ -154,6 +154,7 @@ TABLE: dict[str, Rule] = {
     "accounts:change_password": user(),
     "accounts:settings": user(),
     # allauth's names for the site's own sign-in pages (users/mfa_urls.py).
+    "users:security": space(P.MANAGE_SETTINGS),
     "account_login": public(),
     "account_logout": public(),
     "account_reset_password": public(),
