@@ -77,9 +77,7 @@ def test_authenticator_app_set_up_from_settings_then_asked_at_sign_in(page, acme
 
     # With a factor of her own, Alice requires one of the space's administrators.
     page.get_by_role("link", name="Back to your space").click()
-    page.get_by_role("complementary", name="Main menu").get_by_role(
-        "link", name="Security"
-    ).click()
+    page.get_by_role("complementary", name="Main menu").get_by_role("link", name="Security").click()
     page.get_by_label("Require a second factor for everyone with an administrative role").check()
     page.get_by_role("button", name="Save").click()
     assert "Administrators now need a second factor" in page.locator(".messages").inner_text()
