@@ -127,8 +127,17 @@ def test_with_the_policy_an_admin_with_a_factor_costs_one_query_more(client, adm
 def test_turning_the_policy_on_needs_ones_own_factor_and_is_audited(client, admin_a, space_a):
     client.force_login(admin_a)
     url = reverse("users:security", args=[space_a.slug])
+    add_member(
+        space_a, UserFactory(first_name="Bob", last_name="Builder"), role_name="Group Administrator"
+    )
+    add_member(
+        space_a, UserFactory(first_name="Carol", last_name="Issuer"), role_name="Badge Issuer"
+    )
     page = client.get(url)
     assert page.status_code == 200 and b"Manage users" in page.content
+    # Who still lacks a factor: the administrators (Alice, Bob), not the issuer.
+    assert b"2 administrators of this space have no second factor yet" in page.content
+    assert b"Alice Admin, Bob Builder." in page.content and b"Carol" not in page.content
 
     refused = client.post(url, {"mfa_required_for_admins": "on"})
     assert refused.status_code == 422
