@@ -74,6 +74,9 @@ class Badge(models.Model):
         default=True,
         db_default=True,  # for bulk loaders that COPY named columns (reporting.scale)
     )
+    # People may apply for it with evidence (badges.applications); reviewers decide.
+    accepts_applications = models.BooleanField(default=False, db_default=False)
+    application_instructions = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
