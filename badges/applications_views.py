@@ -143,11 +143,12 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 class DecisionForm(forms.Form):
     message = forms.CharField(
-        label="Message to the applicant",
+        label="Reason for declining",
         required=False,
         max_length=service.MAX_MESSAGE,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Needed to decline: it is emailed to them, so say what would make it pass.",
+        help_text="Needed only to decline: it is emailed to the applicant, so say what would "
+        "make their application pass.",
     )
 
 

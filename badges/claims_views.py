@@ -83,10 +83,11 @@ class ClaimLinkForm(forms.Form):
         return data
 
 
-def _qr_svg(url: str, scale: int = 6) -> str:
-    """The QR code as inline SVG (no script, no style: fits the CSP)."""
+def _qr_svg(url: str) -> str:
+    """The QR code as inline SVG (no script, no style: fits the CSP), sized by the page's CSS
+    through its viewBox, with the standard four-module quiet zone."""
     svg = segno.make(url, error="m").svg_inline(
-        scale=scale, border=2, dark="#111", title="QR code to claim the badge"
+        scale=4, border=4, dark="#111", title="QR code to claim the badge", omitsize=True
     )
     return mark_safe(svg)  # noqa: S308 - segno's own markup; the URL is ours and escaped by it
 
@@ -191,7 +192,7 @@ def poster(request: HttpRequest, link_id: int) -> HttpResponse:
             "badge": link.badge,
             "url": url,
             "short": url.split("://", 1)[-1],
-            "qr": _qr_svg(url, scale=10),
+            "qr": _qr_svg(url),
         },
     )
 
