@@ -12,4 +12,6 @@ urlpatterns = [
     path("applications/", applications_views.mine, name="applications"),
     path("<uuid:award_id>/", views.award_detail, name="award"),
     path("<uuid:award_id>/visibility/", views.visibility, name="visibility"),
+    path("<uuid:award_id>/accept/", views.accept, name="accept"),
+    path("<uuid:award_id>/decline/", views.decline, name="decline"),
 ]

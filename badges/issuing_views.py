@@ -532,6 +532,7 @@ LIST_STATES = {
     "expired": "expired",
     "suspended": "suspended",
     "revoked": "revoked",
+    "declined": "declined",
 }
 
 
