@@ -3,6 +3,7 @@
 from badges.models.awards import Award, IssueBatch
 from badges.models.badges import Badge, BadgeAttribute, BadgeEvent
 from badges.models.claims import Application, Claim, ClaimLink
+from badges.models.engagement import EngagementCount
 from badges.models.graphics import Graphic
 from badges.models.keys import SigningKey
 from badges.models.openbadges import AwardCredential, BadgeClassVersion
@@ -20,6 +21,7 @@ __all__ = [
     "BadgeEvent",
     "Claim",
     "ClaimLink",
+    "EngagementCount",
     "Graphic",
     "IssueBatch",
     "Rule",

@@ -171,6 +171,7 @@ def build_world(out: str) -> m.World:
         "key_id": signing_key_for(badge_in.issuer).public_id,
         "space_id": space.public_id,
         "list_id": StatusListEntry.objects.get(award=award_in).status_list.public_id,
+        "target": "linkedin",
         "path": graphic_in.image.name,
         "uidb64": "MQ",
         "token": "not-a-token",

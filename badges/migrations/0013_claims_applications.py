@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('badges', '0011_award_accepted'),
+        ('badges', '0012_sharing'),
         ('orgs', '0003_space_trial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
