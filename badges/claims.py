@@ -14,7 +14,8 @@ The limit holds under concurrency: ``claim_confirm`` locks the link's row
 transaction as the award, so two confirmations never both take the last place.
 
 Conversion figures (``ClaimLink.views`` and ``.claimed``) are plain counters without personal
-data; ``claim_link_figures`` sums them per badge for reports.
+data; ``claim_link_figures`` sums them per badge. The same events go to the engagement report's
+daily counters (``badges.engagement``: ``claim_view``, ``claim``).
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ from badgeplatform.audit import audit_log
 from badgeplatform.mail import queue_email
 from badgeplatform.permissions import Perm
 from badgeplatform.webhook_events import webhooks_emit
+from badges import engagement
 from badges.issuing import BadgeNotIssuable, RecipientInput, awards_issue
-from badges.models import Award, Badge, Claim, ClaimLink, IssueBatch
+from badges.models import Award, Badge, Claim, ClaimLink, EngagementCount, IssueBatch
 from users.models import User
 
 TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - no 0/o, 1/l/i: read off posters
@@ -183,8 +185,15 @@ def claim_link_figures(space, badge_ids=None) -> dict[int, dict[str, int]]:
 
 
 def link_viewed(link: ClaimLink) -> None:
-    """Count one view of the claim page (an atomic UPDATE; nothing about the visitor)."""
+    """Count one view of the claim page: the link's total (an atomic UPDATE) and the day's
+    figure of the engagement report. Nothing about the visitor is read or kept."""
     ClaimLink.objects.filter(pk=link.pk).update(views=F("views") + 1)
+    engagement.count(
+        kind=EngagementCount.Kind.CLAIM_VIEW,
+        space_id=link.space_id,
+        badge_id=link.badge_id,
+        organisation_id=link.badge.organisation_id,
+    )
 
 
 # ---- Visitor side ------------------------------------------------------------------------------
@@ -338,6 +347,16 @@ def claim_confirm(*, claim: Claim) -> ClaimOutcome:
         claim.save(update_fields=["status", "award", "confirmed_at"])
         # Subscribers hear "award.claimed" besides the issuing's "award.issued".
         webhooks_emit(link.space, "award.claimed", [award])
+        # The day's claim in the engagement figures (reports), once the award is committed.
+        transaction.on_commit(
+            lambda: engagement.count(
+                kind=EngagementCount.Kind.CLAIM,
+                space_id=award.space_id,
+                badge_id=award.badge_id,
+                organisation_id=award.organisation_id,
+                award_id=award.pk,
+            )
+        )
         recipient = award.recipient if user is None else user
         return ClaimOutcome(
             status="claimed", award=award, user=recipient, new_user=outcome.new_user

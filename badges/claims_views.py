@@ -21,7 +21,7 @@ from badgeplatform.access import public_view, space_view
 from badgeplatform.htmx import render_form, render_invalid
 from badgeplatform.permissions import Perm
 from badgeplatform.ratelimit import Throttle
-from badges import claims
+from badges import claims, engagement
 from badges.access import badge_for, claim_link_for
 from badges.applications import ApplicationSettingsForm, apply_url
 from badges.issuing import BadgeNotIssuable
@@ -280,7 +280,8 @@ def claim_page(request: HttpRequest, token: str) -> HttpResponse:
     signed_in = request.user.is_authenticated and request.user.is_verified
     context = {"link": link, "badge": link.badge, "signed_in": signed_in, "problem": link.problem()}
     if request.method == "GET":
-        claims.link_viewed(link)
+        if engagement.countable(request):  # people, not prefetchers or link unfurlers
+            claims.link_viewed(link)
         context["form"] = ClaimForm(link=link, signed_in=signed_in)
         return TemplateResponse(request, "claims/claim.html", context)
     limit = settings.CLAIM_RATE_LIMIT

@@ -15,7 +15,7 @@ from badgeplatform.access import load_access
 from badgeplatform.models import AuditEntry, OutboundEmail
 from badges import claims
 from badges.issuing import BadgeNotIssuable
-from badges.models import Award, Claim, ClaimLink, IssueBatch
+from badges.models import Award, Claim, ClaimLink, EngagementCount, IssueBatch
 from tests.factories import (
     UserFactory,
     add_member,
@@ -28,6 +28,8 @@ from users.models import User
 from webhooks.models import Message
 
 pytestmark = pytest.mark.django_db
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0"
 
 
 @pytest.fixture
@@ -137,7 +139,7 @@ def test_the_poster_shows_the_badge_the_qr_code_the_short_url_and_the_code(
 
 def test_a_visitor_claims_confirms_by_email_and_gets_the_award(client, space_a, link, badge):
     hook = make_webhook(space_a, events=("award.claimed",))
-    page = client.get(reverse("claim:page", args=[link.token]))
+    page = client.get(reverse("claim:page", args=[link.token]), HTTP_USER_AGENT=BROWSER)
     assert page.status_code == 200 and b"First Aid" in page.content
     response = visit_and_claim(client, link)
     assert response.status_code == 200 and b"Check your email" in response.content
@@ -280,14 +282,27 @@ def test_confirmation_emails_to_one_address_are_capped(client, space_a, link):
     assert Claim.objects.count() == 1  # one pending claim per address and link
 
 
-def test_counts_carry_no_personal_data_and_sum_per_badge(client, space_a, badge, link):
+def test_counts_carry_no_personal_data_and_sum_per_badge(
+    client, space_a, badge, link, django_capture_on_commit_callbacks
+):
     other = make_claim_link(space_a, badge=badge)
     for token in (link.token, link.token, other.token):
-        client.get(reverse("claim:page", args=[token]))
-    claims.claim_confirm(
-        claim=claims.claim_start(link=link, email="z@example.test", first_name="Z", last_name="Z")
-    )
+        client.get(reverse("claim:page", args=[token]), HTTP_USER_AGENT=BROWSER)
+    # Link unfurlers and prefetches are not people: not counted.
+    client.get(reverse("claim:page", args=[link.token]), HTTP_USER_AGENT="Slackbot 1.0")
+    client.get(reverse("claim:page", args=[link.token]))
+    with django_capture_on_commit_callbacks(execute=True):
+        claims.claim_confirm(
+            claim=claims.claim_start(
+                link=link, email="z@example.test", first_name="Z", last_name="Z"
+            )
+        )
     assert claims.claim_link_figures(space_a) == {badge.pk: {"views": 3, "claims": 1}}
+    # The same events, per day, for the engagement report (badges.engagement).
+    daily = dict(
+        EngagementCount.objects.filter(badge=badge).values_list("kind", "hits").order_by("kind")
+    )
+    assert daily == {"claim": 1, "claim_view": 3}
 
 
 def test_the_badge_page_lists_links_with_their_figures(client_a, space_a, badge, link):
