@@ -183,6 +183,7 @@ TABLE: dict[str, Rule] = {
     "backpack:visibility": owner(),
     "backpack:accept": owner(),
     "backpack:decline": owner(),
+    "backpack:applications": user(),
     "media": public(),
     "branding_assets:css": public(),
     "branding_assets:icon": public(),
@@ -204,6 +205,12 @@ TABLE: dict[str, Rule] = {
     "public:signing_key": public(),
     "public:key_controller": public(),
     "verify": public(),
+    # Claim links and applications (issue 17): the visitor's pages are public.
+    "claim:page": public(),
+    "claim:confirm": public(),
+    "apply:badge": public(),
+    "apply:confirm": public(),
+    "public:evidence_file": public(),
     # The Open Badges 3.0 API (docs/ob3-api.md): discovery, metadata, registration, token and
     # revocation are public (the last two authenticate the client itself); the consent page and
     # disconnecting are the signed-in person's; the resources need a bearer token of one
@@ -303,6 +310,15 @@ TABLE: dict[str, Rule] = {
     "webhooks:enable": space(P.MANAGE_SETTINGS),
     "webhooks:test": space(P.MANAGE_SETTINGS),
     "webhooks:replay": space(P.MANAGE_SETTINGS),
+    # Claim links: who may issue the badge; applications: who reviews them there.
+    "claims:badge": space(P.ISSUE_BADGES),
+    "claims:link": space(P.ISSUE_BADGES),
+    "claims:poster": space(P.ISSUE_BADGES),
+    "claims:qr": space(P.ISSUE_BADGES),
+    "claims:close": space(P.ISSUE_BADGES),
+    "applications:queue": space(P.REVIEW_APPLICATIONS),
+    "applications:detail": space(P.REVIEW_APPLICATIONS),
+    "applications:file": space(P.REVIEW_APPLICATIONS),
     # The public API (shared/API.md): a key of the space, limited to its organisation.
     "api:activity_events": api("events"),
     "api:badges": api("list"),
