@@ -241,6 +241,16 @@ def application_confirm(application: Application) -> Application:
     return application
 
 
+def badges_open_to(user: User):
+    """Published badges taking applications in the spaces the person belongs to."""
+    return (
+        Badge.objects.published()
+        .filter(accepts_applications=True, space__members__user=user)
+        .select_related("space", "graphic")
+        .order_by("space__name", "name", "pk")
+    )
+
+
 def applications_of(user: User):
     """A person's applications, newest first (their backpack)."""
     return (

@@ -242,5 +242,6 @@ def mine(request: HttpRequest) -> HttpResponse:
         {
             "applications": list(service.applications_of(request.user)[:100]),
             "claims": list(pending_claims_for(request.user)[:50]),
+            "open_badges": list(service.badges_open_to(request.user)[:50]),
         },
     )

@@ -250,3 +250,22 @@ def test_a_stranger_does_not_see_anothers_applications(client, space_a, badge):
     make_application(space_a, badge=badge, statement="secret plan")
     client.force_login(UserFactory())
     assert b"secret plan" not in client.get(reverse("backpack:applications")).content
+
+
+def test_the_backpack_lists_badges_open_to_applications_in_ones_spaces(
+    client, space_a, space_b, badge, django_assert_max_num_queries
+):
+    elsewhere = make_badge(space_b, name="Other Space Badge")
+    elsewhere.accepts_applications = True
+    elsewhere.save()
+    make_badge(space_a, name="Closed Badge")
+    person = add_member(space_a)
+    for _ in range(3):
+        make_application(space_a, badge=badge, applicant=person)
+    client.force_login(person)
+    with django_assert_max_num_queries(8):
+        page = client.get(reverse("backpack:applications"))
+    html = page.content.decode()
+    assert "Badges you can apply for" in html and apply_url(badge) in html
+    assert "Other Space Badge" not in html and "Closed Badge" not in html
+    assert html.count("Waiting for review") == 3
