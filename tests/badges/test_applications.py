@@ -269,3 +269,33 @@ def test_the_backpack_lists_badges_open_to_applications_in_ones_spaces(
     assert "Badges you can apply for" in html and apply_url(badge) in html
     assert "Other Space Badge" not in html and "Closed Badge" not in html
     assert html.count("Waiting for review") == 3
+
+
+def test_confirmation_emails_to_one_address_are_capped(client, space_a, badge):
+    data = {"email": "x@example.test", "first_name": "X", "last_name": "Y", "statement": "s"}
+    for _ in range(5):
+        assert client.post(apply_url(badge), data).status_code == 200
+    throttled = client.post(apply_url(badge), data)
+    assert throttled.status_code == 429 and throttled["Retry-After"]
+    assert OutboundEmail.objects.filter(kind="application_confirm").count() == 5
+
+
+def test_a_declined_or_revoked_awards_file_is_no_longer_public(client, space_a, badge, admin_a):
+    from badges.awards import award_revoke
+
+    application = service.application_approve(
+        access=load_access(space_a, admin_a),
+        application=make_application(
+            space_a, badge=badge, upload=SimpleUploadedFile("p.png", png_bytes(), "image/png")
+        ),
+        actor=admin_a,
+    )
+    url = reverse("public:evidence_file", args=[application.public_id])
+    assert client.get(url).status_code == 200
+    award_revoke(
+        access=load_access(space_a, admin_a),
+        award=application.award,
+        reason="Mistake.",
+        actor=admin_a,
+    )
+    assert client.get(url).status_code == 404
