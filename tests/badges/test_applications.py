@@ -299,3 +299,18 @@ def test_a_declined_or_revoked_awards_file_is_no_longer_public(client, space_a, 
         actor=admin_a,
     )
     assert client.get(url).status_code == 404
+
+
+def test_only_badges_at_or_above_ones_places_are_listed(client, space_a):
+    from tests.factories import OrganisationFactory
+
+    science = OrganisationFactory(space=space_a, name="Science")
+    physics = OrganisationFactory(space=space_a, parent=science, name="Physics")
+    arts = OrganisationFactory(space=space_a, name="Arts")
+    for org in (science, physics, arts):
+        org.refresh_from_db()
+    for org, name in ((space_a.root_organisation, "Whole"), (science, "Sci"), (arts, "Art")):
+        make_badge(space_a, organisation=org, name=name, accepts_applications=True)
+    person = add_member(space_a, organisation=physics)
+    names = [b.name for b in service.badges_open_to(person)]
+    assert names == ["Sci", "Whole"]
