@@ -92,6 +92,14 @@ INSTALLED_APPS = [
     "branding",
     "api",
     "webhooks",
+    # Single sign-on: allauth's socialaccount runs OpenID Connect and SAML 2.0 (docs/sso.md);
+    # the providers are the spaces' own, read per request by sso.adapter.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +122,7 @@ MIDDLEWARE = [
     "badgeplatform.audit.AuditContextMiddleware",
     # Database connection errors in a view → 503 with a message (a restart is not a bug).
     "badgeplatform.dbdown.DatabaseUnavailableMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "badgeplatform.urls"
@@ -167,6 +176,20 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# ---- Single sign-on (allauth socialaccount; docs/sso.md) -------------------------------------
+# Our adapter gives allauth each space's providers and links or makes the account itself, so
+# allauth's own signup form, email authentication and stored tokens are never used.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SpaceSocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# The providers' discovery documents and metadata are fetched from public addresses only;
+# DEBUG (and the tests, whose providers run on loopback) may use private ones.
+SSO_ALLOW_PRIVATE_URLS = env_bool("SSO_ALLOW_PRIVATE_URLS", DEBUG)
 # Verification and password links expire after this many seconds (3 days).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 

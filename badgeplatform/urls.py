@@ -13,6 +13,7 @@ from branding import views as branding_views
 from issuers import urls as issuers_urls
 from orgs import urls as orgs_urls
 from reporting import urls as reporting_urls
+from sso import urls as sso_urls
 from users import urls as users_urls
 from webhooks import urls as webhooks_urls
 
@@ -29,6 +30,7 @@ TENANT_APPS = [
     ("api_keys", api_urls.space_urlpatterns),
     ("rules", rules_urls.space_urlpatterns),
     ("webhooks", webhooks_urls.space_urlpatterns),
+    ("sso", sso_urls.space_urlpatterns),
 ]
 
 space_patterns = [
@@ -57,4 +59,7 @@ urlpatterns = [
     # The public API (Events, Reporting, OpenAPI): authenticated by API keys, see api.http.
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    # Single sign-on's protocol endpoints (allauth): /sso/oidc/<provider>/login/[callback/],
+    # /sso/saml/<provider>/{login,acs,metadata}/ — each provider is one space's (sso.adapter).
+    path("sso/", include("sso.protocol_urls")),
 ]

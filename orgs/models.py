@@ -48,6 +48,10 @@ class Space(models.Model):
     trial_ends_at = models.DateTimeField(null=True, blank=True)
     trial_reminded_at = models.DateTimeField(null=True, blank=True)
     trial_end_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Members sign in through the space's identity provider; only the break-glass
+    # administrators may use a password (sso.policy). Here, not in sso, so that the check on
+    # every tenant page costs no query.
+    sso_required = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -23,6 +23,7 @@ from tests.factories import (
     make_award,
     make_badge,
     make_graphic,
+    make_idp,
     make_role,
     make_rule,
     make_space,
@@ -101,6 +102,8 @@ def build_world(out: str) -> m.World:
     hook_other = make_webhook(other)
     message_in = make_webhook_message(space, endpoint=hook_in)
     message_out = make_webhook_message(space, endpoint=hook_out)
+    idp_in = make_idp(space, kind="saml")
+    idp_out = make_idp(space, kind="saml", name="Other IdP")
 
     def both(inside, outside, inside_place="branch"):
         return {m.INSIDE: (inside, inside_place), m.OUTSIDE: (outside, "elsewhere")}
@@ -120,6 +123,7 @@ def build_world(out: str) -> m.World:
         "key_id": {m.INSIDE: (key_in.key.pk, None), m.OUTSIDE: (key_out.key.pk, None)},
         "endpoint_id": {m.INSIDE: (hook_in.pk, None), m.OUTSIDE: (hook_out.pk, None)},
         "message_id": {m.INSIDE: (message_in.pk, None), m.OUTSIDE: (message_out.pk, None)},
+        "idp_id": {m.INSIDE: (idp_in.pk, None), m.OUTSIDE: (idp_out.pk, None)},
         # The rule_id pages also get the Branch rule that awards Elsewhere's badge: reachable
         # (it is Branch's), but its pages must not show what lies in Elsewhere.
         "rule_id": {**both(rule_in.pk, rule_out.pk), "escape": (rule_escape.pk, "branch")},
@@ -140,6 +144,8 @@ def build_world(out: str) -> m.World:
         "space_id": space.public_id,
         "list_id": StatusListEntry.objects.get(award=award_in).status_list.public_id,
         "path": graphic_in.image.name,
+        "provider_id": make_idp(space, issuer_url="http://127.0.0.1:9").provider_id,
+        "organization_slug": make_idp(space, kind="saml", name="SAML").provider_id,
         "uidb64": "MQ",
         "token": "not-a-token",
     }
