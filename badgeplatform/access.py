@@ -200,13 +200,24 @@ def permission_denied_message(perm: Perm | str, target: Any = None) -> str:
 # imports no app.
 _space_loader: Callable[[str], Space | None] | None = None
 _access_loader: Callable[[Space, User], Access | None] | None = None
-# Single sign-on (the sso app): may this session enter this space, or where must it sign in?
-_sign_in_policy: Callable[[HttpRequest, Access], HttpResponse | None] | None = None
 
-# A session that signed in through a space's identity provider (and not with a password) opens
-# only the spaces listed here: another space's provider vouches for nobody in this one.
-SESSION_SSO_ONLY = "_signin_sso_only"
-SESSION_SSO_SPACES = "_signin_sso_spaces"
+
+# Checks a signed-in member must pass to enter a space's pages (e.g. the space's second-factor
+# policy, users.mfa): each answers a response (a redirect to where the person can fix it) or
+# None. Registered by the layers above from AppConfig.ready().
+_entry_checks: list[Callable[[HttpRequest, Access], HttpResponse | None]] = []
+
+
+def register_entry_check(check: Callable[[HttpRequest, Access], HttpResponse | None]) -> None:
+    if check not in _entry_checks:
+        _entry_checks.append(check)
+
+
+def entry_refusal(request: HttpRequest, access: Access) -> HttpResponse | None:
+    for check in _entry_checks:
+        if (response := check(request, access)) is not None:
+            return response
+    return None
 
 
 def register_loaders(
@@ -216,24 +227,6 @@ def register_loaders(
 ) -> None:
     global _space_loader, _access_loader
     _space_loader, _access_loader = space, access
-
-
-def register_sign_in_policy(check: Callable[[HttpRequest, Access], HttpResponse | None]) -> None:
-    """``check(request, access)`` answers a response (a redirect to the space's sign-in) when
-    this session may not enter ``access.space``; it is asked only for sessions that signed in
-    through single sign-on or for spaces that require it, so other requests cost nothing."""
-    global _sign_in_policy
-    _sign_in_policy = check
-
-
-def sign_in_refusal(request: HttpRequest, access: Access) -> HttpResponse | None:
-    if _sign_in_policy is None:
-        return None
-    session = getattr(request, "session", None)
-    sso_only = session is not None and session.get(SESSION_SSO_ONLY)
-    if not sso_only and not getattr(access.space, "sso_required", False):
-        return None
-    return _sign_in_policy(request, access)
 
 
 def load_access(space: Space, user: User) -> Access | None:
@@ -266,7 +259,7 @@ def space_view(perm: Perm | str | None = None) -> Callable[[ViewFunc], ViewFunc]
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             access = resolve_space(request, space_slug)
-            if (refusal := sign_in_refusal(request, access)) is not None:
+            if (refusal := entry_refusal(request, access)) is not None:
                 return refusal
             if perm is not None and not access.can_anywhere(perm):
                 raise PermissionDenied(permission_denied_message(perm))

@@ -41,6 +41,23 @@ PERMISSION_LABELS: dict[Perm, str] = {
     Perm.MANAGE_API_KEYS: "Manage API keys",
 }
 
+# "Administrative" permissions: those that change who may do what in the space, its people,
+# its structure or its configuration. A space may require a second factor of everyone holding
+# a role with any of them (System settings → Security; docs/mfa.md). Creating, publishing,
+# issuing and revoking badges and reading reports are the space's everyday work, not
+# administration: roles with only those are not affected.
+ADMINISTRATIVE = frozenset(
+    {
+        Perm.MANAGE_ORGANISATIONS,
+        Perm.MANAGE_USERS,
+        Perm.MANAGE_GROUPS,
+        Perm.MANAGE_ROLES,
+        Perm.MANAGE_BRANDING,
+        Perm.MANAGE_SETTINGS,
+        Perm.MANAGE_API_KEYS,
+    }
+)
+
 # Permissions that only make sense for the whole space; they are checked on the root.
 SPACE_WIDE = frozenset(
     {Perm.MANAGE_ROLES, Perm.MANAGE_BRANDING, Perm.MANAGE_SETTINGS, Perm.MANAGE_API_KEYS}

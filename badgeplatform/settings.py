@@ -92,10 +92,13 @@ INSTALLED_APPS = [
     "branding",
     "api",
     "webhooks",
-    # Single sign-on: allauth's socialaccount runs OpenID Connect and SAML 2.0 (docs/sso.md);
-    # the providers are the spaces' own, read per request by sso.adapter.
+    # Multi-factor sign-in (docs/mfa.md): allauth's account app carries the login stages that
+    # allauth.mfa plugs into; the sign-in page itself stays users.views.login_view.
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    # Single sign-on: allauth's socialaccount runs OpenID Connect and SAML 2.0 (docs/sso.md);
+    # the providers are the spaces' own, read per request by sso.adapter.
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "allauth.socialaccount.providers.saml",
@@ -114,6 +117,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # allauth's request context (its login stages and MFA views read it).
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -122,7 +127,6 @@ MIDDLEWARE = [
     "badgeplatform.audit.AuditContextMiddleware",
     # Database connection errors in a view → 503 with a message (a restart is not a bug).
     "badgeplatform.dbdown.DatabaseUnavailableMiddleware",
-    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "badgeplatform.urls"
@@ -177,6 +181,29 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# --- django-allauth (docs/mfa.md). The site's
+# own views sign people in (users.signin.sign_in) through allauth's login stages; allauth's own
+# sign-up, email and password pages are not mounted (users.mfa_urls lists what is).
+ACCOUNT_ADAPTER = "users.adapters.AccountAdapter"
+MFA_ADAPTER = "users.adapters.MFAAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"  # users.services verifies addresses (our own links)
+ACCOUNT_UNIQUE_EMAIL = True
+# The site's throttles (users/throttles.py) count sign-in and second-factor attempts; allauth's
+# own counters are off so one budget answers with one message (429 + Retry-After).
+ACCOUNT_RATE_LIMITS = False
+# Managing factors asks for the password (or a factor) again after this many seconds.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("MFA_REAUTHENTICATION_TIMEOUT", 300)
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Badge Platform")
+MFA_TOTP_TOLERANCE = 1  # the previous/next 30 s code is accepted too (clock drift)
+# WebAuthn needs a secure origin; http://localhost/127.0.0.1 in development and tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# The Django admin (/admin/) requires a second factor in this session; on by default when
+# DEBUG is off (docs/mfa.md).
+ADMIN_REQUIRE_MFA = env_bool("ADMIN_REQUIRE_MFA", not DEBUG)
+
 # ---- Single sign-on (allauth socialaccount; docs/sso.md) -------------------------------------
 # Our adapter gives allauth each space's providers and links or makes the account itself, so
 # allauth's own signup form, email authentication and stored tokens are never used.
@@ -186,10 +213,10 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
-ACCOUNT_EMAIL_VERIFICATION = "none"
 # The providers' discovery documents and metadata are fetched from public addresses only;
 # DEBUG (and the tests, whose providers run on loopback) may use private ones.
 SSO_ALLOW_PRIVATE_URLS = env_bool("SSO_ALLOW_PRIVATE_URLS", DEBUG)
+
 # Verification and password links expire after this many seconds (3 days).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 
@@ -361,6 +388,8 @@ for _proxy in TRUSTED_PROXIES:
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_IP_LIMIT = env_int("LOGIN_FAILURE_IP_LIMIT", 20)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+# Second-factor codes at sign-in, per account (same window; the client's budget is shared).
+MFA_FAILURE_LIMIT = env_int("MFA_FAILURE_LIMIT", 5)
 # Registration: per address registered, and per client address.
 REGISTRATION_EMAIL_LIMIT = env_int("REGISTRATION_EMAIL_LIMIT", 3)
 REGISTRATION_IP_LIMIT = env_int("REGISTRATION_IP_LIMIT", 10)

@@ -14,6 +14,7 @@ from issuers import urls as issuers_urls
 from orgs import urls as orgs_urls
 from reporting import urls as reporting_urls
 from sso import urls as sso_urls
+from users import mfa_urls as users_mfa_urls
 from users import urls as users_urls
 from webhooks import urls as webhooks_urls
 
@@ -43,11 +44,15 @@ space_patterns += [path("", include((patterns, app))) for app, patterns in TENAN
 
 # The admin's sign-in goes through the site's sign-in throttle (one budget per account).
 admin.site.login = views.admin_login
+# With ADMIN_REQUIRE_MFA (on when DEBUG=0) the admin also needs a second factor (docs/mfa.md).
+admin.site.has_permission = views.admin_has_permission
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include((users_urls.account_urlpatterns, "accounts"))),
+    # django-allauth's second-factor pages and the names it reverses (users/mfa_urls.py).
+    path("accounts/", include(users_mfa_urls)),
     path("backpack/", include((backpack_urls.urlpatterns, "backpack"))),
     path("s/<slug:space_slug>/", include(space_patterns)),
     path("media/<path:path>", views.media, name="media"),

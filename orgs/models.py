@@ -48,6 +48,9 @@ class Space(models.Model):
     trial_ends_at = models.DateTimeField(null=True, blank=True)
     trial_reminded_at = models.DateTimeField(null=True, blank=True)
     trial_end_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Everyone holding an administrative role (badgeplatform.permissions.ADMINISTRATIVE) must
+    # have a second factor to use the space (users.mfa.policy_refusal; docs/mfa.md).
+    mfa_required_for_admins = models.BooleanField(default=False)
     # Members sign in through the space's identity provider; only the break-glass
     # administrators may use a password (sso.policy). Here, not in sso, so that the check on
     # every tenant page costs no query.

@@ -15,7 +15,7 @@ from allauth.socialaccount.models import SocialApp
 from django.db import transaction
 from django.template.response import TemplateResponse
 
-from sso import mapping, provisioning
+from sso import mapping, policy, provisioning
 from sso.models import IdentityProvider
 from sso.secrets import unseal
 
@@ -120,9 +120,11 @@ class SpaceSocialAccountAdapter(DefaultSocialAccountAdapter):
         request._sso_signin = {
             "space_id": idp.space_id,
             "prior_user_id": request.user.pk if request.user.is_authenticated else None,
-            "prior_spaces": list(session.get("_signin_sso_spaces") or []),
-            "prior_only": bool(session.get("_signin_sso_only")),
+            "prior_spaces": list(session.get(policy.SESSION_SSO_SPACES) or []),
+            "prior_only": bool(session.get(policy.SESSION_SSO_ONLY)),
         }
+        # Also in the session: with a second factor, the sign-in completes in a later request.
+        session[policy.SESSION_SSO_PENDING] = request._sso_signin
         try:
             with transaction.atomic():
                 if sociallogin.is_existing:

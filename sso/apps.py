@@ -9,10 +9,10 @@ class SsoConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from badgeplatform import nav
-        from badgeplatform.access import register_sign_in_policy
+        from badgeplatform.access import register_entry_check
         from badgeplatform.permissions import Perm
         from sso import policy
 
         nav.register("settings", "Single sign-on", "sso:index", perm=Perm.MANAGE_SETTINGS, order=47)
-        register_sign_in_policy(policy.check)
+        register_entry_check(policy.check)
         user_logged_in.connect(policy.on_logged_in, dispatch_uid="sso.on_logged_in")

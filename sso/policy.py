@@ -16,8 +16,14 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from badgeplatform.access import SESSION_SSO_ONLY, SESSION_SSO_SPACES, Access
+from badgeplatform.access import Access
 from sso.models import SignInPolicy
+
+# A session that signed in through a space's identity provider (and not with a password) opens
+# only the spaces listed here.
+SESSION_SSO_ONLY = "_signin_sso_only"
+SESSION_SSO_SPACES = "_signin_sso_spaces"
+SESSION_SSO_PENDING = "_signin_sso_pending"  # between the IdP's answer and the signed-in session
 
 
 def sign_in_url(space, next_url: str = "") -> str:
@@ -31,8 +37,13 @@ def is_break_glass(space, user) -> bool:
 
 
 def check(request: HttpRequest, access: Access) -> HttpResponse | None:
+    """Registered with ``badgeplatform.access.register_entry_check``: asked on every tenant
+    page, it answers at once (no query) unless the session signed in through single sign-on or
+    the space requires it."""
     space = access.space
     session = request.session
+    if not session.get(SESSION_SSO_ONLY) and not space.sso_required:
+        return None
     if space.pk in (session.get(SESSION_SSO_SPACES) or []):
         return None
     if session.get(SESSION_SSO_ONLY):
@@ -54,7 +65,8 @@ def on_logged_in(sender, request, user, **kwargs) -> None:
     session = getattr(request, "session", None)
     if session is None:
         return
-    sso = getattr(request, "_sso_signin", None)
+    pending = session.pop(SESSION_SSO_PENDING, None)
+    sso = getattr(request, "_sso_signin", None) or pending
     if sso is None:
         session.pop(SESSION_SSO_ONLY, None)
         session.pop(SESSION_SSO_SPACES, None)

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('orgs', '0004_space_sso_required'),
+        ('orgs', '0005_space_sso_required'),
         ('users', '0002_default_roles_sync'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

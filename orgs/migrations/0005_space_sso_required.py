@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0003_space_trial'),
+        ('orgs', '0004_space_mfa_required'),
     ]
 
     operations = [
