@@ -122,6 +122,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After it, so it answers first: pages with identity providers' buttons let forms reach them.
+    "sso.csp.ProviderFormAction",
     # request.htmx, false for a history restore; Vary on the htmx headers when consulted.
     "badgeplatform.htmx.HtmxMiddleware",
     "badgeplatform.audit.AuditContextMiddleware",

@@ -15,7 +15,7 @@ from badgeplatform.access import public_view, space_view
 from badgeplatform.htmx import render_form
 from badgeplatform.permissions import Perm
 from orgs.models import Space
-from sso import services
+from sso import csp, services
 from sso.access import provider_for
 from sso.forms import IdentityProviderForm, PolicyForm
 from sso.models import IdentityProvider
@@ -33,13 +33,25 @@ def _next(request: HttpRequest, default: str) -> str:
     return default
 
 
-def providers_offered(space: Space | None) -> list[dict]:
+def providers_offered(space: Space | None, http_request: HttpRequest | None = None) -> list[dict]:
+    """The space's enabled providers as buttons; the page may then lead to their origins."""
     if space is None:
         return []
-    return [
-        {"name": idp.name, "kind": idp.get_kind_display(), "url": login_url(idp)}
+    providers = [
+        {
+            "name": idp.name,
+            "kind": idp.get_kind_display(),
+            "url": login_url(idp),
+            "origin": csp.origin(
+                idp.discovery.get("authorization_endpoint") or idp.issuer_url
+                if idp.kind == IdentityProvider.OIDC
+                else idp.idp_sso_url
+            ),
+        }
         for idp in IdentityProvider.objects.for_space(space).filter(enabled=True)
     ]
+    csp.allow(http_request, [p["origin"] for p in providers])
+    return providers
 
 
 @public_view(
@@ -51,7 +63,7 @@ def sign_in(request: HttpRequest, space_slug: str) -> HttpResponse:
     dashboard = reverse("dashboard", args=[space_slug])
     next_url = _next(request, dashboard)
     password_url = reverse("accounts:login") + "?" + urlencode({"next": next_url})
-    providers = providers_offered(space)
+    providers = providers_offered(space, request)
     if not providers:
         # Without providers this is any tenant URL: strangers signed in get 404 (so unknown
         # spaces and spaces without single sign-on look alike), everyone else the sign-in.

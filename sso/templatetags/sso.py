@@ -8,6 +8,7 @@ import re
 from django import template
 
 from orgs.models import Space
+from sso import csp
 
 register = template.Library()
 
@@ -21,7 +22,7 @@ def sso_buttons(context, next_url: str = "") -> dict:
     match = SPACE_PATH.match(next_url or "")
     space = Space.objects.filter(slug=match["slug"]).first() if match else None
     return {
-        "providers": providers_offered(space),
+        "providers": providers_offered(space, csp.page_of(context)),
         "next": next_url,
         "space": space,
         "csrf_token": context.get("csrf_token"),

@@ -1,0 +1,124 @@
+"""OpenID Connect sign-in against a real provider (django-oauth-toolkit, its own process): the
+discovery on save, the authorization code flow with PKCE, and OIDC's ``email_verified``."""
+
+import re
+import uuid
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import requests
+
+from badgeplatform.access import Access
+from badgeplatform.models import AuditEntry
+from sso import services
+from sso.models import IdentityProvider
+from tests.factories import UserFactory
+from tests.sso.oidc import CLIENT_ID, CLIENT_SECRET, OidcProvider
+from users.models import Member, Membership, Role, User
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = [
+    {
+        "username": "ada",
+        "password": "campus-pw",
+        "email": "ada@campus.example",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+    },
+    {
+        "username": "una",
+        "password": "campus-pw",
+        "email": "una@campus.example",
+        "first_name": "Una",
+        "last_name": "Known (unverified)",
+    },
+]
+
+
+PUBLIC_ID = uuid.uuid4()
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory):
+    callback = f"http://testserver/sso/oidc/idp-{PUBLIC_ID.hex}/login/callback/"
+    provider = OidcProvider(
+        tmp_path_factory.mktemp("oidc"), redirect_uris=[callback], people=PEOPLE
+    )
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def provider_and_idp(space_a, provider):
+    idp = IdentityProvider(
+        public_id=PUBLIC_ID,
+        space=space_a,
+        kind=IdentityProvider.OIDC,
+        name="Campus",
+        issuer_url=provider.issuer,
+        client_id=CLIENT_ID,
+        attr_external_id="employee_number",
+        jit_organisation=space_a.root_organisation,
+        jit_role=Role.objects.get(space=space_a, name="User"),
+    )
+    idp = services.provider_save(
+        access=Access.system(space_a), idp=idp, client_secret=CLIENT_SECRET
+    )
+    return provider, idp
+
+
+def oidc_sign_in(client, idp, username, next_url="/s/acme/dashboard/"):
+    """Our button, the provider's login form (a second browser, ``requests``), our callback."""
+    start = client.post(
+        f"/sso/oidc/{idp.provider_id}/login/", {"next": next_url, "process": "login"}
+    )
+    assert start.status_code == 302, start.content
+    assert "code_challenge=" in start.url  # PKCE
+    browser = requests.Session()
+    page = browser.get(start.url, timeout=10)  # → the provider's sign-in form
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+    answer = browser.post(
+        page.url,
+        data={
+            "csrfmiddlewaretoken": csrf,
+            "username": username,
+            "password": "campus-pw",
+            "next": re.search(r'name="next" value="([^"]*)"', page.text)[1].replace("&amp;", "&"),
+        },
+        headers={"Referer": page.url},
+        allow_redirects=False,
+        timeout=10,
+    )
+    while answer.status_code == 302 and not answer.headers["Location"].startswith(
+        "http://testserver"
+    ):
+        answer = browser.get(
+            urljoin(answer.url, answer.headers["Location"]), allow_redirects=False, timeout=10
+        )
+    back = urlsplit(answer.headers["Location"])
+    return client.get(f"{back.path}?{back.query}")
+
+
+def test_discovery_then_a_newcomer_signs_in_just_in_time(client, space_a, provider_and_idp):
+    provider, idp = provider_and_idp
+    assert idp.discovery["issuer"] == provider.issuer
+    assert idp.client_secret_encrypted and CLIENT_SECRET not in idp.client_secret_encrypted
+    done = oidc_sign_in(client, idp, "ada")
+    assert done.status_code == 302 and done.url == "/s/acme/dashboard/", done.content[:500]
+    ada = User.objects.get(email="ada@campus.example")
+    assert (ada.first_name, ada.last_name, ada.is_verified) == ("Ada", "Lovelace", True)
+    assert Member.objects.get(space=space_a, user=ada).external_id == "EMP-ada"
+    assert Membership.objects.get(space=space_a, user=ada).role.name == "User"
+    assert client.get("/s/acme/dashboard/").status_code == 200
+    assert AuditEntry.objects.filter(space=space_a, action="sso.account_create").exists()
+
+
+def test_an_address_the_provider_marks_unverified_is_not_linked(client, space_a, provider_and_idp):
+    _, idp = provider_and_idp
+    una = UserFactory(email="una@campus.example")  # verified here
+    done = oidc_sign_in(client, idp, "una")
+    assert done.status_code == 403
+    assert b"does not vouch that this address is verified" in done.content
+    assert "_auth_user_id" not in client.session
+    assert not una.socialaccount_set.exists()
