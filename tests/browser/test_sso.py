@@ -49,6 +49,9 @@ def test_configure_an_oidc_provider_and_sign_in_through_it(
         redirect_uri = f"{live_server.url}/sso/oidc/{idp.provider_id}/login/callback/"
         assert page.get_by_text(redirect_uri).is_visible()
         screenshot("2-saved-with-redirect-uri")
+        page.get_by_role("link", name="Single sign-on").first.click()
+        page.get_by_role("cell", name="Campus").wait_for()
+        screenshot("2b-providers-and-policy")
 
         # The IdP's administrator registers our redirect URI (in the provider's own database).
         with sqlite3.connect(tmp_path / "oidc-provider.sqlite3") as db:

@@ -120,3 +120,27 @@ def test_another_spaces_provider_does_not_open_this_space(client, space_a, saml_
     # A password proves the account itself: then A opens.
     client.post("/accounts/login/", {"username": "lee@acme.example", "password": PASSWORD})
     assert client.get("/s/acme/dashboard/").status_code == 200
+
+
+def test_a_second_factor_is_still_asked_after_the_provider_and_the_session_stays_scoped(
+    client, space_a, saml_provider, saml_idp, tmp_path
+):
+    """allauth's login stages run for single sign-on too; the session the code step finishes
+    still opens only the provider's space."""
+    from django.urls import reverse
+
+    from tests.mfa_helpers import enable_totp, totp_code
+
+    space_b = make_space("Beta Corp", "beta")
+    sam = add_member(space_a, UserFactory(email="sam@acme.example"))
+    add_member(space_b, sam)
+    secret = enable_totp(sam)
+    done = sign_in(client, saml_provider, saml_idp, attributes=attrs(sam.email), name_id="sam")
+    assert done.status_code == 302 and done.url == reverse("mfa_authenticate")
+    assert signed_in_as(client) is None
+    finish = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    assert finish.status_code == 302
+    assert signed_in_as(client) == sam.pk
+    assert client.get("/s/acme/dashboard/").status_code == 200
+    to_b = client.get("/s/beta/dashboard/")
+    assert to_b.status_code == 302 and to_b.url.startswith("/s/beta/sign-in/")
