@@ -15,7 +15,7 @@ from allauth.socialaccount.models import SocialApp
 from django.db import transaction
 from django.template.response import TemplateResponse
 
-from sso import mapping, policy, provisioning
+from sso import fetching, mapping, policy, provisioning
 from sso.models import IdentityProvider
 from sso.secrets import unseal
 
@@ -100,6 +100,9 @@ class SpaceSocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def list_providers(self, request):
         return []  # the sign-in pages list their own space's providers (sso.views)
+
+    def get_requests_session(self):
+        return fetching.guarded_session(super().get_requests_session())
 
     def send_notification_mail(self, *args, **kwargs) -> None:
         return None  # links and new accounts go to the audit log, not allauth's mailer

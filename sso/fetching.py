@@ -19,8 +19,10 @@ MAX_BYTES = 1_000_000
 TIMEOUT = 10
 
 
-class FetchError(Exception):
-    """The URL could not be read; the message says why, in words for the settings page."""
+class FetchError(requests.RequestException):
+    """The URL could not be read; the message says why, in words for the settings page. (A
+    RequestException, so allauth's own fetches refused by ``guarded_session`` end as its
+    authentication error page.)"""
 
 
 def check_url(url: str) -> None:
@@ -108,3 +110,17 @@ def parse_saml_metadata(xml: str | bytes) -> dict:
             "The metadata has no signing certificate: assertions could not be checked."
         )
     return {"entity_id": entity_id, "sso_url": sso_url, "x509cert": cert}
+
+
+def guarded_session(session: requests.Session) -> requests.Session:
+    """allauth's HTTP client for a sign-in (discovery, keys, token, userinfo): the same address
+    rule as when the provider was saved, checked on each request, and no redirects followed."""
+    send = session.request
+
+    def request(method, url, *args, **kwargs):
+        check_url(url)
+        kwargs["allow_redirects"] = False
+        return send(method, url, *args, **kwargs)
+
+    session.request = request
+    return session

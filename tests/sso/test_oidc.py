@@ -122,3 +122,15 @@ def test_an_address_the_provider_marks_unverified_is_not_linked(client, space_a,
     assert b"does not vouch that this address is verified" in done.content
     assert "_auth_user_id" not in client.session
     assert not una.socialaccount_set.exists()
+
+
+def test_sign_in_fetches_only_what_the_address_rule_allows(client, provider_and_idp, settings):
+    """allauth's own requests at sign-in go through the same check as saving did: with private
+    addresses not allowed (production), a provider on loopback is not contacted."""
+    _, idp = provider_and_idp
+    settings.SSO_ALLOW_PRIVATE_URLS = False
+    refused = client.post(f"/sso/oidc/{idp.provider_id}/login/", {"process": "login"})
+    assert refused.status_code == 401
+    settings.SSO_ALLOW_PRIVATE_URLS = True
+    allowed = client.post(f"/sso/oidc/{idp.provider_id}/login/", {"process": "login"})
+    assert allowed.status_code == 302 and allowed.url.startswith(idp.issuer_url)
