@@ -134,3 +134,35 @@ def test_sign_in_fetches_only_what_the_address_rule_allows(client, provider_and_
     settings.SSO_ALLOW_PRIVATE_URLS = True
     allowed = client.post(f"/sso/oidc/{idp.provider_id}/login/", {"process": "login"})
     assert allowed.status_code == 302 and allowed.url.startswith(idp.issuer_url)
+
+
+def test_editing_keeps_the_secret_unless_replaced_and_audits_what_changed(
+    client, space_a, admin_a, provider_and_idp
+):
+    from sso.secrets import unseal
+
+    provider, idp = provider_and_idp
+    client.force_login(admin_a)
+    form = {
+        "name": "Campus staff",
+        "enabled": "on",
+        "issuer_url": provider.issuer,
+        "client_id": CLIENT_ID,
+        "client_secret": "",
+        "attr_external_id": "employee_number",
+        "jit_enabled": "on",
+        "jit_organisation": space_a.root_organisation.pk,
+        "jit_role": Role.objects.get(space=space_a, name="User").pk,
+    }
+    assert client.post(f"/s/acme/settings/sso/{idp.pk}/", form).status_code == 302
+    idp.refresh_from_db()
+    assert idp.name == "Campus staff"
+    assert unseal(idp.client_secret_encrypted, idp.provider_id) == CLIENT_SECRET
+    entry = AuditEntry.objects.get(space=space_a, action="sso.provider_update")
+    assert entry.changes == {"name": ["Campus", "Campus staff"]}
+    client.post(f"/s/acme/settings/sso/{idp.pk}/", {**form, "client_secret": "rotated"})
+    idp.refresh_from_db()
+    assert unseal(idp.client_secret_encrypted, idp.provider_id) == "rotated"
+    last = AuditEntry.objects.filter(action="sso.provider_update").latest("pk")
+    assert last.changes == {"client_secret": "replaced"}
+    assert "rotated" not in str(last.changes)

@@ -114,3 +114,27 @@ def test_removing_a_provider_is_audited_and_the_last_one_stays_while_required(
     client.post(f"/s/acme/settings/sso/{saml_provider.pk}/delete/")
     assert not IdentityProvider.objects.exists()
     assert AuditEntry.objects.filter(space=space_a, action="sso.provider_delete").exists()
+
+
+def test_an_edit_that_cannot_be_checked_changes_nothing(client, space_a, admin_a):
+    from sso.secrets import unseal
+    from tests.factories import make_idp
+
+    client.force_login(admin_a)
+    idp = make_idp(space_a, name="Campus")  # an OIDC provider, secret "s3cret"
+    form = {
+        "name": "Campus staff",
+        "enabled": "on",
+        "issuer_url": "http://127.0.0.1:9",
+        "client_id": "badges",
+        "client_secret": "",
+        "jit_enabled": "on",
+        "jit_organisation": space_a.root_organisation.pk,
+        "jit_role": Role.objects.get(space=space_a, name="User").pk,
+    }
+    # The issuer cannot be read: nothing changes.
+    assert client.post(f"/s/acme/settings/sso/{idp.pk}/", form).status_code == 422
+    idp.refresh_from_db()
+    assert idp.name == "Campus"
+    assert unseal(idp.client_secret_encrypted, idp.provider_id) == "s3cret"
+    assert not AuditEntry.objects.filter(action="sso.provider_update").exists()
