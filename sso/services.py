@@ -59,6 +59,7 @@ def provider_save(
     idp: IdentityProvider,
     client_secret: str = "",
     before: dict | None = None,
+    confirm_admin_role: bool = False,
 ) -> IdentityProvider:
     """Check and save ``idp`` (a new one or an edited one from the form): the OIDC discovery
     document or the SAML metadata is read now, so a mistake shows on the settings page and not
@@ -67,14 +68,21 @@ def provider_save(
     space = access.space
     if idp.space_id != space.pk:
         raise ValidationError("Not this space's provider.")
-    if idp.jit_organisation is not None:
-        if idp.jit_organisation.space_id != space.pk or (
-            idp.jit_role is not None and idp.jit_role.space_id != space.pk
-        ):
-            raise ValidationError("Not this space's organisation or role.")
-        if idp.jit_role is not None:
-            # Nobody configures newcomers into a role they could not give there themselves.
-            require_may_assign(access, idp.jit_role, Place(organisation=idp.jit_organisation))
+    role, organisation = idp.jit_role, idp.jit_organisation
+    if (organisation is not None and organisation.space_id != space.pk) or (
+        role is not None and role.space_id != space.pk
+    ):
+        raise ValidationError("Not this space's organisation or role.")
+    if role is not None and role.permissions and not confirm_admin_role:
+        raise ConfigError(
+            f"“{role.name}” carries administrative permissions: newcomers get it only when "
+            "that is confirmed.",
+            "jit_role",
+        )
+    if role is not None:
+        # Nobody configures newcomers into a role they could not give there themselves.
+        place = Place(organisation=organisation or space.root_organisation)
+        require_may_assign(access, role, place)
     try:
         if idp.kind == IdentityProvider.OIDC:
             idp.discovery = fetching.discover_oidc(idp.issuer_url)

@@ -135,6 +135,7 @@ def _provider_form(request: HttpRequest, form: IdentityProviderForm, idp, before
                 idp=form.save(commit=False),
                 client_secret=form.cleaned_data.get("client_secret", ""),
                 before=before,
+                confirm_admin_role=form.cleaned_data.get("confirm_admin_role", False),
             )
         except services.ConfigError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.messages[0])

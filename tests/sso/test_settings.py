@@ -54,6 +54,20 @@ def test_newcomers_get_an_administrative_role_only_when_confirmed(
     assert refused.status_code == 422
     assert "carries administrative permissions" in refused.content.decode()
     assert not IdentityProvider.objects.exists()
+    # The service refuses it too, whoever calls.
+    from badgeplatform.access import Access
+    from sso import services
+
+    unconfirmed = IdentityProvider(
+        space=space_a,
+        kind="saml",
+        name="Direct",
+        metadata_xml=saml_idp.metadata(),
+        jit_organisation=space_a.root_organisation,
+        jit_role=admin_role,
+    )
+    with pytest.raises(services.ConfigError, match="administrative permissions"):
+        services.provider_save(access=Access.system(space_a), idp=unconfirmed)
     accepted = client.post("/s/acme/settings/sso/new/saml/", {**form, "confirm_admin_role": "on"})
     assert accepted.status_code == 302
     assert IdentityProvider.objects.get().jit_role == admin_role
