@@ -63,6 +63,23 @@ def register_space_email(render: SpaceEmail) -> None:
     _space_email = render
 
 
+# For a batch: ``prepare_space_email(space, kind).render(values, notes)`` renders many
+# recipients' emails with the space's branding, plan, authored content and templates read once
+# (branding.emails.prepared_space_email, registered from branding's AppConfig.ready()).
+_prepare_space_email: Callable[..., Any] | None = None
+
+
+def register_space_email_preparer(prepare: Callable[..., Any]) -> None:
+    global _prepare_space_email
+    _prepare_space_email = prepare
+
+
+def prepare_space_email(space: Space, kind: str) -> Any:
+    if _prepare_space_email is None:
+        raise RuntimeError("No app renders a space's emails: branding registers it at start-up")
+    return _prepare_space_email(space, kind)
+
+
 def render_space_email(
     *, space: Space, kind: str, values: Mapping[str, str], notes: Sequence[str] = ()
 ) -> tuple[str, str, str]:
@@ -142,10 +159,26 @@ def queue_rendered_email(
     return email
 
 
+def _left_to_runner() -> bool:
+    """With no broker (eager tasks) and the embedded runner serving, a request only queues:
+    the runner's drain sends the rows, woken at once. Without the runner (management commands,
+    the test suite) eager tasks send in the calling process as before."""
+    from celery import current_app
+
+    from badgeplatform import runner
+
+    if current_app.conf.task_always_eager and runner.running():
+        runner.wake()
+        return True
+    return False
+
+
 def enqueue_delivery(email_id: int) -> None:
     """Hand the email to the broker; if the broker is unreachable, the drain sends it later."""
     from badgeplatform.tasks import deliver_email
 
+    if _left_to_runner():
+        return
     try:
         deliver_email.delay(email_id)
     except Exception:  # any broker/connection error: the row stays pending for the drain
@@ -180,11 +213,21 @@ def queue_bulk(rows: list[OutboundEmail]) -> list[OutboundEmail]:
 
 
 def enqueue_many(email_ids: list[int]) -> None:
+    """One task per chunk of OUTBOX_CHUNK emails, so every worker process takes a share of a
+    big batch (and other tasks, such as signing, never wait behind one long task)."""
+    from badgeplatform.outbox import chunk_size
     from badgeplatform.tasks import deliver_emails
 
-    try:
-        deliver_emails.delay(email_ids)
-    except Exception:  # the rows stay pending for the drain
-        log.warning(
-            "Broker unavailable; %d emails left for the outbox drain", len(email_ids), exc_info=True
-        )
+    if _left_to_runner():
+        return
+    size = chunk_size()
+    for start in range(0, len(email_ids), size):
+        try:
+            deliver_emails.delay(email_ids[start : start + size])
+        except Exception:  # the rows stay pending for the drain
+            log.warning(
+                "Broker unavailable; %d emails left for the outbox drain",
+                len(email_ids) - start,
+                exc_info=True,
+            )
+            return

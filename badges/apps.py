@@ -10,7 +10,9 @@ class BadgesConfig(AppConfig):
         from badges import emails, holdings, keys_views
         from badges.openbadges import tasks  # noqa: F401 - registers credential signing
 
-        outbox.register_renderer("badge_issued", emails.render_badge_issued)
+        outbox.register_renderer(
+            "badge_issued", emails.render_badge_issued, batch=emails.render_badge_issued_batch
+        )
         outbox.register_renderer("award_status", emails.render_award_status)
         # The issuer page's "Signing keys" section (keys are badges' data, issuers sit below).
         from issuers import panels

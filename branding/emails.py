@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import markdown
 import nh3
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
 from branding.models import EmailKind, get_branding_for
@@ -229,6 +229,59 @@ def frame_context(space: Space | None) -> dict[str, Any]:
     }
 
 
+class PreparedEmail:
+    """A space's email of one kind with everything that does not depend on the recipient done
+    once: the authored content, the frame (branding, plan), the Markdown of the body, the
+    templates. ``render(values, notes)`` fills in one recipient (a batch of emails in the
+    worker renders through one of these)."""
+
+    def __init__(
+        self,
+        *,
+        space: Space | None,
+        kind: str,
+        subject: str,
+        body: str,
+        html_template: str = "branding/emails/space_email.html",
+    ):
+        self.space = space
+        self.spec = spec_for(kind)
+        self.kind = kind
+        self.subject = subject
+        self.frame = frame_context(space)
+        # body_to_html / body_to_text, the parts that do not depend on the values.
+        self.body_html = sanitise(markdown.markdown(body))
+        self.body_text = html.unescape(nh3.clean(body, tags=set()))
+        self.text_template = get_template("branding/emails/space_email.txt")
+        self.html_template = get_template(html_template)
+
+    def render(self, values: Mapping[str, str], notes: Sequence[str] = ()) -> tuple[str, str, str]:
+        spec = self.spec
+        unknown = set(values) - set(spec.placeholders)
+        if unknown:
+            raise ValueError(f"Values for unknown placeholders of {self.kind!r}: {sorted(unknown)}")
+        values = {name: str(values.get(name) or "") for name in spec.placeholders}
+        if not values["organisation"] and self.space is not None:
+            values["organisation"] = self.space.name
+        subject = subject_line(self.subject, values)
+        context = {
+            **self.frame,
+            "site_url": settings.SITE_URL,
+            "subject": subject,
+            "spec": spec,
+            "values": values,
+            # Sanitised by nh3 (escaped values in, then sanitised again).
+            "body_html": mark_safe(  # noqa: S308
+                sanitise(substitute(self.body_html, values, escape=True))
+            ),
+            "body_text": substitute(self.body_text, values).strip(),
+            "notes": [str(n) for n in notes],
+        }
+        text = self.text_template.render(context)
+        html_part = self.html_template.render(context)
+        return subject, text, html_part
+
+
 def render_authored(
     *,
     space: Space | None,
@@ -240,27 +293,16 @@ def render_authored(
     html_template: str = "branding/emails/space_email.html",
 ) -> tuple[str, str, str]:
     """Subject, text and HTML of an authored email (saved or not: previews use this too)."""
-    spec = spec_for(kind)
-    unknown = set(values) - set(spec.placeholders)
-    if unknown:
-        raise ValueError(f"Values for unknown placeholders of {kind!r}: {sorted(unknown)}")
-    values = {name: str(values.get(name) or "") for name in spec.placeholders}
-    if not values["organisation"] and space is not None:
-        values["organisation"] = space.name
-    subject = subject_line(subject, values)
-    context = {
-        **frame_context(space),
-        "site_url": settings.SITE_URL,
-        "subject": subject,
-        "spec": spec,
-        "values": values,
-        "body_html": mark_safe(body_to_html(body, values)),  # noqa: S308 - sanitised by nh3
-        "body_text": body_to_text(body, values),
-        "notes": [str(n) for n in notes],
-    }
-    text = render_to_string("branding/emails/space_email.txt", context)
-    html_part = render_to_string(html_template, context)
-    return subject, text, html_part
+    return PreparedEmail(
+        space=space, kind=kind, subject=subject, body=body, html_template=html_template
+    ).render(values, notes)
+
+
+def prepared_space_email(space: Space | None, kind: str) -> PreparedEmail:
+    """The space's email of ``kind`` ready to render for many recipients (see PreparedEmail):
+    for a batch, call this once per space and ``render`` once per recipient."""
+    subject, body, _ = authored_content(space, kind)
+    return PreparedEmail(space=space, kind=kind, subject=subject, body=body)
 
 
 def authored_content(space: Space | None, kind: str) -> tuple[str, str, bool]:
@@ -292,10 +334,7 @@ def render_space_email(
     ``notes`` are plain-text lines for the small print under the button (escaped), for what
     the author cannot know, e.g. "verify your address to keep your badges".
     """
-    subject, body, _ = authored_content(space, kind)
-    return render_authored(
-        space=space, kind=kind, subject=subject, body=body, values=values, notes=notes
-    )
+    return prepared_space_email(space, kind).render(values, notes)
 
 
 def sample_values(space: Space, kind: str, *, user: Any = None) -> dict[str, str]:

@@ -11,8 +11,14 @@ contributes its login *stages* (the second-factor step) and the MFA pages. So:
 
 from __future__ import annotations
 
+import base64
+import os
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -37,7 +43,31 @@ class AccountAdapter(DefaultAccountAdapter):
         super().add_message(request, level, message_template, *args, **kwargs)
 
 
+_SEALED = "aesgcm:"
+_NONCE = 12
+
+
+def _mfa_key() -> bytes:
+    secret = settings.SIGNING_KEY_SECRET or settings.SECRET_KEY
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"badgeplatform.mfa", info=b"mfa secrets v1"
+    ).derive(secret.encode())
+
+
 class MFAAdapter(DefaultMFAAdapter):
+    def encrypt(self, text: str) -> str:
+        """TOTP secrets and the recovery codes' seed are stored AES-GCM encrypted with a key
+        derived from SIGNING_KEY_SECRET (or SECRET_KEY), like the Open Badges signing keys."""
+        nonce = os.urandom(_NONCE)
+        sealed = AESGCM(_mfa_key()).encrypt(nonce, text.encode(), b"mfa")
+        return _SEALED + base64.b64encode(nonce + sealed).decode("ascii")
+
+    def decrypt(self, encrypted_text: str) -> str:
+        if not encrypted_text.startswith(_SEALED):
+            return encrypted_text  # stored before encryption (none in this project's history)
+        raw = base64.b64decode(encrypted_text[len(_SEALED) :])
+        return AESGCM(_mfa_key()).decrypt(raw[:_NONCE], raw[_NONCE:], b"mfa").decode()
+
     def get_totp_label(self, user) -> str:
         return user.email or user.username
 

@@ -26,13 +26,15 @@ class UsersConfig(AppConfig):
         access.register_loaders(space=find_space, access=load_access)
         from orgs import occupants
         from users.memberships import MembershipOccupants
-        from users.services import render_verification_email
+        from users.services import render_verification_email, render_verification_emails
 
         # The tree asks the people layer who sits on it (counts, and ending roles when a node
         # or group goes): orgs imports nothing of users.
         occupants.register(MembershipOccupants())
 
-        outbox.register_renderer("verify_email", render_verification_email)
+        outbox.register_renderer(
+            "verify_email", render_verification_email, batch=render_verification_emails
+        )
 
         # Every change to a person's second factors goes to the audit log (users.mfa).
         from users import mfa

@@ -60,7 +60,20 @@ def _factor_label(authenticator: Authenticator) -> str:
     return label
 
 
+CHANGE_WORDS = {
+    "mfa.factor_add": "{factor} was added",
+    "mfa.factor_remove": "{factor} was removed",
+    "mfa.recovery_codes_regenerate": "new recovery codes were made (the old ones stopped working)",
+}
+
+
 def audit_factor_change(*, user: User, action: str, authenticator: Authenticator) -> None:
+    """The audit entries of one change, and an email to the person (so a change they did not
+    make does not go unnoticed). Recovery codes made along with a first factor
+    (and removed with the last one) are audited but not emailed separately."""
+    from django.conf import settings
+
+    from badgeplatform.mail import queue_email
     from orgs.models import Space
 
     spaces = Space.objects.filter(
@@ -76,6 +89,23 @@ def audit_factor_change(*, user: User, action: str, authenticator: Authenticator
                 obj=user,
                 label=label,
                 changes={"factor": str(authenticator.type)},
+            )
+        # Recovery codes come and go with the first and last factor: one email says it.
+        automatic = (
+            authenticator.type == Authenticator.Type.RECOVERY_CODES
+            and action != "mfa.recovery_codes_regenerate"
+        )
+        if user.email and not automatic:
+            factor = _factor_label(authenticator)
+            article = "an" if factor[0] in "aeiou" else "a"
+            queue_email(
+                to=user.email,
+                template="mfa_changed",
+                context={
+                    "user": user,
+                    "change": CHANGE_WORDS[action].format(factor=f"{article} {factor}"),
+                    "settings_url": settings.SITE_URL + reverse("accounts:settings"),
+                },
             )
 
 

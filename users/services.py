@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
+from django.utils.formats import date_format
 from django.utils.http import urlsafe_base64_encode
 
 from badgeplatform.access import Access
@@ -113,6 +114,39 @@ def render_verification_email(email) -> tuple[str, str, str]:
     user = User.objects.get(pk=email.context["user"])
     space = Space.objects.filter(pk=email.context.get("space")).first()
     return render_verification(user, space)
+
+
+def render_verification_emails(emails) -> dict[int, tuple[str, str, str]]:
+    """Batch renderer of the verification emails of a chunk (new recipients of an issue): the
+    people in one query, each space's email prepared once (see mail.prepare_space_email)."""
+    from badgeplatform.mail import prepare_space_email
+    from orgs.models import Space
+
+    wanted = {e.pk: e.context for e in emails if e.context and e.context.get("space")}
+    users = User.objects.in_bulk({c["user"] for c in wanted.values()})
+    spaces = Space.objects.in_bulk({c["space"] for c in wanted.values()})
+    expires = date_format(
+        timezone.localdate() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT), "j F Y"
+    )
+    prepared = {}
+    out = {}
+    for email_pk, context in wanted.items():
+        user, space = users.get(context["user"]), spaces.get(context["space"])
+        if user is None or space is None:
+            continue  # rendered alone, it fails alone
+        if space.pk not in prepared:
+            prepared[space.pk] = prepare_space_email(space, "verification")
+        out[email_pk] = prepared[space.pk].render(
+            {
+                "first_name": user.first_name or user.username,
+                "last_name": user.last_name,
+                "username": user.username,
+                "organisation": space.name,
+                "link": verification_url(user),
+                "expiry_date": expires,
+            }
+        )
+    return out
 
 
 def user_create_unverified(

@@ -2,6 +2,7 @@
 
 from badges.models.awards import Award, IssueBatch
 from badges.models.badges import Badge, BadgeAttribute, BadgeEvent
+from badges.models.engagement import EngagementCount
 from badges.models.graphics import Graphic
 from badges.models.keys import SigningKey
 from badges.models.openbadges import AwardCredential, BadgeClassVersion
@@ -16,6 +17,7 @@ __all__ = [
     "BadgeAttribute",
     "BadgeClassVersion",
     "BadgeEvent",
+    "EngagementCount",
     "Graphic",
     "IssueBatch",
     "Rule",

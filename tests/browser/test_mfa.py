@@ -75,6 +75,17 @@ def test_authenticator_app_set_up_from_settings_then_asked_at_sign_in(page, acme
     )
     assert "mfa.factor_add" in actions
 
+    # With a factor of her own, Alice requires one of the space's administrators.
+    page.get_by_role("link", name="Back to your space").click()
+    page.get_by_role("complementary", name="Main menu").get_by_role("link", name="Security").click()
+    page.get_by_label("Require a second factor for everyone with an administrative role").check()
+    page.get_by_role("button", name="Save").click()
+    assert "Administrators now need a second factor" in page.locator(".messages").inner_text()
+    screenshot("security-settings")
+    space.refresh_from_db()
+    assert space.mfa_required_for_admins
+    page.goto("/accounts/settings/")
+
     # Signing in again: the password, then a code.
     sign_out(page)
     password_step(page, alice)

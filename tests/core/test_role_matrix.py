@@ -143,6 +143,7 @@ def build_world(out: str) -> m.World:
         "key_id": signing_key_for(badge_in.issuer).public_id,
         "space_id": space.public_id,
         "list_id": StatusListEntry.objects.get(award=award_in).status_list.public_id,
+        "target": "linkedin",
         "path": graphic_in.image.name,
         "provider_id": make_idp(space, issuer_url="http://127.0.0.1:9").provider_id,
         "organization_slug": make_idp(space, kind="saml", name="SAML").provider_id,

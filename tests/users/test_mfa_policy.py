@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.core import mail
 from django.urls import reverse
 
 from badgeplatform.models import AuditEntry
@@ -168,6 +169,16 @@ def test_every_factor_change_is_audited_in_each_space_of_the_person(
     assert not Authenticator.objects.filter(user=admin_a).exists()
     removed = AuditEntry.objects.filter(space=space_b, action="mfa.factor_remove", actor=admin_a)
     assert removed.count() == 2  # the app, and the recovery codes that went with it
+
+    # The person is told of each change by email (the recovery codes that come and go with
+    # the first and last factor are not a separate email).
+    subjects = [m.subject for m in mail.outbox]
+    assert subjects == [
+        "Your sign-in changed: an authenticator app was added",
+        "Your sign-in changed: new recovery codes were made (the old ones stopped working)",
+        "Your sign-in changed: an authenticator app was removed",
+    ]
+    assert all(m.to == [admin_a.email] for m in mail.outbox)
 
 
 def test_the_last_factor_cannot_be_removed_while_a_space_requires_it(client, admin_a, space_a):
