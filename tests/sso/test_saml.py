@@ -68,3 +68,26 @@ def test_a_replayed_assertion_is_refused(client, saml_provider, saml_idp):
     assert post_to_acs(other, answer).status_code == 403
     assert "_auth_user_id" not in other.session
     assert User.objects.filter(email="grace@acme.example").count() == 1
+
+
+def test_the_external_id_from_the_idp_is_what_issuing_matches_on(
+    client, space_a, saml_provider, saml_idp
+):
+    """The Events API and every issuing path resolve recipients by the member's external id:
+    the one the IdP sent finds the person who signed in, no new account."""
+    from badgeplatform.access import Access
+    from badges.issuing import RecipientInput, awards_issue
+    from tests.factories import make_badge
+
+    answer = saml_idp.answer(
+        start(client, saml_provider, "/s/acme/dashboard/"), attributes=ATTRS, name_id="u-1906"
+    )
+    post_to_acs(client, answer)
+    grace = User.objects.get(email="grace@acme.example")
+    _, outcomes = awards_issue(
+        access=Access.system(space_a),
+        badge=make_badge(space_a),
+        recipients=[RecipientInput(external_id="E-1906")],
+    )
+    assert outcomes[0].status == "awarded" and not outcomes[0].new_user
+    assert outcomes[0].award.recipient_id == grace.pk
