@@ -258,6 +258,8 @@ if DATA_UPLOAD_MAX_MEMORY_SIZE > MAX_REQUEST_BODY:
 VERIFY_MAX_BYTES = env_int("VERIFY_MAX_BYTES", 2 * 1024 * 1024)
 # Requests per client address per minute on /verify/ (each may canonicalise and fetch).
 VERIFY_RATE_LIMIT = env_int("VERIFY_RATE_LIMIT", 20)
+# Claim and application submissions per client address per minute (/c/…, /apply/…).
+CLAIM_RATE_LIMIT = 20
 # Fetch keys, DID documents, status lists and hosted assertions from other sites (https only,
 # public addresses only, see badges/openbadges/fetching.py). Our own URLs never leave the process.
 VERIFY_FETCH_FOREIGN = env_bool("VERIFY_FETCH_FOREIGN", True)

@@ -6,7 +6,14 @@ from django.urls import include, path
 from api import urls as api_urls
 from api.http import api
 from badgeplatform import audit_views, views
-from badges import backpack_urls, issuing_urls, public_urls, rules_urls, verify_views
+from badges import (
+    backpack_urls,
+    claims_urls,
+    issuing_urls,
+    public_urls,
+    rules_urls,
+    verify_views,
+)
 from badges import urls as badges_urls
 from branding import urls as branding_urls
 from branding import views as branding_views
@@ -30,6 +37,8 @@ TENANT_APPS = [
     ("reporting", reporting_urls.space_urlpatterns),
     ("api_keys", api_urls.space_urlpatterns),
     ("rules", rules_urls.space_urlpatterns),
+    ("claims", claims_urls.space_urlpatterns),
+    ("applications", claims_urls.review_urlpatterns),
     ("webhooks", webhooks_urls.space_urlpatterns),
     ("sso", sso_urls.space_urlpatterns),
 ]
@@ -61,6 +70,9 @@ urlpatterns = [
     path("public/", include(public_urls)),
     # Anyone verifies any Open Badge (ours or anyone's): paste or upload.
     path("verify/", verify_views.verify, name="verify"),
+    # Claim links (short, printed on posters) and applications for badges: public pages.
+    path("c/", include((claims_urls.claim_urlpatterns, "claim"))),
+    path("apply/", include((claims_urls.apply_urlpatterns, "apply"))),
     # The public API (Events, Reporting, OpenAPI): authenticated by API keys, see api.http.
     path("api/", api.urls),
     path("admin/", admin.site.urls),

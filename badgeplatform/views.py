@@ -48,7 +48,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     the checklist, the person's recent and expiring awards (2), and for issuers their badges
     and recent batches (2). Nothing grows with the space.
     """
-    from badges.access import badges_visible, batches_visible
+    from badges.access import applications_visible, badges_visible, batches_visible
+    from badges.applications import pending_for
     from badges.models import Award, Badge
     from issuers.models import Issuer
     from users.models import Member, Membership
@@ -144,6 +145,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             .only("status", "source", "total", "issued", "failed", "created_at", "badge__name")
             .order_by("-created_at", "-pk")[:BATCHES_SHOWN]
         )
+    # What waits for the person (claims to confirm, applications under review: one query) and,
+    # for reviewers, the applications waiting for a decision (one count).
+    pending = pending_for(request.user, space)
+    waiting_applications = None
+    if access.can_anywhere(Perm.REVIEW_APPLICATIONS):
+        waiting_applications = applications_visible(access).filter(status="submitted").count()
     # The checklist is an administrator's (the space, its tree, its people); an issuer or a
     # badge creator has their own sections instead.
     is_administrator = can["space"] or can["organisations"] or can["members"]
@@ -162,6 +169,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "issuable_shown": ISSUABLE_SHOWN,
             "batches": batches,
             "checklist": checklist,
+            "pending": pending,
+            "waiting_applications": waiting_applications,
         },
     )
 
@@ -278,7 +287,11 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
         raise Http404("No such file")
     try:
         target = (root / path).resolve()
-        found = root in target.parents and target.is_file()
+        # private/: files only their own pages serve, after their own checks (application
+        # evidence), however the path is spelt.
+        found = (
+            root in target.parents and root / "private" not in target.parents and target.is_file()
+        )
     except (ValueError, OSError):
         found = False
     if not found:

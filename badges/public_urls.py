@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from badges import applications_views
 from badges import public_views as views
 
 app_name = "public"
@@ -23,5 +24,11 @@ urlpatterns = [
     path("issuers/<uuid:version_id>/revocations", views.revocation_list, name="revocation_list"),
     path("status-lists/<uuid:list_id>", views.status_list, name="status_list"),
     path("keys/<uuid:key_id>", views.signing_key, name="signing_key"),
+    # An approved application's file: its award's evidence (badges.applications).
+    path(
+        "evidence/<uuid:application_id>",
+        applications_views.public_evidence_file,
+        name="evidence_file",
+    ),
     path("signers/<uuid:space_id>", views.key_controller, name="key_controller"),
 ]

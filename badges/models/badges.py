@@ -79,6 +79,9 @@ class Badge(models.Model):
         default=True,
         db_default=True,  # for bulk loaders that COPY named columns (reporting.scale)
     )
+    # People may apply for it with evidence (badges.applications); reviewers decide.
+    accepts_applications = models.BooleanField(default=False, db_default=False)
+    application_instructions = models.TextField(blank=True, default="", db_default="")
     # The look of its awards' printable certificates (badges.certificates.DESIGNS).
     certificate_design = models.CharField(
         max_length=10,

@@ -184,6 +184,7 @@ TABLE: dict[str, Rule] = {
     "backpack:visibility": owner(),
     "backpack:accept": owner(),
     "backpack:decline": owner(),
+    "backpack:applications": user(),
     "media": public(),
     "branding_assets:css": public(),
     "branding_assets:icon": public(),
@@ -205,6 +206,12 @@ TABLE: dict[str, Rule] = {
     "public:signing_key": public(),
     "public:key_controller": public(),
     "verify": public(),
+    # Claim links and applications (issue 17): the visitor's pages are public.
+    "claim:page": public(),
+    "claim:confirm": public(),
+    "apply:badge": public(),
+    "apply:confirm": public(),
+    "public:evidence_file": public(),
     # Tenant pages: the space's front door and dashboard are for every member.
     "space_root": space(),
     "dashboard": space(),
@@ -306,6 +313,15 @@ TABLE: dict[str, Rule] = {
     "saml_login": protocol(),
     "socialaccount_login_cancelled": protocol(),
     "socialaccount_login_error": protocol(),
+    # Claim links: who may issue the badge; applications: who reviews them there.
+    "claims:badge": space(P.ISSUE_BADGES),
+    "claims:link": space(P.ISSUE_BADGES),
+    "claims:poster": space(P.ISSUE_BADGES),
+    "claims:qr": space(P.ISSUE_BADGES),
+    "claims:close": space(P.ISSUE_BADGES),
+    "applications:queue": space(P.REVIEW_APPLICATIONS),
+    "applications:detail": space(P.REVIEW_APPLICATIONS),
+    "applications:file": space(P.REVIEW_APPLICATIONS),
     # The public API (shared/API.md): a key of the space, limited to its organisation.
     "api:activity_events": api("events"),
     "api:badges": api("list"),

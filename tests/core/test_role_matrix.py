@@ -20,8 +20,10 @@ from tests.factories import (
     OrganisationFactory,
     UserFactory,
     add_member,
+    make_application,
     make_award,
     make_badge,
+    make_claim_link,
     make_graphic,
     make_idp,
     make_role,
@@ -30,6 +32,7 @@ from tests.factories import (
     make_webhook,
     make_webhook_message,
     member_of,
+    png_bytes,
     put_on_plan,
     space_admin,
 )
@@ -104,6 +107,33 @@ def build_world(out: str) -> m.World:
     message_out = make_webhook_message(space, endpoint=hook_out)
     idp_in = make_idp(space, kind="saml")
     idp_out = make_idp(space, kind="saml", name="Other IdP")
+    # Claim links and applications (issue 17), inside Branch and in Elsewhere.
+    from django.core.files.base import ContentFile
+
+    from badgeplatform.access import Access
+    from badges.applications import application_approve
+    from badges.claims import claim_start, confirm_token
+
+    link_in = make_claim_link(space, badge=badge_in, name="Inside link")
+    link_out = make_claim_link(space, badge=badge_out, name=f"Link {out}")
+    claim = claim_start(link=link_in, email="visitor@example.test", first_name="Vi", last_name="S")
+    application_in, application_out = (
+        make_application(
+            space, badge=b, applicant=p, upload=ContentFile(png_bytes(), name="evidence.png")
+        )
+        for b, p in ((badge_in, person_in), (badge_out, person_out))
+    )
+    approved = application_approve(
+        access=Access.system(space),
+        application=make_application(
+            space,
+            badge=badge_in,
+            applicant=users["User"],
+            upload=ContentFile(png_bytes(), name="evidence.png"),
+        ),
+        actor=None,
+    )
+    application_token = "not-a-token"
 
     def both(inside, outside, inside_place="branch"):
         return {m.INSIDE: (inside, inside_place), m.OUTSIDE: (outside, "elsewhere")}
@@ -124,6 +154,8 @@ def build_world(out: str) -> m.World:
         "endpoint_id": {m.INSIDE: (hook_in.pk, None), m.OUTSIDE: (hook_out.pk, None)},
         "message_id": {m.INSIDE: (message_in.pk, None), m.OUTSIDE: (message_out.pk, None)},
         "idp_id": {m.INSIDE: (idp_in.pk, None), m.OUTSIDE: (idp_out.pk, None)},
+        "link_id": both(link_in.pk, link_out.pk),
+        "application_id": both(application_in.pk, application_out.pk),
         # The rule_id pages also get the Branch rule that awards Elsewhere's badge: reachable
         # (it is Branch's), but its pages must not show what lies in Elsewhere.
         "rule_id": {**both(rule_in.pk, rule_out.pk), "escape": (rule_escape.pk, "branch")},
@@ -149,6 +181,10 @@ def build_world(out: str) -> m.World:
         "organization_slug": make_idp(space, kind="saml", name="SAML").provider_id,
         "uidb64": "MQ",
         "token": "not-a-token",
+        "claim:page.token": link_in.token,
+        "claim:confirm.token": confirm_token(claim),
+        "apply:confirm.token": application_token,
+        "public:evidence_file.application_id": approved.public_id,
     }
     world = m.World(
         space=space,
