@@ -204,17 +204,17 @@ def credential_svg(request: HttpRequest, award_id: UUID) -> HttpResponse:
 @public_view("The OB 2.0 BadgeClass as it is now: a published badge is public.")
 @require_GET
 def badge(request: HttpRequest, badge_id: UUID) -> HttpResponse:
-    found = publish.current_badge(badge_id)
-    if found is None:
+    current = publish.current_badge_payload(badge_id)
+    if current is None:
         raise Http404("No such badge")
-    payload = publish.badge_payload(found)
+    payload, withdrawn = current
     wanted = _wants_json(request)
     if wanted:
         return _respond(request, payload, content_type=_json_type(wanted))
     return _page(
         request,
         "badges/public/badge.html",
-        {"badge": json.loads(payload.body), "withdrawn": found.state == found.State.WITHDRAWN},
+        {"badge": json.loads(payload.body), "withdrawn": withdrawn},
     )
 
 
@@ -264,9 +264,11 @@ def issuer(request: HttpRequest, profile_id: UUID) -> HttpResponse:
     unchanged), else the issuer's stable id: its current OB 3.0 Profile with its signing keys,
     the controller of those keys. JSON or the page, by Accept."""
     wanted = _wants_json(request)
-    version = publish.issuer_version(profile_id)
-    if version is not None:
-        payload = publish.issuer_payload(version)
+    # A profile version never changes: when its document is cached, no query at all.
+    payload = publish.cached_issuer_payload(profile_id)
+    version = None if payload is not None else publish.issuer_version(profile_id)
+    if payload is not None or version is not None:
+        payload = payload or publish.issuer_payload(version)
         if wanted:
             return _respond(
                 request, payload, cache_control=IMMUTABLE, content_type=_json_type(wanted)
