@@ -398,6 +398,7 @@ def _recipients(request: HttpRequest, params: ListParams, awards: QuerySet) -> d
             "issued_at",
             "expires_at",
             "revoked_at",
+            "declined_at",
         )
         .order_by("issued_at", "pk")
     )
@@ -416,6 +417,7 @@ def _recipients(request: HttpRequest, params: ListParams, awards: QuerySet) -> d
             "IssuedOn": a["issued_at"],
             "ExpiresOn": a["expires_at"],
             "Revoked": a["revoked_at"] is not None,
+            "Declined": a["declined_at"] is not None,
         },
     )
 

@@ -160,6 +160,10 @@ class RecipientOut(Schema):
     IssuedOn: datetime
     ExpiresOn: datetime | None
     Revoked: bool
+    Declined: bool = Field(
+        description="The recipient declined the award (it is hidden publicly); an addition to "
+        "shared/API.md's fields."
+    )
 
 
 class _Page(Schema):

@@ -1,5 +1,6 @@
 """Award services after issuing: revocation, suspension and reinstatement (by the space), and
-the public toggle (by the recipient). Issuing itself is ``badges.issuing.awards_issue``.
+the recipient's own answers: accept, decline (final) and the public toggle. Issuing itself is
+``badges.issuing.awards_issue``.
 
 The allowed changes are shared/API.md's (Awards): active → suspended, suspended → active,
 active or suspended → revoked; anything else is ``TransitionRefused`` (the API's 409). The
@@ -234,11 +235,79 @@ def award_reinstate(*, access: Access, award: Award, actor: User | None) -> Awar
     return award
 
 
+class NotYours(PermissionError):
+    """Only the recipient answers for their award."""
+
+
+def _require_recipient(award: Award, actor: User) -> None:
+    if award.recipient_id != actor.pk:
+        raise NotYours("Only the recipient can change this.")
+
+
+@transaction.atomic
+def award_accept(*, award: Award, actor: User) -> Award:
+    """The recipient accepts the award: it stays as it is (public, verifiable) and the
+    backpack stops asking. Accepting twice is a no-op; a declined or revoked award cannot be
+    accepted (``TransitionRefused``)."""
+    _require_recipient(award, actor)
+    now = timezone.now()
+    updated = Award.objects.filter(
+        pk=award.pk, revoked_at__isnull=True, declined_at__isnull=True, accepted_at__isnull=True
+    ).update(accepted_at=now)
+    if updated:
+        award.accepted_at = now
+        audit_log(
+            space=award.space,
+            actor=actor,
+            action="award.accept",
+            obj=award,
+            label=_label(award),
+        )
+        return award
+    award.refresh_from_db(fields=["revoked_at", "declined_at", "accepted_at"])
+    if award.is_revoked:
+        raise TransitionRefused("This award was revoked: there is nothing to accept.")
+    if award.is_declined:
+        raise TransitionRefused("You declined this award; declining is final.")
+    return award  # already accepted
+
+
+@transaction.atomic
+def award_decline(*, award: Award, actor: User) -> Award:
+    """The recipient declines the award. Final: the award leaves every public place (its
+    assertion, credential, images and certificate answer 410 Gone, the hosted OB 2.0
+    assertion as revoked), its OB 3.0 status list bit is set (a copy kept elsewhere no longer
+    verifies), and reports and the API keep it with the status ``declined``. A revoked award
+    cannot be declined (it is already withdrawn); declining twice is refused."""
+    _require_recipient(award, actor)
+    now = timezone.now()
+    updated = Award.objects.filter(
+        pk=award.pk, revoked_at__isnull=True, declined_at__isnull=True
+    ).update(declined_at=now)
+    if not updated:
+        award.refresh_from_db(fields=["revoked_at", "declined_at"])
+        if award.is_revoked:
+            raise TransitionRefused("This award was revoked: there is nothing to decline.")
+        raise TransitionRefused("You already declined this award.")
+    award.declined_at = now
+    # The credential's bit, in this transaction: a verifier reads it as revoked.
+    mark_revoked(award)
+    audit_log(
+        space=award.space, actor=actor, action="award.decline", obj=award, label=_label(award)
+    )
+    _public_copies_changed(award)
+    return award
+
+
+def _label(award: Award) -> str:
+    return f"{award.badge_snapshot.get('name', 'Badge')} → {award.recipient_email}"
+
+
 @transaction.atomic
 def award_set_public(*, award: Award, actor: User, is_public: bool) -> Award:
-    """The recipient chooses whether their name shows on the award's public page."""
-    if award.recipient_id != actor.pk:
-        raise PermissionError("Only the recipient can change this.")
+    """The recipient chooses whether their name shows on the award's public page (private,
+    the default, confirms the award without naming anyone)."""
+    _require_recipient(award, actor)
     Award.objects.filter(pk=award.pk).update(is_public=is_public)
     award.is_public = is_public
     _public_copies_changed(award)

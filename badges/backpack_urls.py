@@ -10,4 +10,6 @@ urlpatterns = [
     path("", views.my_badges, name="index"),
     path("<uuid:award_id>/", views.award_detail, name="award"),
     path("<uuid:award_id>/visibility/", views.visibility, name="visibility"),
+    path("<uuid:award_id>/accept/", views.accept, name="accept"),
+    path("<uuid:award_id>/decline/", views.decline, name="decline"),
 ]

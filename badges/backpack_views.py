@@ -11,12 +11,12 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform.access import user_view
 from badgeplatform.pagination import paginate
 from badges import links
-from badges.awards import award_set_public
+from badges.awards import TransitionRefused, award_accept, award_decline, award_set_public
 from badges.issuing_forms import VisibilityForm
 from badges.models import Award
 from users.access import spaces_administered
@@ -83,6 +83,45 @@ def award_detail(request: HttpRequest, award_id) -> HttpResponse:
             "linkedin_url": links.linkedin_add_url(award),
             "admin_spaces": spaces_administered(request.user),
         },
+    )
+
+
+@user_view
+@require_POST
+def accept(request: HttpRequest, award_id) -> HttpResponse:
+    """The recipient keeps the award (the backpack stops asking)."""
+    award = get_own_award(request, award_id)
+    try:
+        award_accept(award=award, actor=request.user)
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "You accepted this award.")
+    return redirect("backpack:award", award.public_id)
+
+
+@user_view
+@require_http_methods(["GET", "POST"])
+def decline(request: HttpRequest, award_id) -> HttpResponse:
+    """GET: what declining means, and the button; POST: decline (final)."""
+    award = get_own_award(request, award_id)
+    if request.method == "POST":
+        try:
+            award_decline(award=award, actor=request.user)
+        except TransitionRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                "You declined this award. It is no longer shown or verifiable publicly.",
+            )
+        return redirect("backpack:award", award.public_id)
+    if award.is_declined or award.is_revoked:
+        return redirect("backpack:award", award.public_id)
+    return TemplateResponse(
+        request,
+        "backpack/decline.html",
+        {"award": award, "snapshot": award.badge_snapshot, "image_url": image_url(award)},
     )
 
 

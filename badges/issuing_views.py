@@ -55,6 +55,10 @@ from users.places import people_in_view_q
 PAGE_SIZE = 50
 MEMBER_RESULTS = 20
 ROWS_PAGE_SIZE = 25
+# The issue page is a guided flow of three steps, one shown at a time (``?step=``): add
+# recipients → review the list → issue. A step whose input is missing falls back to the one
+# before it, so a stale link never shows an empty step.
+STEPS = ("recipients", "review", "issue")
 
 
 # ---- Access helpers -------------------------------------------------------------------------
@@ -213,11 +217,22 @@ def _member_results_context(request: HttpRequest, rows: list[dict], **forms) -> 
     }
 
 
+def _current_step(wanted: str | None, rows: int, ready: int) -> str:
+    step = wanted if wanted in STEPS else "recipients"
+    if step == "issue" and not ready:
+        step = "review"
+    if step == "review" and not rows:
+        step = "recipients"
+    return step
+
+
 def _issue_context(request: HttpRequest, badge: Badge, batch: IssueBatch | None, **forms) -> dict:
     rows = batches.rows_of(batch) if batch else []
     problems = batches.problem_count(rows)
     rows_page, only_problems = _rows_page(request, rows)
+    wanted = forms.get("step") or request.GET.get("step")
     return {
+        "step": _current_step(wanted, len(rows), len(rows) - problems),
         **_member_results_context(request, rows, **forms),
         "badge": badge,
         "batch": batch,
@@ -233,8 +248,21 @@ def _issue_context(request: HttpRequest, badge: Badge, batch: IssueBatch | None,
         "csv_form": forms.get("csv_form") or CsvUploadForm(),
         "issue_form": forms.get("issue_form") or IssueForm(),
         "open_panel": forms.get("open_panel") or request.GET.get("panel") or "members",
+        "form_errors": _form_errors(forms.values()),
         "image_url": _image_url(badge),
     }
+
+
+def _form_errors(forms) -> list[tuple[str, str]]:
+    """(field id, message) of the bound forms' errors: the step's error summary links each."""
+    found = []
+    for form in forms:
+        if not hasattr(form, "errors") or not form.is_bound:
+            continue
+        for name, errors in form.errors.items():
+            field_id = form[name].auto_id if name in form.fields else "step-title"
+            found += [(field_id, str(message)) for message in errors]
+    return found
 
 
 def _image_url(badge: Badge) -> str:
@@ -286,6 +314,10 @@ def issue(request: HttpRequest, badge_id: int) -> HttpResponse:
         return redirect(here)
 
 
+def _at(here: str, step: str) -> str:
+    return f"{here}?step={step}"
+
+
 def _invalid(request, badge, batch, **forms) -> HttpResponse:
     return render_invalid(
         request, "issuing/issue.html", _issue_context(request, badge, batch, **forms)
@@ -320,7 +352,7 @@ def _add_members(request, badge, batch, here):
         return _invalid(request, badge, batch, member_form=form, open_panel="members")
     rows = [batches.member_row(u, "Picked from your members") for u in form.cleaned_data["users"]]
     _add_rows(request, badge, rows, ("person", "people"))
-    return redirect(f"{here}#add")
+    return redirect(_at(here, "recipients"))
 
 
 def _add_group(request, badge, batch, here):
@@ -334,9 +366,9 @@ def _add_group(request, badge, batch, here):
     rows = [batches.member_row(u, f"Group “{group.name}”") for u in people]
     if not rows:
         messages.info(request, f"The group “{group.name}” has no members yet.")
-        return redirect(here)
+        return redirect(_at(here, "recipients"))
     _add_rows(request, badge, rows, (f"person from “{group.name}”", f"people from “{group.name}”"))
-    return redirect(f"{here}#add")
+    return redirect(_at(here, "recipients"))
 
 
 def _add_person(request, badge, batch, here):
@@ -353,7 +385,7 @@ def _add_person(request, badge, batch, here):
     )
     _add_rows(request, badge, [row], ("person", "people"))
     # The panel stays open for the next person.
-    return redirect(f"{here}?panel=person#panel-person")
+    return redirect(f"{_at(here, 'recipients')}&panel=person")
 
 
 def _upload_csv(request, badge, batch, here):
@@ -369,7 +401,8 @@ def _upload_csv(request, badge, batch, here):
         form.add_error("file", str(exc))
         return _invalid(request, badge, batch, csv_form=form, open_panel="csv")
     _added(request, change, ("row from the file", "rows from the file"))
-    return redirect(f"{here}#recipients")
+    # Every row was checked: the feedback belongs beside the list.
+    return redirect(_at(here, "review"))
 
 
 def _remove_row(request, badge, batch, here):
@@ -380,14 +413,14 @@ def _remove_row(request, badge, batch, here):
             index = -1
         if batches.draft_remove(batch=batch, indexes={index}, access=request.access):
             messages.info(request, "Removed one row.")
-    return redirect(here)
+    return redirect(_at(here, "review"))
 
 
 def _remove_problems(request, badge, batch, here):
     if batch is not None:
         removed = batches.draft_remove(batch=batch, indexes=None, access=request.access)
         messages.info(request, f"Removed {removed} rows with problems.")
-    return redirect(here)
+    return redirect(_at(here, "review"))
 
 
 def _discard(request, badge, batch, here):
@@ -400,7 +433,7 @@ def _discard(request, badge, batch, here):
 def _issue(request, badge, batch, here):
     form = IssueForm(request.POST)
     if not form.is_valid():
-        return _invalid(request, badge, batch, issue_form=form, open_panel="members")
+        return _invalid(request, badge, batch, issue_form=form, step="issue")
     if batch is None:
         messages.error(request, "Add recipients first.")
         return redirect(here)
@@ -414,7 +447,7 @@ def _issue(request, badge, batch, here):
         )
     except batches.NothingToIssue as exc:
         messages.error(request, str(exc))
-        return redirect(here)
+        return redirect(_at(here, "review"))
     if batch.status == IssueBatch.Status.DONE and batch.issued:
         messages.success(
             request,
@@ -499,6 +532,7 @@ LIST_STATES = {
     "expired": "expired",
     "suspended": "suspended",
     "revoked": "revoked",
+    "declined": "declined",
 }
 
 

@@ -107,6 +107,11 @@ def _page(request: HttpRequest, template: str, context: dict, status: int = 200)
     return response
 
 
+def not_available(request: HttpRequest) -> HttpResponse:
+    """The page of an award its recipient declined: 410 Gone, saying nothing about it."""
+    return _page(request, "badges/public/not_available.html", {}, status=410)
+
+
 @public_view("The OB 2.0 hosted assertion and the award's verification page: anyone verifies.")
 @require_GET
 def assertion(request: HttpRequest, award_id: UUID) -> HttpResponse:
@@ -118,6 +123,8 @@ def assertion(request: HttpRequest, award_id: UUID) -> HttpResponse:
     award = publish._award(award_id)
     if award is None:
         raise Http404("No such award")
+    if award.is_declined and not award.is_revoked:
+        return not_available(request)
     context = verification.page_context(award)
     return _page(request, "badges/public/award.html", context)
 
@@ -137,7 +144,7 @@ def assertion_image(request: HttpRequest, award_id: UUID) -> HttpResponse:
 @require_GET
 def certificate(request: HttpRequest, award_id: UUID) -> HttpResponse:
     """200 application/pdf (A4 landscape; ``?size=letter``); 410 once revoked or while
-    suspended; 404 for no such award, or one its recipient declined."""
+    suspended or declined; 404 for no such award."""
     size = request.GET.get("size", "a4").lower()
     if size not in certificates.SIZES:
         return HttpResponse(
@@ -146,8 +153,12 @@ def certificate(request: HttpRequest, award_id: UUID) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     award = certificates.certificate_award(award_id)
-    if award is None or award.declined_at is not None:
+    if award is None:
         raise Http404("No such award")
+    if award.is_declined and not award.is_revoked:
+        return HttpResponse(
+            publish.NOT_AVAILABLE, status=410, content_type="text/plain; charset=utf-8"
+        )
     if award.is_revoked or award.is_suspended:
         word = "revoked" if award.is_revoked else "suspended"
         return HttpResponse(

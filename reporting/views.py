@@ -375,15 +375,21 @@ def recipients_csv(request: HttpRequest) -> HttpResponse:
             "issued_at",
             "organisation__name",
             "revoked_at",
+            "declined_at",
         )
         .iterator(chunk_size=2000)
     )
     period = report.choices.period
     filename = f"recipients-badge-{badge.pk}-{period.start}-to-{period.end}.csv"
-    header = ["Badge", "First name", "Last name", "Email", "Issued", "Organisation", "Revoked"]
+    header = [
+        "Badge", "First name", "Last name", "Email", "Issued", "Organisation", "Revoked", "Declined"
+    ]  # fmt: skip
+
+    def when(moment) -> str:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
     def lines():
-        for first, last, email, issued, org, revoked in rows:
+        for first, last, email, issued, org, revoked, declined in rows:
             yield (
                 badge.name,
                 first,
@@ -391,7 +397,8 @@ def recipients_csv(request: HttpRequest) -> HttpResponse:
                 email,
                 issued.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                 org,
-                revoked.astimezone(tz).strftime("%Y-%m-%d %H:%M") if revoked else "",
+                when(revoked),
+                when(declined),
             )
 
     return csv_streaming_response(filename, header, lines())

@@ -104,7 +104,9 @@ class Award(models.Model):
     badge_snapshot = models.JSONField()
     recipient_email = models.EmailField(max_length=254)  # the identity the award was made to
     identity_salt = models.CharField(max_length=32)  # for the hashed recipient identity
-    is_public = models.BooleanField(default=False)  # the recipient shows their name publicly
+    # The recipient shows their name on the award's public page. Private (False) by default:
+    # the page confirms the award without naming anyone until the recipient says otherwise.
+    is_public = models.BooleanField(default=False)
     # What the recipient did and achieved (the Events API's Evidence and Results, checked by
     # badges.evidence): [{"narrative", "url", "name"}], [{"description", "value"}]. JSON on
     # the row, so issuing stays one INSERT per batch.
@@ -124,8 +126,10 @@ class Award(models.Model):
     suspended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The recipient declined the award (shared/API.md's "declined" status). Nothing sets it
-    # yet: the recipient's accept/decline is issue 17's "Recipient control".
+    # The recipient's answer in their backpack (badges.awards.award_accept / award_decline).
+    # Declining is final: the award is hidden publicly (410), its OB 3.0 status bit is set
+    # like a revocation's, and reports keep it, marked declined (shared/API.md's "declined").
+    accepted_at = models.DateTimeField(null=True, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
 
     objects = AwardQuerySet.as_manager()
@@ -169,6 +173,10 @@ class Award(models.Model):
         return self.revoked_at is not None
 
     @property
+    def is_declined(self) -> bool:
+        return self.declined_at is not None
+
+    @property
     def is_suspended(self) -> bool:
         """Suspended and not since revoked (a revocation is final and wins)."""
         return self.suspended_at is not None and self.revoked_at is None
@@ -201,10 +209,12 @@ class Award(models.Model):
 
     @property
     def state(self) -> str:
-        """valid / expired / suspended / revoked, as the backpack and the verification page
-        say it."""
+        """valid / expired / suspended / revoked / declined, as the backpack and the
+        verification page say it."""
         if self.is_revoked:
             return "revoked"
+        if self.is_declined:
+            return "declined"
         if self.is_suspended:
             return "suspended"
         if self.is_expired():

@@ -186,6 +186,8 @@ def revoked_assertion(award: Award) -> dict:
     if award.is_revoked:
         if award.revocation_reason:
             doc["revocationReason"] = award.revocation_reason
+    elif award.declined_at is not None:
+        doc["revocationReason"] = "This award is not available."
     elif award.is_suspended:
         doc["revocationReason"] = f"Suspended: {award.suspension_reason}"
     return doc

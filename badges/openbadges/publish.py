@@ -31,7 +31,7 @@ from cachetools import LRUCache
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from badges import links
 from badges.models import (
@@ -165,13 +165,22 @@ def _award(public_id: UUID | str) -> Award | None:
 STATE_TTL = 30
 _MISSING = "missing"
 SUSPENDED_PREFIX = "suspended-"
+DECLINED_PREFIX = "declined-"
+# What every public URL of a declined award answers (with 410 Gone): neutral words, since the
+# recipient's decision is theirs, and the same for the assertion, credential and images.
+NOT_AVAILABLE = "This award is not available."
 
 
 def _state_key(public_id: UUID | str) -> str:
     return f"ob:{FORMAT}:state:{public_id}"
 
 
-def _state_of(revoked_at: datetime | None, suspended_at: datetime | None) -> str:
+def _state_of(
+    revoked_at: datetime | None, suspended_at: datetime | None, declined_at: datetime | None
+) -> str:
+    if revoked_at is None and declined_at is not None:
+        # Declined by the recipient: final, and hidden like nothing else.
+        return DECLINED_PREFIX + _marker(declined_at)
     if revoked_at is None and suspended_at is not None:
         # Suspended: a state of its own (reinstating returns to "live").
         return SUSPENDED_PREFIX + _marker(suspended_at)
@@ -179,13 +188,16 @@ def _state_of(revoked_at: datetime | None, suspended_at: datetime | None) -> str
 
 
 def assertion_state(public_id: UUID | str) -> str | None:
-    """ "live", the revocation time (a marker string), or None when there is no such award:
+    """ "live", the revocation time (a marker string; "suspended-…" and "declined-…" for those
+    states), or None when there is no such award:
     from the cache, else one indexed query (``public_id`` → ``revoked_at``)."""
     key = _state_key(public_id)
     state = cache.get(key)
     if state is None:
         rows = list(
-            Award.objects.filter(public_id=public_id).values_list("revoked_at", "suspended_at")[:1]
+            Award.objects.filter(public_id=public_id).values_list(
+                "revoked_at", "suspended_at", "declined_at"
+            )[:1]
         )
         state = _state_of(*rows[0]) if rows else _MISSING
         cache.set(key, state, STATE_TTL)
@@ -217,14 +229,12 @@ def assertion_payload(public_id: UUID | str) -> Payload | None:
     # Cold: the award (what the document needs, no recipient), then the document built from it
     # rather than looked up (building costs less than a cache round trip), then both stored.
     award = (
-        Award.objects.select_related("badge", "issuer_version")
-        .filter(public_id=public_id)
-        .first()
+        Award.objects.select_related("badge", "issuer_version").filter(public_id=public_id).first()
     )
     if award is None:
         cache.set(key, _MISSING, STATE_TTL)
         return None
-    state = _state_of(award.revoked_at, award.suspended_at)
+    state = _state_of(award.revoked_at, award.suspended_at, award.declined_at)
     cache.set(key, state, STATE_TTL)
     doc_key = assertion_cache_key(public_id, state)
     payload = _assertion_of(award)
@@ -240,8 +250,9 @@ def _build_assertion(public_id: UUID | str) -> Payload | None:
 
 
 def _assertion_of(award: Award) -> Payload:
-    if award.is_revoked or award.is_suspended:
-        # shared/API.md: a suspended award's assertion answers as revoked, "Suspended: …".
+    if award.is_revoked or award.is_suspended or award.is_declined:
+        # shared/API.md: a suspended award's assertion answers as revoked, "Suspended: …"; a
+        # declined one as revoked too, so no OB 2.0 verifier accepts it.
         return Payload.json(ob2.revoked_assertion(award), status=410)
     return Payload.json(ob2.assertion(award, _version_for_link(award)))
 
@@ -463,6 +474,17 @@ def sign_awards(awards: list[Award]) -> int:
 
 
 def credential_payload(public_id: UUID | str) -> Payload | None:
+    """The signed credential as served publicly; a declined award's answers 410 (see
+    ``signed_credential_payload`` for the document itself)."""
+    state = assertion_state(public_id)
+    if state is None:
+        return None
+    if state.startswith(DECLINED_PREFIX):
+        return Payload.of(NOT_AVAILABLE.encode(), 410, "text/plain; charset=utf-8")
+    return signed_credential_payload(public_id)
+
+
+def signed_credential_payload(public_id: UUID | str) -> Payload | None:
     def build():
         award = _award(public_id)
         return Payload.json(credential_for(award)) if award else None
@@ -472,10 +494,11 @@ def credential_payload(public_id: UUID | str) -> Payload | None:
 
 
 def revocation_list_payload(version: IssuerVersion) -> Payload:
-    """1EdTech Revocation List: the revoked credentials of an issuer profile version. Not
-    cached: it changes on every revocation, and it is one indexed query."""
+    """1EdTech Revocation List: the revoked (or declined) credentials of an issuer profile
+    version. Not cached: it changes on every revocation, and it is one indexed query."""
     revoked = (
-        Award.objects.filter(issuer_version=version, revoked_at__isnull=False)
+        Award.objects.filter(issuer_version=version)
+        .filter(Q(revoked_at__isnull=False) | Q(declined_at__isnull=False))
         .order_by("revoked_at", "pk")
         .values_list("public_id", "revocation_reason")
     )
@@ -615,7 +638,10 @@ def _graphic_bytes(award: Award) -> bytes | None:
 
 
 def _not_bakeable(state: str) -> Payload | None:
-    """The 410 answer for a baked image of a suspended or revoked award, None when live."""
+    """The 410 answer for a baked image of a suspended, revoked or declined award, None when
+    live."""
+    if state.startswith(DECLINED_PREFIX):
+        return Payload.of(NOT_AVAILABLE.encode(), 410, "text/plain; charset=utf-8")
     if state.startswith(SUSPENDED_PREFIX):
         return Payload.of(b"This badge is suspended.", 410, "text/plain; charset=utf-8")
     if state != LIVE:
@@ -649,7 +675,7 @@ def baked_assertion_png(public_id: UUID | str) -> Payload | None:
 
 def baked_credential_png(public_id: UUID | str) -> Payload | None:
     """The badge graphic with the signed credential in an ``openbadgecredential`` chunk."""
-    return _baked_png(public_id, baking.OB3_KEYWORD, credential_payload, "png3")
+    return _baked_png(public_id, baking.OB3_KEYWORD, signed_credential_payload, "png3")
 
 
 SVG = "image/svg+xml"
@@ -672,7 +698,7 @@ def baked_credential_svg(public_id: UUID | str) -> Payload | None:
         graphic = _graphic_bytes(award)
         if graphic is None:
             return None
-        text = credential_payload(public_id).body.decode()
+        text = signed_credential_payload(public_id).body.decode()
         if graphic.startswith(baking.PNG_SIGNATURE):
             width, height = baking.png_size(graphic)
             name = award.badge_snapshot.get("name", "")

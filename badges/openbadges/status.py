@@ -167,8 +167,8 @@ def allocate(*, space: Space, issuer: Issuer, count: int) -> list[tuple[StatusLi
 
 def entries_create(*, space: Space, issuer: Issuer, awards: Sequence[Award]) -> list:
     """Give each award (saved, without an entry) its place in a status list: bulk, a
-    constant number of queries whatever the number of awards. Awards already revoked (made
-    before status lists existed) get their bit set at once."""
+    constant number of queries whatever the number of awards. Awards already revoked or
+    declined (made before status lists existed) get their bit set at once."""
     if not awards:
         return []
     places = allocate(space=space, issuer=issuer, count=len(awards))
@@ -179,7 +179,7 @@ def entries_create(*, space: Space, issuer: Issuer, awards: Sequence[Award]) -> 
     insert_many(entries)
     revoked: dict[int, list[int]] = {}
     for award, entry in zip(awards, entries, strict=True):
-        if award.revoked_at is not None:
+        if award.revoked_at is not None or award.declined_at is not None:
             revoked.setdefault(entry.status_list_id, []).append(entry.index)
     for list_id, indexes in revoked.items():
         _set_bits(list_id, indexes)

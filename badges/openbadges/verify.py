@@ -767,6 +767,15 @@ def status_check(credential: dict, fetcher: Fetcher) -> Check:
                 f"The issuer revoked this badge on {_day(award.revoked_at)}: {reason}.",
                 "Issued on this platform: its own records say so.",
             )
+        if award.is_declined:
+            # The recipient declined it: its bit is set too; say no more than that it is gone.
+            return Check(
+                "status",
+                STATUS,
+                FAIL,
+                "This badge is not available any more: do not rely on it.",
+                "Issued on this platform: its own records say so.",
+            )
         if _is_suspended(award):
             return Check(
                 "status",

@@ -126,10 +126,17 @@ def test_recipients_list_every_award_with_the_contract_fields(api, space_a, memb
         "IssuedOn": "2026-03-01T12:00:00Z",
         "ExpiresOn": rows[0]["ExpiresOn"],
         "Revoked": False,
+        # Our addition to the contract's fields: the recipient declined it (issue 17).
+        "Declined": False,
     }
     assert rows[0]["ExpiresOn"].startswith(award.expires_at.strftime("%Y-%m-%dT%H:%M:%S"))
     # Without an external id, the UserId is the email the award was made to.
     assert rows[1]["UserId"] == stranger.email and rows[1]["Revoked"] is True
+    assert rows[1]["Declined"] is False
+    Award.objects.filter(pk=award.pk).update(declined_at=timezone.now())
+    declined = api.get("/api/recipients").json()["Results"][0]
+    assert declined["AwardId"] == str(award.public_id)  # kept, marked declined
+    assert declined["Declined"] is True and declined["Revoked"] is False
     one = api.get(f"/api/badges/{other.public_id}/recipients").json()
     assert [r["AwardId"] for r in one["Results"]] == [str(revoked.public_id)]
     dated = api.get("/api/recipients", {"from": "2026-03-02", "to": "2026-03-02"}).json()

@@ -485,9 +485,9 @@ def test_old_snapshots_without_the_new_fields_still_build(space_a):
 def test_the_issue_page_gives_the_batch_its_evidence(client_a, space_a, member_a, client):
     badge = make_badge(space_a)
     issue_url = reverse("issuing:issue", args=[space_a.slug, badge.pk])
-    page = client_a.get(issue_url).content.decode()
-    assert 'name="evidence_narrative"' in page and 'name="evidence_url"' in page
     client_a.post(issue_url, {"action": "add_members", "users": [member_a.pk]})
+    page = client_a.get(issue_url + "?step=issue").content.decode()  # the flow's last step
+    assert 'name="evidence_narrative"' in page and 'name="evidence_url"' in page
     bad = client_a.post(
         issue_url, {"action": "issue", "tz": "UTC", "evidence_url": "www.example.org/x"}
     )

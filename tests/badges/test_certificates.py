@@ -115,7 +115,9 @@ def test_no_certificate_once_revoked_or_while_suspended(client, award, space_a):
     assert response.status_code == 410 and b"revoked" in response.content
     assert client.get("/public/assertions/" + "1" * 32 + "/certificate.pdf").status_code == 404
     Award.objects.filter(pk=award.pk).update(revoked_at=None, declined_at=timezone.now())
-    assert client.get(cert_path(award)).status_code == 404
+    # Declined by the recipient: gone like every public URL of the award (issue 17).
+    response = client.get(cert_path(award))
+    assert response.status_code == 410 and response.content == b"This award is not available."
 
 
 def test_evidence_is_summarised_when_the_award_has_some(award):

@@ -93,7 +93,8 @@ def test_add_members_check_the_list_then_issue(client_a, space_a, badge, member_
     )
     assert response.status_code == 302
     assert not Award.objects.exists()  # listed, not issued
-    page = client_a.get(url("issue", space_a, badge.pk)).content.decode()
+    assert response.url.endswith("?step=recipients")  # the flow stays on step 1 for more
+    page = client_a.get(url("issue", space_a, badge.pk) + "?step=review").content.decode()
     assert "One of your people" in page and "1 ready" in page
 
     with committed():
@@ -144,7 +145,8 @@ def test_a_new_person_needs_a_name_and_gets_an_account_when_issued(
         url("issue", space_a, badge.pk),
         {"action": "add_person", "email": "nia@new.test", "first_name": "Nia", "last_name": "New"},
     )
-    assert "By email" in client_a.get(url("issue", space_a, badge.pk)).content.decode()
+    review = client_a.get(url("issue", space_a, badge.pk) + "?step=review").content.decode()
+    assert "By email" in review
     assert not User.objects.filter(email="nia@new.test").exists()  # nothing before issuing
     with committed():
         client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
@@ -198,14 +200,19 @@ def test_a_csv_preview_shows_every_problem_before_anything_is_issued(client_a, s
     )
     assert response.status_code == 302
     assert not Award.objects.exists() and not User.objects.filter(email__endswith="new.test")
-    page = client_a.get(url("issue", space_a, badge.pk)).content.decode()
+    # Every row was checked: the flow goes on to the review step, where the problems are.
+    assert response.url.endswith("?step=review")
+    page = client_a.get(response.url).content.decode()
     assert "“not-an-email” is not a valid email address." in page
     assert "The same person as row 1: it would be a duplicate." in page
     assert "Give their first name: they are not among the people you manage" in page
     assert "“someday” is not a date." in page
     assert "people.csv, line 3" in page
     assert "2 ready" in page and "4 with problems" in page
+    assert "Issue to 2 people" not in page  # issuing is the next step
+    page = client_a.get(url("issue", space_a, badge.pk) + "?step=issue").content.decode()
     assert "Issue to 2 people" in page
+    assert "The 4 rows with problems will be skipped." in page
 
 
 def test_issuing_a_csv_skips_the_problem_rows_and_reports_them(client_a, space_a, badge):

@@ -81,12 +81,15 @@ def test_issue_to_a_member_a_new_person_and_a_csv_then_the_backpack(
     page.get_by_text("Upload a CSV file").click()
     page.get_by_label("CSV file").set_input_files(csv_of(50, tmp_path))
     page.get_by_role("button", name="Upload and check").click()
-    page.get_by_text("Added 50 rows from the file.").wait_for()
+    page.get_by_text("Added 50 rows from the file.").wait_for()  # on the review step
     assert page.get_by_text("52 ready").is_visible()
     assert not Award.objects.exists()  # checked, not issued
     page.evaluate("window.scrollTo(0, 0)")
     screenshot("2-recipient-list")
 
+    page.get_by_role("link", name="Continue to issue →").click()
+    page.get_by_text("52 people will receive “Python Fundamentals”").wait_for()
+    screenshot("2b-issue-step")
     page.get_by_role("button", name="Issue to 52 people").click()
     page.get_by_role("heading", name="“Python Fundamentals” issued").wait_for()
     assert page.locator('[data-count="issued"]').inner_text() == "52"
@@ -199,6 +202,7 @@ def test_bad_input_gets_clear_messages_and_a_big_list_shows_progress(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Discard the list").click()  # … then accepted
     page.get_by_text("The recipient list was discarded").wait_for()
+    assert page.get_by_role("heading", name="Add recipients").is_visible()  # back to step 1
 
     # 100,000 rows: refused with the limit, beside the field.
     huge = tmp_path / "huge.csv"
@@ -206,7 +210,9 @@ def test_bad_input_gets_clear_messages_and_a_big_list_shows_progress(
     page.get_by_text("Upload a CSV file").click()
     page.get_by_label("CSV file").set_input_files(huge)
     page.get_by_role("button", name="Upload and check").click()
-    page.get_by_text("more than 10,000 rows").wait_for()
+    page.locator("#panel-csv").get_by_text("more than 10,000 rows").wait_for()  # beside it
+    summary = page.get_by_role("alert")  # … and in the summary above, linking to it
+    assert summary.get_by_role("link", name=re.compile("more than 10,000")).is_visible()
     screenshot("2-csv-too-many-rows")
     assert not IssueBatch.objects.exists()
 
@@ -216,12 +222,15 @@ def test_bad_input_gets_clear_messages_and_a_big_list_shows_progress(
     monkeypatch.setattr(tasks, "enqueue_batch", lambda batch_id: None)  # the worker is slow
     page.get_by_label("CSV file").set_input_files(csv_of(50, tmp_path))
     page.get_by_role("button", name="Upload and check").click()
+    page.get_by_role("link", name="Continue to issue →").click()
     page.get_by_role("button", name="Issue to 50 people").click()
     page.get_by_role("heading", name="Issuing “Python Fundamentals”…").wait_for()
-    assert page.get_by_text("0 of 50 recipients processed").is_visible()
+    assert page.locator("#batch-progress").get_by_text("0 of 50 recipients processed").is_visible()
     batch = IssueBatch.objects.get()
     batch_run._process_chunk(batch.pk)  # the worker gets through a chunk…
-    page.get_by_text("20 of 50 recipients processed").wait_for()  # … and the bar moves
+    page.locator("#batch-progress").get_by_text("20 of 50 recipients processed").wait_for()
+    # … and the bar moves; a screen reader hears it through the page's one live region.
+    assert page.locator("#batch-announce").inner_text() == "20 of 50 recipients processed."
     screenshot("3-progress")
     batch_run.batch_process(batch.pk)
     page.get_by_role("heading", name="“Python Fundamentals” issued").wait_for()

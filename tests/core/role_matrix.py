@@ -156,6 +156,8 @@ TABLE: dict[str, Rule] = {
     "backpack:index": user(),
     "backpack:award": owner(),
     "backpack:visibility": owner(),
+    "backpack:accept": owner(),
+    "backpack:decline": owner(),
     "media": public(),
     "branding_assets:css": public(),
     "branding_assets:icon": public(),

@@ -208,7 +208,7 @@ def test_recipients_csv_escapes_formulas(client_a, space_a, data):
     )
     rows = csv_rows(response)
     assert rows[0] == ["Badge", "First name", "Last name", "Email", "Issued", "Organisation",
-                       "Revoked"]  # fmt: skip
+                       "Revoked", "Declined"]  # fmt: skip
     assert len(rows) == 5  # a3 a4 a5 a9
     escaped = next(r for r in rows if r[3] == victim.email)
     assert escaped[:3] == ["'@Python", '\'=HYPERLINK("http://x")', "'+SUM(A1)"]
