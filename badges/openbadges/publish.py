@@ -228,20 +228,47 @@ def assertion_payload(public_id: UUID | str) -> Payload | None:
         return _cached(assertion_cache_key(public_id, state), lambda: _build_assertion(public_id))
     # Cold: the award (what the document needs, no recipient), then the document built from it
     # rather than looked up (building costs less than a cache round trip), then both stored.
-    award = (
-        Award.objects.select_related("badge", "issuer_version").filter(public_id=public_id).first()
+    # (The in-process copy below is keyed by the state, so it never outlives a revocation.)
+    found = list(
+        Award.objects.select_related("badge", "issuer_version")
+        .only(*_ASSERTION_FIELDS)
+        .filter(public_id=public_id)[:1]  # no ORDER BY: public_id is unique
     )
-    if award is None:
+    if not found:
         cache.set(key, _MISSING, STATE_TTL)
         return None
+    award = found[0]
     state = _state_of(award.revoked_at, award.suspended_at, award.declined_at)
-    cache.set(key, state, STATE_TTL)
     doc_key = assertion_cache_key(public_id, state)
     payload = _assertion_of(award)
-    cache.set(doc_key, payload, DAY)
+    # One round trip for both (a pipeline on Redis). The document lives as long as the state:
+    # when the state expires, this path rebuilds the document from the award it reads anyway.
+    cache.set_many({key: state, doc_key: payload}, STATE_TTL)
     with _local_lock:
         _local[doc_key] = payload
     return payload
+
+
+# What an assertion (live or revoked) is made of: reading only these halves the cold path's
+# cost (Django compiles and builds fewer columns; the badge is only its id in a link).
+# tests/badges/test_public_read_queries.py pins it at one query.
+_ASSERTION_FIELDS = (
+    "public_id",
+    "space_id",
+    "identity_salt",
+    "recipient_email",
+    "issued_at",
+    "expires_at",
+    "evidence",
+    "badge_snapshot",
+    "revoked_at",
+    "suspended_at",
+    "declined_at",
+    "revocation_reason",
+    "suspension_reason",
+    "badge__public_id",
+    "issuer_version__public_id",
+)
 
 
 def _build_assertion(public_id: UUID | str) -> Payload | None:
