@@ -25,7 +25,7 @@ import statistics
 import time
 from collections import Counter
 
-from drills.common import Drill, compare, read_outbox, report
+from drills.common import Drill, compare, expected_outbox, read_outbox, report
 
 
 def main() -> None:
@@ -90,7 +90,7 @@ def run(drill: Drill, args) -> None:
     time.sleep(2)
 
     sent = read_outbox(drill.outbox)
-    expected = Counter((r.to, r.subject) for r in rows)
+    expected = expected_outbox(rows)
     figures = {
         "emails": args.emails,
         "kills": kills,
