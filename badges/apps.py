@@ -35,3 +35,10 @@ class BadgesConfig(AppConfig):
         nav.register(
             "issuing", "Issue history", "issuing:history", perm=Perm.ISSUE_BADGES, order=30
         )
+        nav.register(
+            "issuing",
+            "Applications",
+            "applications:queue",
+            perm=Perm.REVIEW_APPLICATIONS,
+            order=35,
+        )
