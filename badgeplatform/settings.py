@@ -157,6 +157,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL: a reused connection is health-checked (SELECT 1) only after this many idle
+# seconds, not at every request (badgeplatform/pg/base.py).
+DB_HEALTH_CHECK_IDLE_SECONDS = env_int("DB_HEALTH_CHECK_IDLE_SECONDS", 10)
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    DATABASES["default"]["ENGINE"] = "badgeplatform.pg"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] not in ("", ":memory:"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)

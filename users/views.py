@@ -1213,6 +1213,6 @@ def security_settings(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "admin_permissions": [PERMISSION_LABELS[p] for p in Perm if p in ADMINISTRATIVE],
-        "without_factor": mfa.admins_without_factor(space),
+        "without_factor": mfa.admins_without_factor(space),  # (count, the first 20)
     }
     return render_form(request, "users/security.html", context, form)

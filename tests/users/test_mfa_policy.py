@@ -7,6 +7,7 @@ import sys
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 
 from badgeplatform.models import AuditEntry
@@ -88,14 +89,36 @@ def test_the_policy_is_the_spaces_own(client, admin_a, space_a, space_b):
     assert client.get(dashboard(space_b)).status_code == 302
 
 
-def test_without_the_policy_nothing_is_asked_and_no_query_is_added(
-    client, admin_a, space_a, django_assert_max_num_queries
-):
+def queries_of(client, url) -> list[str]:
+    """The SQL of one GET (which must succeed)."""
+    calls = []
+
+    def record(execute, sql, params, many, context):
+        calls.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert client.get(url).status_code == 200
+    return calls
+
+
+def test_without_the_policy_nothing_is_asked_and_no_query_is_added(client, admin_a, space_a):
     client.force_login(admin_a)
     client.get(dashboard(space_a))  # warm
-    with django_assert_max_num_queries(30) as ctx:
-        assert client.get(dashboard(space_a)).status_code == 200
-    assert not any("mfa_authenticator" in q["sql"] for q in ctx.captured_queries)
+    sql = queries_of(client, dashboard(space_a))
+    assert sql and not any("mfa_authenticator" in q for q in sql)
+
+
+def test_with_the_policy_an_admin_with_a_factor_costs_one_query_more(client, admin_a, space_a):
+    enable_totp(admin_a)
+    client.force_login(admin_a)
+    client.get(dashboard(space_a))
+    before = queries_of(client, dashboard(space_a))
+    require_mfa(space_a)
+    client.get(dashboard(space_a))
+    after = queries_of(client, dashboard(space_a))
+    assert len(after) == len(before) + 1
+    assert sum("mfa_authenticator" in q for q in after) == 1  # the person's factors
 
 
 # ---- System settings → Security -------------------------------------------------------------
@@ -104,8 +127,17 @@ def test_without_the_policy_nothing_is_asked_and_no_query_is_added(
 def test_turning_the_policy_on_needs_ones_own_factor_and_is_audited(client, admin_a, space_a):
     client.force_login(admin_a)
     url = reverse("users:security", args=[space_a.slug])
+    add_member(
+        space_a, UserFactory(first_name="Bob", last_name="Builder"), role_name="Group Administrator"
+    )
+    add_member(
+        space_a, UserFactory(first_name="Carol", last_name="Issuer"), role_name="Badge Issuer"
+    )
     page = client.get(url)
     assert page.status_code == 200 and b"Manage users" in page.content
+    # Who still lacks a factor: the administrators (Alice, Bob), not the issuer.
+    assert b"2 administrators of this space have no second factor yet" in page.content
+    assert b"Alice Admin, Bob Builder." in page.content and b"Carol" not in page.content
 
     refused = client.post(url, {"mfa_required_for_admins": "on"})
     assert refused.status_code == 422
