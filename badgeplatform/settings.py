@@ -99,6 +99,12 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Single sign-on: allauth's socialaccount runs OpenID Connect and SAML 2.0 (docs/sso.md);
+    # the providers are the spaces' own, read per request by sso.adapter.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+    "sso",
     "obapi",
 ]
 
@@ -119,6 +125,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After it, so it answers first: pages with identity providers' buttons let forms reach them.
+    "sso.csp.ProviderFormAction",
     # request.htmx, false for a history restore; Vary on the htmx headers when consulted.
     "badgeplatform.htmx.HtmxMiddleware",
     "badgeplatform.audit.AuditContextMiddleware",
@@ -152,6 +160,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL: a reused connection is health-checked (SELECT 1) only after this many idle
+# seconds, not at every request (badgeplatform/pg/base.py).
+DB_HEALTH_CHECK_IDLE_SECONDS = env_int("DB_HEALTH_CHECK_IDLE_SECONDS", 10)
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    DATABASES["default"]["ENGINE"] = "badgeplatform.pg"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] not in ("", ":memory:"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -177,6 +190,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
 # --- django-allauth (docs/mfa.md). The site's
 # own views sign people in (users.signin.sign_in) through allauth's login stages; allauth's own
 # sign-up, email and password pages are not mounted (users.mfa_urls lists what is).
@@ -199,6 +213,19 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # The Django admin (/admin/) requires a second factor in this session; on by default when
 # DEBUG is off (docs/mfa.md).
 ADMIN_REQUIRE_MFA = env_bool("ADMIN_REQUIRE_MFA", not DEBUG)
+
+# ---- Single sign-on (allauth socialaccount; docs/sso.md) -------------------------------------
+# Our adapter gives allauth each space's providers and links or makes the account itself, so
+# allauth's own signup form, email authentication and stored tokens are never used.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SpaceSocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+# The providers' discovery documents and metadata are fetched from public addresses only;
+# DEBUG (and the tests, whose providers run on loopback) may use private ones.
+SSO_ALLOW_PRIVATE_URLS = env_bool("SSO_ALLOW_PRIVATE_URLS", DEBUG)
 
 # Verification and password links expire after this many seconds (3 days).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)

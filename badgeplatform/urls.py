@@ -22,6 +22,7 @@ from obapi import urls as obapi_urls
 from obapi import views as obapi_views
 from orgs import urls as orgs_urls
 from reporting import urls as reporting_urls
+from sso import urls as sso_urls
 from users import mfa_urls as users_mfa_urls
 from users import urls as users_urls
 from webhooks import urls as webhooks_urls
@@ -41,6 +42,7 @@ TENANT_APPS = [
     ("claims", claims_urls.space_urlpatterns),
     ("applications", claims_urls.review_urlpatterns),
     ("webhooks", webhooks_urls.space_urlpatterns),
+    ("sso", sso_urls.space_urlpatterns),
 ]
 
 space_patterns = [
@@ -76,6 +78,9 @@ urlpatterns = [
     # The public API (Events, Reporting, OpenAPI): authenticated by API keys, see api.http.
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    # Single sign-on's protocol endpoints (allauth): /sso/oidc/<provider>/login/[callback/],
+    # /sso/saml/<provider>/{login,acs,metadata}/ — each provider is one space's (sso.adapter).
+    path("sso/", include("sso.protocol_urls")),
     # The Open Badges 3.0 API for wallets (/ims/ob/v3p0/…), its OAuth 2.0 endpoints (/oauth/…)
     # and their RFC 8414 metadata (/.well-known/oauth-authorization-server): docs/ob3-api.md.
     path("ims/ob/v3p0/", include((obapi_urls.api_urlpatterns, "obapi"))),

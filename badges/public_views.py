@@ -335,14 +335,17 @@ def credential_svg(request: HttpRequest, award_id: UUID) -> HttpResponse:
 @public_view("The OB 2.0 BadgeClass as it is now: a published badge is public.")
 @require_GET
 def badge(request: HttpRequest, badge_id: UUID) -> HttpResponse:
+    wanted = _wants_json(request)
+    if wanted:
+        # The hot path: the cached current BadgeClass, no query on a hit.
+        current = publish.current_badge_payload(badge_id)
+        if current is None:
+            raise Http404("No such badge")
+        return _respond(request, current[0], content_type=_json_type(wanted))
     found = publish.current_badge(badge_id)
     if found is None:
         raise Http404("No such badge")
-    payload = publish.badge_payload(found)
-    wanted = _wants_json(request)
-    if wanted:
-        return _respond(request, payload, content_type=_json_type(wanted))
-    document = json.loads(payload.body)
+    document = json.loads(publish.badge_payload(found).body)
     _count_badge_view(request, found)
     return _page(
         request,
@@ -424,9 +427,11 @@ def issuer(request: HttpRequest, profile_id: UUID) -> HttpResponse:
     unchanged), else the issuer's stable id: its current OB 3.0 Profile with its signing keys,
     the controller of those keys. JSON or the page, by Accept."""
     wanted = _wants_json(request)
-    version = publish.issuer_version(profile_id)
-    if version is not None:
-        payload = publish.issuer_payload(version)
+    # A profile version never changes: when its document is cached, no query at all.
+    payload = publish.cached_issuer_payload(profile_id)
+    version = None if payload is not None else publish.issuer_version(profile_id)
+    if payload is not None or version is not None:
+        payload = payload or publish.issuer_payload(version)
         if wanted:
             return _respond(
                 request, payload, cache_control=IMMUTABLE, content_type=_json_type(wanted)

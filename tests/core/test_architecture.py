@@ -35,6 +35,7 @@ APP_LAYERS: dict[str, int] = {
     "users": 2,  # people, memberships, roles, the policy layer
     "issuers": 3,  # issuer profiles
     "branding": 3,  # plans, the space's look, authored emails, the landing page
+    "sso": 3,  # single sign-on: the spaces' identity providers (allauth), sign-in policy
     "badges": 4,  # badges, issuing, awards, Open Badges, rules
     "reporting": 5,  # reports
     "api": 6,  # the public API
@@ -53,6 +54,7 @@ BADGEPLATFORM_LAYERS: dict[str, int] = {
     "badgeplatform.models": CORE,  # OutboundEmail, AuditEntry
     "badgeplatform.mail": CORE,  # render, store, queue emails; branding's hooks
     "badgeplatform.outbox": CORE,  # the sending side: claim, render, send, drain
+    "badgeplatform.pg": CORE,  # the PostgreSQL backend: health checks only after idling
     "badgeplatform.tasks": CORE,  # the outbox's tasks
     "badgeplatform.audit": CORE,  # audit_log and its middleware
     "badgeplatform.images": CORE,  # upload checks and re-encoding
