@@ -202,6 +202,24 @@ _space_loader: Callable[[str], Space | None] | None = None
 _access_loader: Callable[[Space, User], Access | None] | None = None
 
 
+# Checks a signed-in member must pass to enter a space's pages (e.g. the space's second-factor
+# policy, users.mfa): each answers a response (a redirect to where the person can fix it) or
+# None. Registered by the layers above from AppConfig.ready().
+_entry_checks: list[Callable[[HttpRequest, Access], HttpResponse | None]] = []
+
+
+def register_entry_check(check: Callable[[HttpRequest, Access], HttpResponse | None]) -> None:
+    if check not in _entry_checks:
+        _entry_checks.append(check)
+
+
+def entry_refusal(request: HttpRequest, access: Access) -> HttpResponse | None:
+    for check in _entry_checks:
+        if (response := check(request, access)) is not None:
+            return response
+    return None
+
+
 def register_loaders(
     *,
     space: Callable[[str], Space | None],
@@ -241,6 +259,8 @@ def space_view(perm: Perm | str | None = None) -> Callable[[ViewFunc], ViewFunc]
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             access = resolve_space(request, space_slug)
+            if (refusal := entry_refusal(request, access)) is not None:
+                return refusal
             if perm is not None and not access.can_anywhere(perm):
                 raise PermissionDenied(permission_denied_message(perm))
             return view(request, *args, **kwargs)

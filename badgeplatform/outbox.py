@@ -19,7 +19,8 @@ The at-least-once bound: a worker killed after the SMTP server took a message bu
 row was marked "sent" leaves the claim, which the drain releases after
 ``OUTBOX_STALE_CLAIM_SECONDS``, and the message goes again. ``deliver`` marks each message at
 once (the window is one UPDATE); ``deliver_chunk`` marks every ``OUTBOX_MARK_EVERY`` messages
-(default 20), so a worker process killed mid-chunk sends at most that many emails twice.
+(default 20) and at least every ``MARK_SECONDS`` (0.2 s), so a worker process killed
+mid-chunk sends at most that many emails twice (fewer with a slow SMTP server).
 Nothing is ever lost: a row leaves "sending" only by being marked sent, by failing back to
 pending, or by the drain's release.
 """
@@ -27,6 +28,7 @@ pending, or by the drain's release.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
@@ -238,6 +240,8 @@ DRAIN_GRACE_SECONDS = 30
 # in one UPDATE (settings.OUTBOX_MARK_EVERY: the most a killed worker can send twice).
 CHUNK = 100
 MARK_EVERY = 20
+# … and at least this often (s), so a slow SMTP server does not widen the window.
+MARK_SECONDS = 0.2
 
 _COLUMNS = (
     "id",
@@ -366,12 +370,15 @@ def send_claimed(emails: Sequence[OutboundEmail]) -> int:
     sent: list[int] = []
     total = 0
 
+    flushed = [time.monotonic()]
+
     def flush() -> None:
         nonlocal total
         if sent:
             _mark_sent(sent)
             total += len(sent)
             sent.clear()
+        flushed[0] = time.monotonic()
 
     raw = RawSMTP(connection) if RawSMTP.usable(connection) else None
     opened = _open(connection)
@@ -394,7 +401,7 @@ def send_claimed(emails: Sequence[OutboundEmail]) -> int:
                 opened = _open(connection)
                 continue
             sent.append(email.pk)
-            if len(sent) >= mark_every:
+            if len(sent) >= mark_every or time.monotonic() - flushed[0] >= MARK_SECONDS:
                 flush()
     finally:
         flush()

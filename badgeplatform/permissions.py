@@ -18,6 +18,7 @@ class Perm(StrEnum):
     PUBLISH_BADGES = "publish_badges"
     ISSUE_BADGES = "issue_badges"
     REVOKE_AWARDS = "revoke_awards"
+    REVIEW_APPLICATIONS = "review_applications"
     VIEW_REPORTS = "view_reports"
     MANAGE_BRANDING = "manage_branding"
     MANAGE_SETTINGS = "manage_settings"
@@ -35,11 +36,29 @@ PERMISSION_LABELS: dict[Perm, str] = {
     Perm.PUBLISH_BADGES: "Publish and withdraw badges",
     Perm.ISSUE_BADGES: "Issue badges",
     Perm.REVOKE_AWARDS: "Revoke awards",
+    Perm.REVIEW_APPLICATIONS: "Review badge applications (approve or decline)",
     Perm.VIEW_REPORTS: "View reports",
     Perm.MANAGE_BRANDING: "Manage branding and email content",
     Perm.MANAGE_SETTINGS: "Manage system settings",
     Perm.MANAGE_API_KEYS: "Manage API keys",
 }
+
+# "Administrative" permissions: those that change who may do what in the space, its people,
+# its structure or its configuration. A space may require a second factor of everyone holding
+# a role with any of them (System settings → Security; docs/mfa.md). Creating, publishing,
+# issuing and revoking badges and reading reports are the space's everyday work, not
+# administration: roles with only those are not affected.
+ADMINISTRATIVE = frozenset(
+    {
+        Perm.MANAGE_ORGANISATIONS,
+        Perm.MANAGE_USERS,
+        Perm.MANAGE_GROUPS,
+        Perm.MANAGE_ROLES,
+        Perm.MANAGE_BRANDING,
+        Perm.MANAGE_SETTINGS,
+        Perm.MANAGE_API_KEYS,
+    }
+)
 
 # Permissions that only make sense for the whole space; they are checked on the root.
 SPACE_WIDE = frozenset(
@@ -65,6 +84,7 @@ DEFAULT_ROLES: dict[str, tuple[str, frozenset[Perm]]] = {
                 Perm.PUBLISH_BADGES,
                 Perm.ISSUE_BADGES,
                 Perm.REVOKE_AWARDS,
+                Perm.REVIEW_APPLICATIONS,
                 Perm.VIEW_REPORTS,
             }
         ),
@@ -82,8 +102,8 @@ DEFAULT_ROLES: dict[str, tuple[str, frozenset[Perm]]] = {
         ),
     ),
     "Badge Issuer": (
-        "Issues published badges and revokes awards.",
-        frozenset({Perm.ISSUE_BADGES, Perm.REVOKE_AWARDS}),
+        "Issues published badges, revokes awards and reviews applications for badges.",
+        frozenset({Perm.ISSUE_BADGES, Perm.REVOKE_AWARDS, Perm.REVIEW_APPLICATIONS}),
     ),
     "Reporter": ("Reads reports.", frozenset({Perm.VIEW_REPORTS})),
     USER_ROLE: ("A recipient: keeps their badges, no admin rights.", frozenset()),

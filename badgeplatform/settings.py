@@ -92,6 +92,11 @@ INSTALLED_APPS = [
     "branding",
     "api",
     "webhooks",
+    # Multi-factor sign-in (docs/mfa.md): allauth's account app carries the login stages that
+    # allauth.mfa plugs into; the sign-in page itself stays users.views.login_view.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +111,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # allauth's request context (its login stages and MFA views read it).
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -142,6 +149,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL: a reused connection is health-checked (SELECT 1) only after this many idle
+# seconds, not at every request (badgeplatform/pg/base.py).
+DB_HEALTH_CHECK_IDLE_SECONDS = env_int("DB_HEALTH_CHECK_IDLE_SECONDS", 10)
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    DATABASES["default"]["ENGINE"] = "badgeplatform.pg"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] not in ("", ":memory:"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -167,6 +179,29 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# --- django-allauth (docs/mfa.md). The site's
+# own views sign people in (users.signin.sign_in) through allauth's login stages; allauth's own
+# sign-up, email and password pages are not mounted (users.mfa_urls lists what is).
+ACCOUNT_ADAPTER = "users.adapters.AccountAdapter"
+MFA_ADAPTER = "users.adapters.MFAAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"  # users.services verifies addresses (our own links)
+ACCOUNT_UNIQUE_EMAIL = True
+# The site's throttles (users/throttles.py) count sign-in and second-factor attempts; allauth's
+# own counters are off so one budget answers with one message (429 + Retry-After).
+ACCOUNT_RATE_LIMITS = False
+# Managing factors asks for the password (or a factor) again after this many seconds.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("MFA_REAUTHENTICATION_TIMEOUT", 300)
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Badge Platform")
+MFA_TOTP_TOLERANCE = 1  # the previous/next 30 s code is accepted too (clock drift)
+# WebAuthn needs a secure origin; http://localhost/127.0.0.1 in development and tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# The Django admin (/admin/) requires a second factor in this session; on by default when
+# DEBUG is off (docs/mfa.md).
+ADMIN_REQUIRE_MFA = env_bool("ADMIN_REQUIRE_MFA", not DEBUG)
+
 # Verification and password links expire after this many seconds (3 days).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 
@@ -206,6 +241,8 @@ if DATA_UPLOAD_MAX_MEMORY_SIZE > MAX_REQUEST_BODY:
 VERIFY_MAX_BYTES = env_int("VERIFY_MAX_BYTES", 2 * 1024 * 1024)
 # Requests per client address per minute on /verify/ (each may canonicalise and fetch).
 VERIFY_RATE_LIMIT = env_int("VERIFY_RATE_LIMIT", 20)
+# Claim and application submissions per client address per minute (/c/…, /apply/…).
+CLAIM_RATE_LIMIT = 20
 # Fetch keys, DID documents, status lists and hosted assertions from other sites (https only,
 # public addresses only, see badges/openbadges/fetching.py). Our own URLs never leave the process.
 VERIFY_FETCH_FOREIGN = env_bool("VERIFY_FETCH_FOREIGN", True)
@@ -343,6 +380,8 @@ for _proxy in TRUSTED_PROXIES:
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_IP_LIMIT = env_int("LOGIN_FAILURE_IP_LIMIT", 20)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+# Second-factor codes at sign-in, per account (same window; the client's budget is shared).
+MFA_FAILURE_LIMIT = env_int("MFA_FAILURE_LIMIT", 5)
 # Registration: per address registered, and per client address.
 REGISTRATION_EMAIL_LIMIT = env_int("REGISTRATION_EMAIL_LIMIT", 3)
 REGISTRATION_IP_LIMIT = env_int("REGISTRATION_IP_LIMIT", 10)

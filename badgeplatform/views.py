@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import public_view, space_view
@@ -47,7 +48,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     the checklist, the person's recent and expiring awards (2), and for issuers their badges
     and recent batches (2). Nothing grows with the space.
     """
-    from badges.access import badges_visible, batches_visible
+    from badges.access import applications_visible, badges_visible, batches_visible
+    from badges.applications import pending_for
     from badges.models import Award, Badge
     from issuers.models import Issuer
     from users.models import Member, Membership
@@ -143,6 +145,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             .only("status", "source", "total", "issued", "failed", "created_at", "badge__name")
             .order_by("-created_at", "-pk")[:BATCHES_SHOWN]
         )
+    # What waits for the person (claims to confirm, applications under review: one query) and,
+    # for reviewers, the applications waiting for a decision (one count).
+    pending = pending_for(request.user, space)
+    waiting_applications = None
+    if access.can_anywhere(Perm.REVIEW_APPLICATIONS):
+        waiting_applications = applications_visible(access).filter(status="submitted").count()
     # The checklist is an administrator's (the space, its tree, its people); an issuer or a
     # badge creator has their own sections instead.
     is_administrator = can["space"] or can["organisations"] or can["members"]
@@ -161,6 +169,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "issuable_shown": ISSUABLE_SHOWN,
             "batches": batches,
             "checklist": checklist,
+            "pending": pending,
+            "waiting_applications": waiting_applications,
         },
     )
 
@@ -277,7 +287,11 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
         raise Http404("No such file")
     try:
         target = (root / path).resolve()
-        found = root in target.parents and target.is_file()
+        # private/: files only their own pages serve, after their own checks (application
+        # evidence), however the path is spelt.
+        found = (
+            root in target.parents and root / "private" not in target.parents and target.is_file()
+        )
     except (ValueError, OSError):
         found = False
     if not found:
@@ -308,6 +322,8 @@ def admin_login(request: HttpRequest, extra_context: dict | None = None) -> Http
     from users import throttles
 
     if request.method != "POST":
+        if (detour := admin_second_factor_detour(request)) is not None:
+            return detour
         return AdminSite.login(admin.site, request, extra_context)
     identifier = request.POST.get("username", "")
     if wait := throttles.sign_in_attempt(request, identifier):
@@ -318,7 +334,62 @@ def admin_login(request: HttpRequest, extra_context: dict | None = None) -> Http
             request, "throttled.html", {"message": message, "retry_url": request.path}
         )
         return throttles.throttled(page, wait)
-    response = AdminSite.login(admin.site, request, extra_context)
-    if response.status_code == 302 and request.user.is_authenticated:
-        throttles.sign_in_succeeded(request, identifier)
-    return response
+    from django.contrib.admin.forms import AdminAuthenticationForm
+
+    from users import signin
+
+    form = AdminAuthenticationForm(request, data=request.POST)
+    if not form.is_valid():
+        return AdminSite.login(admin.site, request, extra_context)  # the form with its errors
+    throttles.sign_in_succeeded(request, identifier)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    # Through the site's sign-in flow: the second factor is asked for when set up.
+    return signin.sign_in(
+        request, form.get_user(), redirect_url=next_url or reverse("admin:index"), via="admin"
+    )
+
+
+def admin_has_permission(request: HttpRequest) -> bool:
+    """admin.site.has_permission: active staff, and with ADMIN_REQUIRE_MFA (on when DEBUG=0) a
+    second factor given in this session (at sign-in, or confirmed since: docs/mfa.md)."""
+    from django.contrib import admin
+    from django.contrib.admin import AdminSite
+
+    from users import signin
+
+    if not AdminSite.has_permission(admin.site, request):
+        return False
+    return not settings.ADMIN_REQUIRE_MFA or signin.session_used_second_factor(request)
+
+
+def admin_second_factor_detour(request: HttpRequest) -> HttpResponse | None:
+    """Staff signed in without a second factor in this session, sent to the admin's sign-in
+    by admin_has_permission: to confirm their factor, or to set one up first."""
+    from django.contrib import messages
+    from django.utils.http import urlencode
+
+    from users import mfa, signin
+
+    user = request.user
+    if not (settings.ADMIN_REQUIRE_MFA and user.is_authenticated and user.is_active):
+        return None
+    if not user.is_staff or signin.session_used_second_factor(request):
+        return None
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("admin:index")
+    if mfa.has_second_factor(user):
+        messages.info(request, "The admin needs your second factor: confirm it to continue.")
+        return redirect(reverse("mfa_reauthenticate") + "?" + urlencode({"next": next_url}))
+    messages.warning(
+        request,
+        "The admin needs a second factor. Set up an authenticator app or a passkey, then open "
+        "the admin again.",
+    )
+    return redirect(reverse("accounts:settings") + "#two-factor")

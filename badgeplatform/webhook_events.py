@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from orgs.models import Space
 
-# shared/API.md → Webhooks. `award.claimed` is accepted for subscription; it is emitted once
-# claims exist.
+# shared/API.md → Webhooks. `award.claimed` is emitted by badges.claims when a claim link awards.
 EVENT_TYPES: tuple[str, ...] = (
     "award.issued",
     "award.revoked",

@@ -16,7 +16,7 @@ from django.http import Http404
 
 from badgeplatform.access import Access
 from badgeplatform.permissions import Perm
-from badges.models import Award, Badge, Graphic, IssueBatch, Rule
+from badges.models import Application, Award, Badge, ClaimLink, Graphic, IssueBatch, Rule
 from orgs.models import Organisation
 
 Need = Perm | str | tuple[Perm | str, ...]
@@ -194,3 +194,42 @@ def rule_for(access: Access, pk: int | str, *, need: Need = Perm.ISSUE_BADGES) -
 
 def rules_visible(access: Access, *, need: Need = Perm.ISSUE_BADGES) -> QuerySet[Rule]:
     return _filtered(Rule.objects.for_space(access.space), access, need, "organisation__")
+
+
+# ---- Claim links and applications -----------------------------------------------------------
+
+
+def claim_link_for(access: Access, pk: int | str, *, need: Need = Perm.ISSUE_BADGES) -> ClaimLink:
+    """The space's claim link with its badge, when the actor holds ``need`` on the badge's
+    organisation. One query."""
+    link = (
+        ClaimLink.objects.filter(space=access.space, pk=_int(pk))
+        .select_related("badge__organisation", "badge__graphic", "badge__issuer__current")
+        .first()
+    )
+    if link is None or not can_on(access, need, link.badge.organisation):
+        raise Http404("No such claim link")
+    return link
+
+
+def application_for(
+    access: Access, pk: int | str, *, need: Need = Perm.REVIEW_APPLICATIONS
+) -> Application:
+    """The space's application with its badge and applicant, when the actor holds ``need`` on
+    the badge's organisation. One query."""
+    application = (
+        Application.objects.filter(space=access.space, pk=_int(pk))
+        .select_related("badge__organisation", "badge__graphic", "applicant", "reviewed_by")
+        .first()
+    )
+    if application is None or not can_on(access, need, application.badge.organisation):
+        raise Http404("No such application")
+    return application
+
+
+def applications_visible(
+    access: Access, *, need: Need = Perm.REVIEW_APPLICATIONS
+) -> QuerySet[Application]:
+    return _filtered(
+        Application.objects.filter(space=access.space), access, need, "badge__organisation__"
+    )

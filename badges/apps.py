@@ -8,7 +8,9 @@ class BadgesConfig(AppConfig):
         from badgeplatform import nav, outbox
         from badgeplatform.permissions import Perm
         from badges import emails, holdings, keys_views
-        from badges.openbadges import tasks  # noqa: F401 - registers credential signing
+        from badges.openbadges import publish, tasks  # noqa: F401 - tasks: credential signing
+
+        publish.connect_change_signals()
 
         outbox.register_renderer(
             "badge_issued", emails.render_badge_issued, batch=emails.render_badge_issued_batch
@@ -32,4 +34,11 @@ class BadgesConfig(AppConfig):
         nav.register("issuing", "Rules", "rules:index", perm=Perm.ISSUE_BADGES, order=25)
         nav.register(
             "issuing", "Issue history", "issuing:history", perm=Perm.ISSUE_BADGES, order=30
+        )
+        nav.register(
+            "issuing",
+            "Applications",
+            "applications:queue",
+            perm=Perm.REVIEW_APPLICATIONS,
+            order=35,
         )

@@ -2,12 +2,14 @@
 
 from django.urls import path
 
+from badges import applications_views
 from badges import backpack_views as views
 
 app_name = "backpack"
 
 urlpatterns = [
     path("", views.my_badges, name="index"),
+    path("applications/", applications_views.mine, name="applications"),
     path("<uuid:award_id>/", views.award_detail, name="award"),
     path("<uuid:award_id>/visibility/", views.visibility, name="visibility"),
     path("<uuid:award_id>/accept/", views.accept, name="accept"),

@@ -11,11 +11,12 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform.access import user_view
 from badgeplatform.pagination import paginate
-from badges import links
+from badges import engagement, links
 from badges.awards import TransitionRefused, award_accept, award_decline, award_set_public
 from badges.issuing_forms import VisibilityForm
 from badges.models import Award
@@ -39,6 +40,24 @@ def get_own_award(request: HttpRequest, public_id) -> Award:
     if award is None:
         raise Http404("No such award in your backpack")
     return award
+
+
+def embed_snippet(award: Award) -> str:
+    """The HTML a recipient pastes into their own site: the badge image (the baked PNG, so
+    it carries the award) linking to the public verification page. Every value is escaped."""
+    name = award.badge_snapshot.get("name", "Badge")
+    # A plain str (not SafeString): the page shows the code as text, escaped once more.
+    return "".join(
+        [
+            format_html(
+                '<a href="{}" target="_blank" rel="noopener">'
+                '<img src="{}" alt="{}" width="120" height="120"></a>',
+                links.assertion_url(award),
+                links.baked_image_url(award),
+                f"{name}: a verified Open Badge from {award.issuer_version.name}",
+            )
+        ]
+    )
 
 
 @user_view
@@ -80,7 +99,14 @@ def award_detail(request: HttpRequest, award_id) -> HttpResponse:
             "ob3_svg_url": links.download(links.credential_svg_url(award)),
             "ob3_json_url": links.download(links.credential_url(award)),
             "certificate_url": links.certificate_url(award),
-            "linkedin_url": links.linkedin_add_url(award),
+            # Through the share counter, which sends the person on to LinkedIn's form.
+            "linkedin_url": links.share_url(award, "linkedin_profile"),
+            "share_buttons": [
+                (target, label, links.share_url(award, target))
+                for target, label in engagement.SHARE_TARGETS.items()
+                if target != "linkedin_profile"
+            ],
+            "embed_snippet": embed_snippet(award),
             "admin_spaces": spaces_administered(request.user),
         },
     )

@@ -110,6 +110,9 @@ def csv_rows(parsed: list[CsvRow], *, file_name: str) -> list[Row]:
             "last_name": r.last_name,
             "external_id": r.external_id,
             "achieved_at": r.achieved_at.isoformat() if r.achieved_at else "",
+            # The row's own evidence and result (badges.evidence form), else the list's.
+            "evidence": r.evidence,
+            "results": r.results,
             "format_errors": r.errors,
         }
         for r in parsed

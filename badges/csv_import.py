@@ -7,7 +7,10 @@ person twice?) are found later, over the whole recipient list, by ``badges.batch
 
 Columns: email, first name, last name, optional external id, optional achievement time. A
 header row names them in any order (common spellings are understood); without a header the
-columns are taken in that order.
+columns are taken in that order. With a header, optional evidence and result columns give
+each row its own: EvidenceUrl, EvidenceNarrative, EvidenceName (one piece of evidence) and
+ResultDescription with ResultValue (one result), checked by ``badges.evidence`` exactly as the
+Events API checks ``Evidence`` and ``Results``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from badges.evidence import EvidenceError, evidence_clean, results_clean
+
 # One upload, and one recipient list, holds at most this many people: enough for a year group
 # or a large course, small enough that checking the list stays well under a second and the
 # rows (kept in the batch until issued) stay around a megabyte.
@@ -34,12 +39,25 @@ MAX_EXTERNAL_ID = 200
 FUTURE_TOLERANCE = timedelta(minutes=5)  # the same tolerance as badges.issuing
 
 COLUMNS = ("email", "first_name", "last_name", "external_id", "achieved_at")
+# Only with a header row (a file without one keeps the five columns above).
+EVIDENCE_COLUMNS = {
+    "evidence_url": "Url",
+    "evidence_narrative": "Narrative",
+    "evidence_name": "Name",
+}
+RESULT_COLUMNS = {"result_description": "Description", "result_value": "Value"}
+ALL_COLUMNS = (*COLUMNS, *EVIDENCE_COLUMNS, *RESULT_COLUMNS)
 COLUMN_LABELS = {
     "email": "Email",
     "first_name": "First name",
     "last_name": "Last name",
     "external_id": "External id",
     "achieved_at": "Achievement time",
+    "evidence_url": "EvidenceUrl",
+    "evidence_narrative": "EvidenceNarrative",
+    "evidence_name": "EvidenceName",
+    "result_description": "ResultDescription",
+    "result_value": "ResultValue",
 }
 # Header spellings, compared lower-case with everything but letters removed.
 HEADER_ALIASES = {
@@ -67,6 +85,11 @@ HEADER_ALIASES = {
         "completedat",
         "completiondate",
     },
+    "evidence_url": {"evidenceurl", "evidencelink"},
+    "evidence_narrative": {"evidencenarrative", "evidence", "evidencetext"},
+    "evidence_name": {"evidencename", "evidencetitle"},
+    "result_description": {"resultdescription", "result"},
+    "result_value": {"resultvalue"},
 }
 
 
@@ -82,6 +105,8 @@ class CsvRow:
     last_name: str = ""
     external_id: str = ""
     achieved_at: datetime | None = None
+    evidence: list[dict] = field(default_factory=list)  # badges.evidence's stored form
+    results: list[dict] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -224,7 +249,7 @@ def _row(
     line: int, cells: list[str], columns: dict[int, str], tz: ZoneInfo, now, *, positional: bool
 ) -> CsvRow:
     row = CsvRow(line=line)
-    values = {name: "" for name in COLUMNS}
+    values = {name: "" for name in ALL_COLUMNS}
     extra = []
     for index, cell in enumerate(cells):
         name = columns.get(index)
@@ -259,7 +284,37 @@ def _row(
         row.achieved_at, problem = parse_time(values["achieved_at"], tz, now)
         if problem:
             row.errors["achieved_at"] = problem
+    _evidence_and_results(row, values)
     return row
+
+
+def _in_csv_words(message: str, columns: dict[str, str], what: str) -> str:
+    """badges.evidence speaks the API's names (Evidence[0].Url); a CSV has columns."""
+    for column, key in columns.items():
+        message = message.replace(f"{what}[0].{key}", COLUMN_LABELS[column])
+    message = message.replace(
+        f"{what}[0] needs a Narrative or a Url",
+        ("The evidence needs an EvidenceNarrative or an EvidenceUrl"),
+    )
+    message = message.replace(f"{what}[0] needs a Description", "ResultDescription is missing")
+    message = message.replace(f"{what}[0] needs a Value", "ResultValue is missing")
+    return message
+
+
+def _evidence_and_results(row: CsvRow, values: dict[str, str]) -> None:
+    """The row's own evidence and result, checked by the API's rules (badges.evidence)."""
+    item = {key: values[column] for column, key in EVIDENCE_COLUMNS.items() if values[column]}
+    if item:
+        try:
+            row.evidence = evidence_clean([item])
+        except EvidenceError as exc:
+            row.errors["evidence"] = _in_csv_words(str(exc), EVIDENCE_COLUMNS, "Evidence")
+    result = {key: values[column] for column, key in RESULT_COLUMNS.items() if values[column]}
+    if result:
+        try:
+            row.results = results_clean([result])
+        except EvidenceError as exc:
+            row.errors["results"] = _in_csv_words(str(exc), RESULT_COLUMNS, "Results")
 
 
 def example_csv() -> str:

@@ -42,7 +42,7 @@ def render_badge_issued_batch(emails) -> dict[int, tuple[str, str, str]]:
         if space.pk not in prepared:
             prepared[space.pk] = prepared_space_email(space, "badge_issued")
         values = _issued_values(award)
-        out[email_pk] = prepared[space.pk].render(values["values"], values["notes"])
+        out[email_pk] = prepared[space.pk].render_many(values["values"], values["notes"])
     return out
 
 

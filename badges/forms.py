@@ -52,6 +52,7 @@ TABS: list[tuple[str, str]] = [
     ("criteria", "Criteria"),
     ("attributes", "Badge attribute"),
     ("standards", "Standards"),
+    ("certificate", "Certificate"),
 ]
 TAB_KEYS = [key for key, _ in TABS]
 # Which tab holds each thing publication needs (the missing list links to it).
@@ -151,6 +152,17 @@ class BadgeGraphicForm(forms.Form):
         self.fields["graphic"].queryset = graphics_visible(
             access, need=(Perm.CREATE_BADGES, Perm.MANAGE_GRAPHICS)
         ).filter(Q(archived_at__isnull=True) | keep)
+
+
+class BadgeCertificateForm(forms.Form):
+    """The Certificate tab: which of the designs its awards' certificates print in."""
+
+    certificate_design = forms.ChoiceField(
+        label="Certificate design",
+        choices=Badge.CertificateDesign.choices,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose one of the designs shown."},
+    )
 
 
 class BadgeCriteriaForm(forms.Form):

@@ -123,7 +123,9 @@ class CsvUploadForm(forms.Form):
         label="CSV file",
         help_text=(
             "Columns: email, first name, last name, external id (optional), achievement time "
-            f"(optional, e.g. 2026-05-01 or 2026-05-01 14:30). A header row is optional. "
+            f"(optional, e.g. 2026-05-01 or 2026-05-01 14:30). A header row is optional; "
+            "with one, each row may also have its own evidence (EvidenceUrl, "
+            "EvidenceNarrative, EvidenceName) and result (ResultDescription, ResultValue). "
             f"{LIMITS_TEXT}"
         ),
         error_messages={"required": "Choose a CSV file to upload."},

@@ -66,6 +66,22 @@ def certificate_url(award: Award | UUID | str) -> str:
     return _url(f"/public/assertions/{getattr(award, 'public_id', award)}/certificate.pdf")
 
 
+def card_url(award: Award | UUID | str) -> str:
+    """The award's unfurl picture (1200×630 PNG): what Open Graph and Twitter cards show."""
+    return _url(f"/public/assertions/{getattr(award, 'public_id', award)}/card.png")
+
+
+def badge_card_url(badge: Badge | UUID | str) -> str:
+    """The badge's unfurl picture (1200×630 PNG), for its public page."""
+    return _url(f"/public/badges/{getattr(badge, 'public_id', badge)}/card.png")
+
+
+def share_url(award: Award | UUID | str, target: str) -> str:
+    """A share button: counts the share (no personal data) and sends the person on to
+    ``target``'s own share form (badges.engagement.SHARE_TARGETS)."""
+    return _url(f"/public/assertions/{getattr(award, 'public_id', award)}/share/{target}")
+
+
 def credential_image_url(award: Award | UUID | str) -> str:
     """The badge graphic with the signed OB 3.0 credential baked in (iTXt openbadgecredential)."""
     return _url(f"/public/credentials/{getattr(award, 'public_id', award)}/image.png")
@@ -122,16 +138,23 @@ def media_url(name: str) -> str:
     return url if urlsplit(url).scheme else _url(url)
 
 
-def linkedin_add_url(award: Award) -> str:
+def linkedin_add_url(award: Award, organization_id: str = "") -> str:
     """LinkedIn's "Add licence or certification" form, pre-filled with the award.
 
-    The issuing organisation is given by name (LinkedIn's organisation ids are not known
-    here); the credential URL is the public verification page.
+    The issuing organisation is LinkedIn's numeric ``organizationId`` when the space set one
+    (System settings → Branding: LinkedIn then shows the organisation's page and logo), else
+    the issuer's name as ``organizationName``; the credential URL is the public verification
+    page and the credential id the award's public id.
     """
+    organisation = (
+        {"organizationId": organization_id}
+        if organization_id
+        else {"organizationName": award.issuer_version.name}
+    )
     params = {
         "startTask": "CERTIFICATION_NAME",
         "name": award.badge_snapshot.get("name", ""),
-        "organizationName": award.issuer_version.name,
+        **organisation,
         "issueYear": award.issued_at.year,
         "issueMonth": award.issued_at.month,
         "certUrl": assertion_url(award),

@@ -21,9 +21,10 @@ from django.utils.http import parse_etags
 from django.views.decorators.http import require_GET
 
 from badgeplatform.access import public_view
-from badges import certificates, links
+from badges import certificates, engagement, links, social
 from badges.openbadges import publish, status, verification
 from badges.openbadges.publish import Payload
+from branding.models import linkedin_organization_id_for
 
 JSON_TYPES = ("application/ld+json", "application/json")
 # Live documents (an assertion can be revoked) may be cached briefly; versions never change.
@@ -126,7 +127,125 @@ def assertion(request: HttpRequest, award_id: UUID) -> HttpResponse:
     if award.is_declined and not award.is_revoked:
         return not_available(request)
     context = verification.page_context(award)
+    context["meta"] = award_meta(context)
+    context["share_buttons"] = [
+        (target, label, links.share_url(award, target))
+        for target, label in engagement.SHARE_TARGETS.items()
+        if target != "linkedin_profile"  # the recipient's own action, in their backpack
+    ]
+    engagement.count_award(request, award, engagement.Kind.VIEW)
     return _page(request, "badges/public/award.html", context)
+
+
+def _summary(text: str, limit: int = 200) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def award_meta(context: dict) -> dict:
+    """Open Graph and Twitter card values of an award's page (all URLs absolute)."""
+    award, badge, issuer = context["award"], context["badge"], context["issuer"]
+    name = context["recipient_name"]
+    title = f"{badge['name']} — awarded to {name}" if name else badge["name"]
+    lead = f"{issuer['name']} awarded {name or 'this'} the verified Open Badge “{badge['name']}”."
+    if not name:
+        lead = f"A verified Open Badge awarded by {issuer['name']}."
+    return {
+        "title": title,
+        "description": _summary(f"{lead} {badge['description']}"),
+        "url": links.assertion_url(award),
+        "image": links.card_url(award),
+        "image_alt": f"The {badge['name']} badge, issued by {issuer['name']}",
+    }
+
+
+def _gone_if_declined(award) -> HttpResponse | None:
+    """410 for an award its recipient declined (as its page and certificate answer)."""
+    if award.is_declined and not award.is_revoked:
+        return HttpResponse(
+            publish.NOT_AVAILABLE, status=410, content_type="text/plain; charset=utf-8"
+        )
+    return None
+
+
+@public_view("The picture a shared award link unfurls into: the public page's og:image.")
+@require_GET
+def assertion_card(request: HttpRequest, award_id: UUID) -> HttpResponse:
+    award = publish._award(award_id)
+    if award is None:
+        raise Http404("No such award")
+    if gone := _gone_if_declined(award):
+        return gone
+    snapshot = award.badge_snapshot
+    state = ""
+    if award.is_revoked:
+        state = "revoked"
+    elif award.is_suspended:
+        state = "suspended"
+    elif award.is_expired():
+        state = "expired"
+    card = social.Card(
+        title=snapshot.get("name", "Badge"),
+        image=snapshot.get("image", ""),
+        issuer=award.issuer_version.name,
+        recipient=award.recipient.get_full_name().strip() if award.is_public else "",
+        state=state,
+    )
+    return _respond(request, social.card_png(card), cache_control=LIVE)
+
+
+@public_view("The picture a shared badge link unfurls into: the badge page's og:image.")
+@require_GET
+def badge_card(request: HttpRequest, badge_id: UUID) -> HttpResponse:
+    found = publish.current_badge(badge_id)
+    if found is None:
+        raise Http404("No such badge")
+    card = social.Card(
+        title=found.name,
+        image=found.graphic.image.name if found.graphic_id else "",
+        issuer=found.issuer.current.name,
+        label="Open Badge",
+    )
+    return _respond(request, social.card_png(card), cache_control=LIVE)
+
+
+@public_view("A share button on a public award page: counted without personal data, then on.")
+@require_GET
+def share(request: HttpRequest, award_id: UUID, target: str) -> HttpResponse:
+    """Counts one share of the award to ``target`` and redirects to that site's own share
+    form (LinkedIn, X, Facebook, an email; ``linkedin_profile`` is LinkedIn's "Add to
+    profile" form). 404 for an unknown target or award; 410 once revoked, suspended or
+    declined."""
+    if target not in engagement.SHARE_TARGETS:
+        raise Http404("No such share target")
+    award = publish._award(award_id)
+    if award is None:
+        raise Http404("No such award")
+    if gone := _gone_if_declined(award):
+        return gone
+    if award.is_revoked or award.is_suspended:
+        return HttpResponse(
+            "This badge is no longer valid: it cannot be shared.",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
+    page = links.assertion_url(award)
+    name = award.badge_snapshot.get("name", "Badge")
+    profile = ""
+    if target == "linkedin_profile":
+        profile = links.linkedin_add_url(award, linkedin_organization_id_for(award.space_id))
+    destination = engagement.share_url(
+        target,
+        url=page,
+        title=f"{name} — a verified Open Badge from {award.issuer_version.name}",
+        linkedin_profile_url=profile,
+    )
+    engagement.count_award(request, award, engagement.Kind.SHARE, target)
+    response = HttpResponse(status=302)
+    response["Location"] = destination  # mailto: too, which HttpResponseRedirect refuses
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @public_view("The baked badge image (OB 2.0 assertion inside) is what recipients share.")
@@ -169,6 +288,7 @@ def certificate(request: HttpRequest, award_id: UUID) -> HttpResponse:
     response = HttpResponse(
         certificates.certificate_pdf(award, size), content_type="application/pdf"
     )
+    engagement.count_award(request, award, engagement.Kind.CERTIFICATE)
     disposition = "attachment" if request.GET.get("download") else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="certificate-{award_id}.pdf"'
     # The name or the status may change: revalidate (no ETag: a PDF is cheap to make).
@@ -215,18 +335,48 @@ def credential_svg(request: HttpRequest, award_id: UUID) -> HttpResponse:
 @public_view("The OB 2.0 BadgeClass as it is now: a published badge is public.")
 @require_GET
 def badge(request: HttpRequest, badge_id: UUID) -> HttpResponse:
+    wanted = _wants_json(request)
+    if wanted:
+        # The hot path: the cached current BadgeClass, no query on a hit.
+        current = publish.current_badge_payload(badge_id)
+        if current is None:
+            raise Http404("No such badge")
+        return _respond(request, current[0], content_type=_json_type(wanted))
     found = publish.current_badge(badge_id)
     if found is None:
         raise Http404("No such badge")
-    payload = publish.badge_payload(found)
-    wanted = _wants_json(request)
-    if wanted:
-        return _respond(request, payload, content_type=_json_type(wanted))
+    document = json.loads(publish.badge_payload(found).body)
+    _count_badge_view(request, found)
     return _page(
         request,
         "badges/public/badge.html",
-        {"badge": json.loads(payload.body), "withdrawn": found.state == found.State.WITHDRAWN},
+        {
+            "badge": document,
+            "withdrawn": found.state == found.State.WITHDRAWN,
+            "meta": badge_meta(found, document, links.badgeclass_url(found)),
+        },
     )
+
+
+def badge_meta(found, document: dict, url: str) -> dict:
+    issuer = found.issuer.current.name
+    return {
+        "title": f"{found.name} — an Open Badge from {issuer}",
+        "description": _summary(document.get("description", "")),
+        "url": url,
+        "image": links.badge_card_url(found),
+        "image_alt": f"The {found.name} badge, issued by {issuer}",
+    }
+
+
+def _count_badge_view(request: HttpRequest, found) -> None:
+    if engagement.countable(request):
+        engagement.count(
+            kind=engagement.Kind.VIEW,
+            space_id=found.space_id,
+            organisation_id=found.organisation_id,
+            badge_id=found.pk,
+        )
 
 
 @public_view("A badge's stable OB 3.0 achievement id: a published badge is public.")
@@ -243,6 +393,7 @@ def achievement(request: HttpRequest, badge_id: UUID) -> HttpResponse:
             request, publish.achievement_payload(found), content_type=_json_type(wanted)
         )
     document = json.loads(publish.badge_payload(found).body)
+    _count_badge_view(request, found)
     return _page(
         request,
         "badges/public/badge.html",
@@ -250,6 +401,7 @@ def achievement(request: HttpRequest, badge_id: UUID) -> HttpResponse:
             "badge": document,
             "withdrawn": found.state == found.State.WITHDRAWN,
             "achievement_id": links.achievement_url(found),
+            "meta": badge_meta(found, document, links.achievement_url(found)),
         },
     )
 
@@ -275,9 +427,11 @@ def issuer(request: HttpRequest, profile_id: UUID) -> HttpResponse:
     unchanged), else the issuer's stable id: its current OB 3.0 Profile with its signing keys,
     the controller of those keys. JSON or the page, by Accept."""
     wanted = _wants_json(request)
-    version = publish.issuer_version(profile_id)
-    if version is not None:
-        payload = publish.issuer_payload(version)
+    # A profile version never changes: when its document is cached, no query at all.
+    payload = publish.cached_issuer_payload(profile_id)
+    version = None if payload is not None else publish.issuer_version(profile_id)
+    if payload is not None or version is not None:
+        payload = payload or publish.issuer_payload(version)
         if wanted:
             return _respond(
                 request, payload, cache_control=IMMUTABLE, content_type=_json_type(wanted)

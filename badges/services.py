@@ -55,6 +55,7 @@ EDITABLE_FIELDS = (
     "expiry_amount",
     "expiry_unit",
     "status_emails",
+    "certificate_design",
     *ACHIEVEMENT_FIELDS,
 )
 FIELD_LABELS = {
@@ -69,6 +70,7 @@ FIELD_LABELS = {
     "expiry_amount": "expiry",
     "expiry_unit": "expiry",
     "status_emails": "status-change emails",
+    "certificate_design": "certificate design",
     "attributes": "attributes",
     "achievement_type": "achievement type",
     "alignments": "alignments",
@@ -252,7 +254,9 @@ def badge_update(
         if missing:
             raise BadgeIncomplete(missing, published=True)
     # A new version of the same achievement: OB 3.0 keeps its id and carries this number.
-    locked.revision += 1
+    # (The certificate's look is not part of the achievement.)
+    if set(changed) - {"certificate_design"}:
+        locked.revision += 1
     locked.save()
     if new_rows is not None:
         locked.attributes.all().delete()

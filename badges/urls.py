@@ -11,6 +11,11 @@ space_urlpatterns = [
     path("badges/new/", views.create, name="create"),
     path("badges/<int:badge_id>/", views.detail, name="detail"),
     path("badges/<int:badge_id>/edit/", views.edit, name="edit"),
+    path(
+        "badges/<int:badge_id>/certificate-preview.png",
+        views.certificate_preview,
+        name="certificate_preview",
+    ),
     path("badges/<int:badge_id>/publish/", views.publish, name="publish"),
     path("badges/<int:badge_id>/withdraw/", views.withdraw, name="withdraw"),
     # On the issuer's page (issuers.panels): its Open Badges signing key.

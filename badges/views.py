@@ -27,7 +27,7 @@ from badgeplatform.access import Access, permission_denied_message, space_view
 from badgeplatform.htmx import INVALID_FORM_STATUS, render_form
 from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
-from badges import services
+from badges import certificates, services
 from badges.access import SEE_BADGES, badge_for, badges_visible
 from badges.criteria import render_markdown
 from badges.forms import (
@@ -35,6 +35,7 @@ from badges.forms import (
     TAB_KEYS,
     TABS,
     AttributeRows,
+    BadgeCertificateForm,
     BadgeCriteriaForm,
     BadgeDetailsForm,
     BadgeFilterForm,
@@ -243,6 +244,9 @@ def _tab_form(request: HttpRequest, tab: str, badge: Badge | None, data=None):
             alignments=badge.alignments,
             result_descriptions=badge.result_descriptions,
         )
+    if tab == "certificate":
+        initial = {"certificate_design": badge.certificate_design if badge else "classic"}
+        return BadgeCertificateForm(data, initial=initial)
     if tab == "criteria":
         initial = {}
         if badge is not None:
@@ -285,6 +289,22 @@ def _editor_response(
     }
     if tab == "graphic":
         context["graphic_choices"] = list(form.fields["graphic"].queryset[:60])
+    if tab == "certificate":
+        chosen = form["certificate_design"].value() or "classic"
+        context["designs"] = [
+            {
+                "value": value,
+                "label": label,
+                "checked": value == chosen,
+                "preview": (
+                    reverse("badges:certificate_preview", args=[request.space.slug, badge.pk])
+                    + f"?design={value}"
+                    if badge
+                    else ""
+                ),
+            }
+            for value, label in Badge.CertificateDesign.choices
+        ]
     template = "badges/edit.html#editor" if request.htmx else "badges/edit.html"
     return TemplateResponse(request, template, context, status=status)
 
@@ -397,6 +417,20 @@ def edit(request: HttpRequest, badge_id: int) -> HttpResponse:
     badge = get_badge_for(request, badge_id)
     require_edit(request, badge)
     return _editor(request, badge)
+
+
+@space_view()
+@require_GET
+def certificate_preview(request: HttpRequest, badge_id: int) -> HttpResponse:
+    """A sample award's certificate in ``?design=`` (the editor's Certificate tab), as PNG."""
+    require_badge_access(request)
+    badge = get_badge_for(request, badge_id)
+    design = request.GET.get("design", "")
+    if design not in certificates.DESIGNS:
+        return HttpResponse("Unknown design.", status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(certificates.preview_png(badge, design), content_type="image/png")
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # ---- State changes -----------------------------------------------------------------------

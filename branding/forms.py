@@ -42,6 +42,23 @@ class ColoursForm(forms.Form):
     accent = ColourField(label="Highlight (selected items and buttons)")
 
 
+class SharingForm(forms.Form):
+    linkedin_organization_id = forms.RegexField(
+        label="LinkedIn organisation id",
+        regex=r"^[0-9]{1,20}$",
+        required=False,
+        max_length=20,
+        strip=True,
+        error_messages={
+            "invalid": "Enter the digits of the id only, for example 1337 (it is in the "
+            "address of your organisation's LinkedIn admin page: /company/1337/admin)."
+        },
+        help_text='When set, recipients\' "Add to LinkedIn profile" links name your '
+        "organisation's LinkedIn page, so it shows with its logo. Leave empty to name the "
+        "issuer instead.",
+    )
+
+
 class ImageUploadForm(forms.Form):
     """One image through the platform's safe pipeline (badgeplatform.images)."""
 

@@ -36,6 +36,9 @@ class SpaceBranding(models.Model):
     accent = models.CharField(max_length=7, blank=True, validators=[validate_hex_colour])
     logo = models.ImageField(upload_to="branding/", blank=True)
     icon = models.ImageField(upload_to="branding/", blank=True)
+    # LinkedIn's numeric id of the organisation's page: "Add to profile" links name it, so
+    # LinkedIn shows the organisation's logo and links the certification to its page.
+    linkedin_organization_id = models.CharField(max_length=20, blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -111,3 +114,14 @@ class LandingPage(models.Model):
 
     def __str__(self) -> str:
         return f"Landing page of {self.space_id}"
+
+
+def linkedin_organization_id_for(space_id: int) -> str:
+    """The space's LinkedIn organisation id ("" when unset): one query, for public pages that
+    have the space's id but not its row."""
+    found = (
+        SpaceBranding.objects.filter(space_id=space_id)
+        .values_list("linkedin_organization_id", flat=True)
+        .first()
+    )
+    return found or ""

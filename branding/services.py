@@ -70,6 +70,27 @@ def branding_set_colours(
     return _saved(space, branding, ["nav_bg", "nav_text", "accent"])
 
 
+@transaction.atomic
+def branding_set_linkedin(*, actor: User, space: Space, organization_id: str) -> SpaceBranding:
+    """The space's LinkedIn organisation id (digits, or "" for none): every plan."""
+    if organization_id and not (organization_id.isdigit() and len(organization_id) <= 20):
+        raise ValueError("A LinkedIn organisation id is digits only.")
+    branding = _lock_branding(space)
+    before = branding.linkedin_organization_id
+    branding.linkedin_organization_id = organization_id
+    if before != organization_id:
+        audit_log(
+            space=space,
+            actor=actor,
+            action="branding.linkedin",
+            label="LinkedIn organisation id",
+            changes={"linkedin_organization_id": [before, organization_id]},
+        )
+    branding.save(update_fields=["linkedin_organization_id", "updated_at"])
+    space._branding = branding
+    return branding
+
+
 def branding_reset_colours(*, actor: User, space: Space) -> SpaceBranding:
     return branding_set_colours(actor=actor, space=space, nav_bg="", nav_text="", accent="")
 

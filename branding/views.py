@@ -42,7 +42,13 @@ from branding.emails import (
     spec_for,
     token,
 )
-from branding.forms import ColoursForm, EmailTemplateForm, ImageUploadForm, LandingPageForm
+from branding.forms import (
+    ColoursForm,
+    EmailTemplateForm,
+    ImageUploadForm,
+    LandingPageForm,
+    SharingForm,
+)
 from branding.landing import render_landing_text
 from branding.models import HEX_COLOUR, EmailKind, EmailTemplate, get_branding_for
 from branding.plans import (
@@ -109,6 +115,7 @@ BRANDING_ACTIONS = {
     "remove_logo",
     "upload_icon",
     "remove_icon",
+    "save_sharing",
 }
 
 
@@ -123,8 +130,22 @@ def branding(request: HttpRequest) -> HttpResponse:
     colours_form = ColoursForm(initial=current.colours)
     logo_form = ImageUploadForm(prefix="logo", **images.LOGO_FORM)
     icon_form = ImageUploadForm(prefix="icon", **images.ICON_FORM)
+    sharing_form = SharingForm(
+        initial={"linkedin_organization_id": current.linkedin_organization_id}
+    )
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "save_sharing":  # every plan
+        sharing_form = SharingForm(request.POST)
+        if sharing_form.is_valid():
+            services.branding_set_linkedin(
+                actor=request.user,
+                space=space,
+                organization_id=sharing_form.cleaned_data["linkedin_organization_id"],
+            )
+            messages.success(request, "Sharing settings saved.")
+            return redirect("branding:branding", space.slug)
+        status = INVALID_FORM_STATUS
+    elif request.method == "POST":
         action = request.POST.get("action", "")
         if action not in BRANDING_ACTIONS:
             return HttpResponseBadRequest("Unknown action")
@@ -185,6 +206,7 @@ def branding(request: HttpRequest) -> HttpResponse:
         "colours_form": colours_form,
         "logo_form": logo_form,
         "icon_form": icon_form,
+        "sharing_form": sharing_form,
         "checks": contrast_checks(**shown),
         "pickers": _picker_values(colours_form, shown),
     }

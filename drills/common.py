@@ -187,15 +187,24 @@ def make_fixtures(tag: str, *, members: int = 0):
 
 
 def read_outbox(folder: Path) -> Counter:
-    """(to, subject) → how many times it left, over every message the backend wrote."""
+    """(to, Message-ID) → how many times it left, over every message the backend wrote. The
+    outbox gives each row its own Message-ID, the same on every attempt (bulk emails are
+    rendered at send time, so their rows keep no subject to compare with)."""
     sent: Counter = Counter()
     for path in folder.iterdir():
         for chunk in path.read_bytes().split(SEPARATOR):
             if not chunk.strip():
                 continue
             msg = email.message_from_bytes(chunk, policy=email.policy.default)
-            sent[(str(msg["To"]), " ".join(str(msg["Subject"]).split()))] += 1
+            sent[(str(msg["To"]), str(msg["Message-ID"]).strip())] += 1
     return sent
+
+
+def expected_outbox(rows) -> Counter:
+    """(to, Message-ID) of the outbox rows that should each leave once."""
+    from badgeplatform.outbox import message_id
+
+    return Counter((r.to, message_id(r)) for r in rows)
 
 
 def compare(expected: Counter, sent: Counter) -> dict:

@@ -20,7 +20,16 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from drills.common import Drill, compare, make_fixtures, post, read_outbox, report, wait_for
+from drills.common import (
+    Drill,
+    compare,
+    expected_outbox,
+    make_fixtures,
+    post,
+    read_outbox,
+    report,
+    wait_for,
+)
 
 
 def main() -> None:
@@ -109,7 +118,7 @@ def run(drill: Drill, args) -> None:
     time.sleep(3)  # let the worker's last drain find nothing to do
     wait_for(lambda: True, 1, "")
 
-    expected = Counter((r.to, r.subject) for r in rows)
+    expected = expected_outbox(rows)
     figures = {
         "events_sent": args.events,
         "calls": len(bodies),

@@ -48,6 +48,9 @@ class Space(models.Model):
     trial_ends_at = models.DateTimeField(null=True, blank=True)
     trial_reminded_at = models.DateTimeField(null=True, blank=True)
     trial_end_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Everyone holding an administrative role (badgeplatform.permissions.ADMINISTRATIVE) must
+    # have a second factor to use the space (users.mfa.policy_refusal; docs/mfa.md).
+    mfa_required_for_admins = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -25,6 +25,7 @@ from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badges.models import Award, Badge
 from reporting.charts import Chart, build_chart
+from reporting.engagement import engagement_report
 from reporting.exports import csv_response, csv_streaming_response
 from reporting.forms import SHOW_CHOICES, ReportChoices, ReportForm
 from reporting.periods import DAY, PRESETS, bucket_label, fmt_date, report_tz, today
@@ -246,6 +247,12 @@ def _page_context(request: HttpRequest, report: Report) -> dict:
             "chart": _chart_for(report, rows, total),
             "export_url": reverse("reporting:export", args=[slug]) + "?" + choices.query(),
             "daily": unit == DAY,
+            "engagement": engagement_report(
+                space=request.space,
+                selection=report.selection,
+                period=choices.period,
+                scope_q=request.access.organisations_q(Perm.VIEW_REPORTS, "organisation__"),
+            ),
         }
     )
     if choices.breakdown:

@@ -395,3 +395,36 @@ def make_webhook_message(space: Space, *, endpoint=None, type: str = "award.issu
         body=body(type, {"Test": True}),
         created_at=timezone.now(),
     )
+
+
+# ---- Claim links and applications (issue 17) ---------------------------------------------------
+
+
+def make_claim_link(space: Space, *, badge=None, created_by: User | None = None, **fields):
+    """A claim link made by ``created_by`` (the space's administrator by default) through the
+    service, exactly as the issuer's page makes it."""
+    from badgeplatform.access import load_access
+    from badges.claims import claim_link_create
+
+    badge = badge or make_badge(space)
+    creator = created_by or space_admin(space)
+    return claim_link_create(
+        access=load_access(space, creator), badge=badge, actor=creator, **fields
+    )
+
+
+def make_application(space: Space, *, badge=None, applicant: User | None = None, **fields):
+    """A submitted application (a signed-in, verified applicant) for a badge taking them."""
+    from badges.applications import application_submit
+
+    badge = badge or make_badge(space)
+    if not badge.accepts_applications:
+        badge.accepts_applications = True
+        badge.save(update_fields=["accepts_applications"])
+    applicant = applicant or add_member(space)
+    return application_submit(
+        badge=badge,
+        user=applicant,
+        statement=fields.pop("statement", "I built the course project."),
+        **fields,
+    )

@@ -18,6 +18,7 @@ class UsersConfig(AppConfig):
             perm=(Perm.MANAGE_ROLES, Perm.MANAGE_USERS),
             order=10,
         )
+        nav.register("settings", "Security", "users:security", perm=Perm.MANAGE_SETTINGS, order=15)
 
         from badgeplatform import access, outbox
         from users.access import find_space, load_access
@@ -34,3 +35,10 @@ class UsersConfig(AppConfig):
         outbox.register_renderer(
             "verify_email", render_verification_email, batch=render_verification_emails
         )
+
+        # Every change to a person's second factors goes to the audit log (users.mfa).
+        from users import mfa
+
+        mfa.connect_signals()
+        # A space may require a second factor of its administrators (users.mfa).
+        access.register_entry_check(mfa.policy_refusal)

@@ -454,3 +454,12 @@ class RoleChoiceForm(forms.Form):
     def __init__(self, *args, role_choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = role_choices
+
+
+class MFAPolicyForm(forms.Form):
+    """System settings → Security: the space's second-factor policy (docs/mfa.md)."""
+
+    mfa_required_for_admins = forms.BooleanField(
+        required=False,
+        label="Require a second factor for everyone with an administrative role",
+    )

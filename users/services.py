@@ -136,7 +136,7 @@ def render_verification_emails(emails) -> dict[int, tuple[str, str, str]]:
             continue  # rendered alone, it fails alone
         if space.pk not in prepared:
             prepared[space.pk] = prepare_space_email(space, "verification")
-        out[email_pk] = prepared[space.pk].render(
+        out[email_pk] = prepared[space.pk].render_many(
             {
                 "first_name": user.first_name or user.username,
                 "last_name": user.last_name,

@@ -1,5 +1,6 @@
-"""Throttles on the account pages: sign-in (this site's and the Django admin's), registration,
-password reset and "resend verification". Limits and keys are tabled in docs/security.md.
+"""Throttles on the account pages: sign-in (this site's and the Django admin's) and its second
+factor, registration, password reset and "resend verification". Limits and keys are tabled in
+docs/security.md.
 
 Each counts in the shared cache (badgeplatform.ratelimit), so the budget is one across web
 processes. A throttled request is answered 429 with a message and a ``Retry-After`` header,
@@ -51,6 +52,26 @@ def sign_in_attempt(request: HttpRequest, identifier: str) -> int | None:
 def sign_in_succeeded(request: HttpRequest, identifier: str) -> None:
     """The account's failures are forgiven; the client's attempt is given back."""
     ratelimit.clear(_login_account(), account_subject(identifier))
+    ratelimit.refund(_login_client(), ratelimit.client_ip(request))
+
+
+def _second_factor() -> Throttle:
+    return Throttle("mfa-account", settings.MFA_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW)
+
+
+def second_factor_attempt(request: HttpRequest, user_id: int) -> int | None:
+    """Spend one second-factor attempt (a code or a passkey, at sign-in) of the account whose
+    password was given, and one of the client's sign-in budget; the seconds to wait, or None."""
+    return ratelimit.spend(
+        [
+            (_second_factor(), f"user:{user_id}"),
+            (_login_client(), ratelimit.client_ip(request)),
+        ]
+    )
+
+
+def second_factor_succeeded(request: HttpRequest, user_id: int) -> None:
+    ratelimit.clear(_second_factor(), f"user:{user_id}")
     ratelimit.refund(_login_client(), ratelimit.client_ip(request))
 
 

@@ -31,6 +31,7 @@ space_urlpatterns = [
     path("users/<int:member_id>/edit/", views.user_edit, name="edit"),
     path("groups/<int:group_id>/", views.group_members, name="group_members"),
     path("settings/roles/", views.roles, name="roles"),
+    path("settings/security/", views.security_settings, name="security"),
     path("settings/roles/new/", views.role_create, name="role_create"),
     path("settings/roles/<int:role_id>/edit/", views.role_edit, name="role_edit"),
     path("settings/roles/<int:role_id>/delete/", views.role_delete, name="role_delete"),

@@ -2,14 +2,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, logout
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -21,10 +21,10 @@ from badgeplatform.access import Access, public_view, space_view, user_view
 from badgeplatform.htmx import INVALID_FORM_STATUS, render_form, render_invalid
 from badgeplatform.images import MB, ImagePolicy, process_image
 from badgeplatform.pagination import paginate
-from badgeplatform.permissions import USER_ROLE, Perm
+from badgeplatform.permissions import ADMINISTRATIVE, PERMISSION_LABELS, USER_ROLE, Perm
 from orgs.access import group_for
 from orgs.models import Group
-from users import holdings, memberships, services, throttles
+from users import holdings, memberships, mfa, services, signin, throttles
 from users.access import (
     NOT_ALL_COVERED,
     can_edit_member,
@@ -43,6 +43,7 @@ from users.forms import (
     GroupMemberAddForm,
     LoginForm,
     MemberDetailsForm,
+    MFAPolicyForm,
     PlaceFormSet,
     PlaceRoleForm,
     ProfileForm,
@@ -137,8 +138,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             )
         else:
             throttles.sign_in_succeeded(request, username)
-            login(request, user)  # rotates the session key
-            return HttpResponseRedirect(next_url or reverse("home"))
+            # Signed in now, or (with a second factor set up) once it is given: users.signin.
+            return signin.sign_in(request, user, redirect_url=next_url or reverse("home"))
     return render_form(request, "users/login.html", {"form": form, "next": next_url}, form)
 
 
@@ -178,8 +179,10 @@ def _token_link_view(request, uidb64, token, *, generator, kind, template, on_do
             user=user, password=form.cleaned_data["new_password1"]
         )
         request.session.pop(_SESSION_TOKEN, None)
-        login(request, user, backend="users.backends.EmailOrUsernameBackend")
-        return on_done(request, user)
+        done = on_done(request, user)
+        # A second factor, when set up, is asked for here too: a reset link proves the email
+        # address, not the second factor.
+        return signin.sign_in(request, user, redirect_url=done.url, via="link")
     context = {"form": form, "link_user": user, **(extra(user) if extra else {})}
     return render_form(request, template, context, form)
 
@@ -1158,7 +1161,13 @@ def personal_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Your settings were saved.")
                 return redirect("accounts:settings")
-    return render_form(request, "users/personal_settings.html", {"form": form}, form)
+    context = {
+        "form": form,
+        **mfa.settings_context(user),
+        # Sent here by a space's second-factor policy: once a factor is set up, back there.
+        "mfa_continue": mfa.pop_enrol_next(request) if request.method == "GET" else "",
+    }
+    return render_form(request, "users/personal_settings.html", context, form)
 
 
 # Profile pictures are shown small: 2 MB in, at most 4 Mpx, stored at 512 px at most.
@@ -1171,3 +1180,39 @@ def process_avatar(upload) -> ContentFile:
     """A profile picture: verified, re-encoded as PNG without metadata, under a random name.
     Raises ImageRejected (a ValidationError with a message) for anything else."""
     return process_image(upload, policy=AVATAR_POLICY)
+
+
+# ---- System settings → Security --------------------------------------------------------------
+
+
+@space_view(Perm.MANAGE_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def security_settings(request: HttpRequest) -> HttpResponse:
+    """The space's sign-in policy: a second factor for administrative roles (docs/mfa.md)."""
+    space = request.space
+    request.access.require(Perm.MANAGE_SETTINGS)
+    form = MFAPolicyForm(
+        request.POST if request.method == "POST" else None,  # unticked sends nothing
+        initial={"mfa_required_for_admins": space.mfa_required_for_admins},
+    )
+    if request.method == "POST" and form.is_valid():
+        required = form.cleaned_data["mfa_required_for_admins"]
+        try:
+            changed = mfa.mfa_policy_set(access=request.access, space=space, required=required)
+        except mfa.PolicyRefused as exc:
+            form.add_error("mfa_required_for_admins", exc)
+        else:
+            if changed:
+                messages.success(
+                    request,
+                    "Administrators now need a second factor."
+                    if required
+                    else "Administrators no longer need a second factor.",
+                )
+            return redirect("users:security", space_slug=space.slug)
+    context = {
+        "form": form,
+        "admin_permissions": [PERMISSION_LABELS[p] for p in Perm if p in ADMINISTRATIVE],
+        "without_factor": mfa.admins_without_factor(space),  # (count, the first 20)
+    }
+    return render_form(request, "users/security.html", context, form)

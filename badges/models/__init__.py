@@ -2,6 +2,8 @@
 
 from badges.models.awards import Award, IssueBatch
 from badges.models.badges import Badge, BadgeAttribute, BadgeEvent
+from badges.models.claims import Application, Claim, ClaimLink
+from badges.models.engagement import EngagementCount
 from badges.models.graphics import Graphic
 from badges.models.keys import SigningKey
 from badges.models.openbadges import AwardCredential, BadgeClassVersion
@@ -10,12 +12,16 @@ from badges.models.status import StatusList, StatusListEntry
 
 __all__ = [
     "ActivityEvent",
+    "Application",
     "Award",
     "AwardCredential",
     "Badge",
     "BadgeAttribute",
     "BadgeClassVersion",
     "BadgeEvent",
+    "Claim",
+    "ClaimLink",
+    "EngagementCount",
     "Graphic",
     "IssueBatch",
     "Rule",

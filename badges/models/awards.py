@@ -20,6 +20,8 @@ class IssueBatch(models.Model):
         MANUAL = "manual", "Issued in the browser"
         API = "api", "Events API"
         RULE = "rule", "Rule"
+        CLAIM = "claim", "Claimed through a link"
+        APPLICATION = "applied", "Application approved"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"

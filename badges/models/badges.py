@@ -34,6 +34,11 @@ class Badge(models.Model):
         PUBLISHED = "published", "Published"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    class CertificateDesign(models.TextChoices):
+        CLASSIC = "classic", "Classic"
+        MODERN = "modern", "Modern"
+        MINIMAL = "minimal", "Minimal"
+
     class ExpiryUnit(models.TextChoices):
         DAYS = "days", "days"
         MONTHS = "months", "months"
@@ -73,6 +78,16 @@ class Badge(models.Model):
         "Email recipients when an award is revoked, suspended or reinstated",
         default=True,
         db_default=True,  # for bulk loaders that COPY named columns (reporting.scale)
+    )
+    # People may apply for it with evidence (badges.applications); reviewers decide.
+    accepts_applications = models.BooleanField(default=False, db_default=False)
+    application_instructions = models.TextField(blank=True, default="", db_default="")
+    # The look of its awards' printable certificates (badges.certificates.DESIGNS).
+    certificate_design = models.CharField(
+        max_length=10,
+        choices=CertificateDesign.choices,
+        default=CertificateDesign.CLASSIC,
+        db_default=CertificateDesign.CLASSIC,  # for bulk loaders (reporting.scale)
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -105,6 +105,19 @@ def clear_local_cache() -> None:
     """Forget the in-process copies (tests clear the shared cache between cases)."""
     with _local_lock:
         _local.clear()
+        _known_versions.clear()
+
+
+def _cached_only(key: str) -> Payload | None:
+    """A cached immutable document without building it (None when not cached)."""
+    with _local_lock:
+        payload = _local.get(key)
+    if payload is None:
+        payload = cache.get(key)
+        if payload is not None:
+            with _local_lock:
+                _local[key] = payload
+    return payload
 
 
 LIVE = "live"
@@ -162,6 +175,18 @@ def _state_key(public_id: UUID | str) -> str:
     return f"ob:{FORMAT}:state:{public_id}"
 
 
+def _state_of(
+    revoked_at: datetime | None, suspended_at: datetime | None, declined_at: datetime | None
+) -> str:
+    if revoked_at is None and declined_at is not None:
+        # Declined by the recipient: final, and hidden like nothing else.
+        return DECLINED_PREFIX + _marker(declined_at)
+    if revoked_at is None and suspended_at is not None:
+        # Suspended: a state of its own (reinstating returns to "live").
+        return SUSPENDED_PREFIX + _marker(suspended_at)
+    return _marker(revoked_at)
+
+
 def assertion_state(public_id: UUID | str) -> str | None:
     """ "live", the revocation time (a marker string; "suspended-…" and "declined-…" for those
     states), or None when there is no such award:
@@ -174,16 +199,7 @@ def assertion_state(public_id: UUID | str) -> str | None:
                 "revoked_at", "suspended_at", "declined_at"
             )[:1]
         )
-        if not rows:
-            state = _MISSING
-        elif rows[0][0] is None and rows[0][2] is not None:
-            # Declined by the recipient: final, and hidden like nothing else.
-            state = DECLINED_PREFIX + _marker(rows[0][2])
-        elif rows[0][0] is None and rows[0][1] is not None:
-            # Suspended: a state of its own (reinstating returns to "live").
-            state = SUSPENDED_PREFIX + _marker(rows[0][1])
-        else:
-            state = _marker(rows[0][0])
+        state = _state_of(*rows[0]) if rows else _MISSING
         cache.set(key, state, STATE_TTL)
     return None if state == _MISSING else state
 
@@ -199,22 +215,99 @@ def assertion_cache_key(public_id: UUID | str, state: str) -> str:
 
 
 def assertion_payload(public_id: UUID | str) -> Payload | None:
-    """The hosted Assertion: 200 with the JSON-LD, or 410 Gone with ``revoked: true``."""
-    state = assertion_state(public_id)
-    if state is None:
+    """The hosted Assertion: 200 with the JSON-LD, or 410 Gone with ``revoked: true``.
+
+    Cached: no query. Cold (state and document both unknown): one query, the award read once
+    for its state and its document (the BadgeClass version it names is known to exist after
+    its first use in this process, see ``_version_for_link``)."""
+    key = _state_key(public_id)
+    state = cache.get(key)
+    if state == _MISSING:
         return None
-    return _cached(assertion_cache_key(public_id, state), lambda: _build_assertion(public_id))
+    if state is not None:
+        return _cached(assertion_cache_key(public_id, state), lambda: _build_assertion(public_id))
+    # Cold: the award (what the document needs, no recipient), then the document built from it
+    # rather than looked up (building costs less than a cache round trip), then both stored.
+    # (The in-process copy below is keyed by the state, so it never outlives a revocation.)
+    found = list(
+        Award.objects.select_related("badge", "issuer_version")
+        .only(*_ASSERTION_FIELDS)
+        .filter(public_id=public_id)[:1]  # no ORDER BY: public_id is unique
+    )
+    if not found:
+        cache.set(key, _MISSING, STATE_TTL)
+        return None
+    award = found[0]
+    state = _state_of(award.revoked_at, award.suspended_at, award.declined_at)
+    doc_key = assertion_cache_key(public_id, state)
+    payload = _assertion_of(award)
+    # One round trip for both (a pipeline on Redis). The document lives as long as the state:
+    # when the state expires, this path rebuilds the document from the award it reads anyway.
+    cache.set_many({key: state, doc_key: payload}, STATE_TTL)
+    with _local_lock:
+        _local[doc_key] = payload
+    return payload
+
+
+# What an assertion (live or revoked) is made of: reading only these halves the cold path's
+# cost (Django compiles and builds fewer columns; the badge is only its id in a link).
+# tests/badges/test_public_read_queries.py pins it at one query.
+_ASSERTION_FIELDS = (
+    "public_id",
+    "space_id",
+    "identity_salt",
+    "recipient_email",
+    "issued_at",
+    "expires_at",
+    "evidence",
+    "badge_snapshot",
+    "revoked_at",
+    "suspended_at",
+    "declined_at",
+    "revocation_reason",
+    "suspension_reason",
+    "badge__public_id",
+    "issuer_version__public_id",
+)
 
 
 def _build_assertion(public_id: UUID | str) -> Payload | None:
     award = _award(public_id)
-    if award is None:
-        return None
+    return _assertion_of(award) if award is not None else None
+
+
+def _assertion_of(award: Award) -> Payload:
     if award.is_revoked or award.is_suspended or award.is_declined:
         # shared/API.md: a suspended award's assertion answers as revoked, "Suspended: …"; a
         # declined one as revoked too, so no OB 2.0 verifier accepts it.
         return Payload.json(ob2.revoked_assertion(award), status=410)
-    return Payload.json(ob2.assertion(award, badgeclass_version_for(award)))
+    return Payload.json(ob2.assertion(award, _version_for_link(award)))
+
+
+# (badge id, digest) of BadgeClass versions known to exist: they are never deleted while the
+# badge lives, so once seen, an assertion needs no get_or_create to name its version.
+_known_versions: LRUCache = LRUCache(maxsize=4096)
+
+
+def _version_for_link(award: Award) -> BadgeClassVersion:
+    """The award's BadgeClass version, enough to link it (badge and digest): from memory when
+    this process has seen it exist, else made or found (one query)."""
+    digest = ob2.snapshot_digest(award.badge_snapshot, award.issuer_version)
+    known = (award.badge_id, digest)
+    with _local_lock:
+        seen = known in _known_versions
+    if seen:
+        return BadgeClassVersion(
+            badge=award.badge,
+            digest=digest,
+            space_id=award.space_id,
+            snapshot=award.badge_snapshot,
+            issuer_version=award.issuer_version,
+        )
+    version = badgeclass_version_for(award)
+    with _local_lock:
+        _known_versions[known] = True
+    return version
 
 
 def assertion_document(award: Award) -> dict:
@@ -245,6 +338,46 @@ def current_badge(badge_id: UUID | str) -> Badge | None:
     )
 
 
+def _current_key(badge_id: UUID | str) -> str:
+    return f"ob:{FORMAT}:badge-now:{badge_id}"
+
+
+def current_badge_payload(badge_id: UUID | str) -> tuple[Payload, bool] | None:
+    """(the current BadgeClass, withdrawn?) of a published badge, None for none: from the
+    cache (no query) for up to STATE_TTL seconds, else one query. Saving the badge or its
+    issuer forgets it at once (``badge_changed``, from the models' post_save), so the TTL only
+    bounds a change made without save() (a queryset update)."""
+    key = _current_key(badge_id)
+    found = cache.get(key)
+    if found is None:
+        badge = current_badge(badge_id)
+        found = (badge_payload(badge), badge.state == Badge.State.WITHDRAWN) if badge else _MISSING
+        cache.set(key, found, STATE_TTL)
+    return None if found == _MISSING else found
+
+
+def badge_changed(badge_ids) -> None:
+    """Forget the cached current BadgeClass of these badges (public ids)."""
+    cache.delete_many([_current_key(b) for b in badge_ids])
+
+
+def connect_change_signals() -> None:
+    """From badges' AppConfig.ready(): a saved or deleted badge, or a saved issuer (a new
+    current profile), forgets the cached current BadgeClass at once."""
+    from django.db.models.signals import post_delete, post_save
+
+    def on_badge(sender, instance, **kwargs):
+        transaction.on_commit(lambda: badge_changed([instance.public_id]))
+
+    def on_issuer(sender, instance, **kwargs):
+        ids = list(Badge.objects.filter(issuer=instance).values_list("public_id", flat=True))
+        transaction.on_commit(lambda: badge_changed(ids))
+
+    post_save.connect(on_badge, sender=Badge, dispatch_uid="publish.badge_saved")
+    post_delete.connect(on_badge, sender=Badge, dispatch_uid="publish.badge_deleted")
+    post_save.connect(on_issuer, sender=Issuer, dispatch_uid="publish.issuer_saved")
+
+
 def badge_payload(badge: Badge) -> Payload:
     key = (
         f"ob:{FORMAT}:badge:{badge.public_id}:{_marker(badge.updated_at)}:{badge.issuer.current_id}"
@@ -265,11 +398,19 @@ def issuer_version(public_id: UUID | str) -> IssuerVersion | None:
     return IssuerVersion.objects.select_related("issuer").filter(public_id=public_id).first()
 
 
+def _issuer_key(public_id: UUID | str) -> str:
+    return f"ob:{FORMAT}:issuer:{public_id}"
+
+
 def issuer_payload(version: IssuerVersion) -> Payload:
     return _cached(
-        f"ob:{FORMAT}:issuer:{version.public_id}",
-        lambda: Payload.json(ob2.issuer_profile(version)),
+        _issuer_key(version.public_id), lambda: Payload.json(ob2.issuer_profile(version))
     )
+
+
+def cached_issuer_payload(public_id: UUID | str) -> Payload | None:
+    """An issuer profile version's document if cached (no query): versions never change."""
+    return _cached_only(_issuer_key(public_id))
 
 
 # ---- OB 3.0 --------------------------------------------------------------------------------

@@ -109,5 +109,9 @@
       var btn = e.submitter;
       if (btn && btn.dataset.confirm && !window.confirm(btn.dataset.confirm)) e.preventDefault();
     });
+    // <button data-print> prints the page (the claim poster).
+    document.addEventListener("click", function (e) {
+      if (e.target.closest && e.target.closest("[data-print]")) window.print();
+    });
   });
 })();

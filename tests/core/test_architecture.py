@@ -52,6 +52,7 @@ BADGEPLATFORM_LAYERS: dict[str, int] = {
     "badgeplatform.models": CORE,  # OutboundEmail, AuditEntry
     "badgeplatform.mail": CORE,  # render, store, queue emails; branding's hooks
     "badgeplatform.outbox": CORE,  # the sending side: claim, render, send, drain
+    "badgeplatform.pg": CORE,  # the PostgreSQL backend: health checks only after idling
     "badgeplatform.tasks": CORE,  # the outbox's tasks
     "badgeplatform.audit": CORE,  # audit_log and its middleware
     "badgeplatform.images": CORE,  # upload checks and re-encoding

@@ -87,8 +87,9 @@ def test_dashboard_query_count_does_not_grow(client_a, space_a, extra, django_as
     # session, user, space, member, memberships, 5 counts (organisations, members, issuers,
     # published badges, awards with this month's), the person's recent and expiring awards,
     # the badges they can issue, recent batches, the root organisation (checklist), the
-    # user's spaces (space switcher)
-    with django_assert_num_queries(16):
+    # user's spaces (space switcher), what waits for the person (claims and applications, one
+    # query) and the applications waiting for a reviewer (one count)
+    with django_assert_num_queries(18):
         client_a.get(reverse("dashboard", args=[space_a.slug]))
 
 
@@ -173,3 +174,30 @@ def test_badges_past_their_expiry_or_revoked_are_not_shown(client, space_a, memb
     client.force_login(member_a)
     ctx = client.get(reverse("dashboard", args=[space_a.slug])).context
     assert ctx["own_awards"] == [] and ctx["expiring"] == []
+
+
+def test_pending_claims_and_applications_show_with_links_that_open(client, space_a, admin_a):
+    from badges.claims import claim_start
+    from tests.factories import make_application, make_claim_link
+
+    person = add_member(space_a)
+    link = make_claim_link(space_a, badge=make_badge(space_a, name="Open Day"))
+    claim_start(link=link, email=person.email.upper(), first_name="A", last_name="B")
+    make_application(space_a, badge=make_badge(space_a, name="Data Wrangler"), applicant=person)
+    client.force_login(person)
+    response = client.get(reverse("dashboard", args=[space_a.slug]))
+    assert [(p["badge_name"], p["kind"]) for p in response.context["pending"]] == [
+        ("Data Wrangler", "application"),
+        ("Open Day", "claim"),
+    ]
+    assert response.context["waiting_applications"] is None  # a recipient reviews nothing
+    html = response.content.decode()
+    assert reverse("backpack:applications") in html
+    for href in links_on(html):
+        if href.startswith("/"):
+            assert client.get(href).status_code == 200, href
+    # The reviewer sees the queue waiting for them.
+    client.force_login(admin_a)
+    admin_view = client.get(reverse("dashboard", args=[space_a.slug]))
+    assert admin_view.context["waiting_applications"] == 1
+    assert reverse("applications:queue", args=[space_a.slug]) in admin_view.content.decode()

@@ -20,8 +20,10 @@ from tests.factories import (
     OrganisationFactory,
     UserFactory,
     add_member,
+    make_application,
     make_award,
     make_badge,
+    make_claim_link,
     make_graphic,
     make_role,
     make_rule,
@@ -29,6 +31,7 @@ from tests.factories import (
     make_webhook,
     make_webhook_message,
     member_of,
+    png_bytes,
     put_on_plan,
     space_admin,
 )
@@ -101,6 +104,33 @@ def build_world(out: str) -> m.World:
     hook_other = make_webhook(other)
     message_in = make_webhook_message(space, endpoint=hook_in)
     message_out = make_webhook_message(space, endpoint=hook_out)
+    # Claim links and applications (issue 17), inside Branch and in Elsewhere.
+    from django.core.files.base import ContentFile
+
+    from badgeplatform.access import Access
+    from badges.applications import application_approve
+    from badges.claims import claim_start, confirm_token
+
+    link_in = make_claim_link(space, badge=badge_in, name="Inside link")
+    link_out = make_claim_link(space, badge=badge_out, name=f"Link {out}")
+    claim = claim_start(link=link_in, email="visitor@example.test", first_name="Vi", last_name="S")
+    application_in, application_out = (
+        make_application(
+            space, badge=b, applicant=p, upload=ContentFile(png_bytes(), name="evidence.png")
+        )
+        for b, p in ((badge_in, person_in), (badge_out, person_out))
+    )
+    approved = application_approve(
+        access=Access.system(space),
+        application=make_application(
+            space,
+            badge=badge_in,
+            applicant=users["User"],
+            upload=ContentFile(png_bytes(), name="evidence.png"),
+        ),
+        actor=None,
+    )
+    application_token = "not-a-token"
 
     def both(inside, outside, inside_place="branch"):
         return {m.INSIDE: (inside, inside_place), m.OUTSIDE: (outside, "elsewhere")}
@@ -120,6 +150,8 @@ def build_world(out: str) -> m.World:
         "key_id": {m.INSIDE: (key_in.key.pk, None), m.OUTSIDE: (key_out.key.pk, None)},
         "endpoint_id": {m.INSIDE: (hook_in.pk, None), m.OUTSIDE: (hook_out.pk, None)},
         "message_id": {m.INSIDE: (message_in.pk, None), m.OUTSIDE: (message_out.pk, None)},
+        "link_id": both(link_in.pk, link_out.pk),
+        "application_id": both(application_in.pk, application_out.pk),
         # The rule_id pages also get the Branch rule that awards Elsewhere's badge: reachable
         # (it is Branch's), but its pages must not show what lies in Elsewhere.
         "rule_id": {**both(rule_in.pk, rule_out.pk), "escape": (rule_escape.pk, "branch")},
@@ -139,9 +171,14 @@ def build_world(out: str) -> m.World:
         "key_id": signing_key_for(badge_in.issuer).public_id,
         "space_id": space.public_id,
         "list_id": StatusListEntry.objects.get(award=award_in).status_list.public_id,
+        "target": "linkedin",
         "path": graphic_in.image.name,
         "uidb64": "MQ",
         "token": "not-a-token",
+        "claim:page.token": link_in.token,
+        "claim:confirm.token": confirm_token(claim),
+        "apply:confirm.token": application_token,
+        "public:evidence_file.application_id": approved.public_id,
     }
     world = m.World(
         space=space,

@@ -16,8 +16,10 @@ from tests.factories import (
     RoleFactory,
     add_member,
     make_api_key,
+    make_application,
     make_award,
     make_badge,
+    make_claim_link,
     make_graphic,
     make_issuer,
     make_rule,
@@ -120,6 +122,8 @@ OBJECT_KWARGS: dict[str, Callable] = {
     "rule_id": lambda space: make_rule(space).pk,
     "endpoint_id": lambda space: make_webhook(space).pk,
     "message_id": lambda space: make_webhook_message(space).pk,
+    "link_id": lambda space: make_claim_link(space).pk,
+    "application_id": lambda space: make_application(space).pk,
 }
 
 

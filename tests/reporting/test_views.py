@@ -233,9 +233,10 @@ def grow(space_a, data):
 # list of the user's spaces; then the page's own queries.
 SHELL = 6
 PAGES = [
-    # offered organisations, series by month, counts per badge, the page's badges, counts per
-    # organisation ("Show breakdown")
-    ("index", {"show": "month", "breakdown": "1"}, SHELL + 5),
+    # offered organisations, series by month, engagement per badge (none counted here: see
+    # test_engagement.py), counts per badge, the page's badges, counts per organisation
+    # ("Show breakdown")
+    ("index", {"show": "month", "breakdown": "1"}, SHELL + 6),
     # the badge, offered organisations, count, the page of awards (with recipient, org)
     ("recipients", {"badge": "Python"}, SHELL + 4),
     # offered organisations, series (no shell: a CSV)

@@ -108,13 +108,13 @@ def test_every_link_on_the_dashboard_opens(client, space_a, member_a, admin_a, w
     ("persona", "queries"),
     [
         # session, user, space, member, memberships, own recent and expiring awards, the
-        # user's spaces (menu)
-        ("recipient", 8),
+        # user's spaces (menu), what waits for them (claims and applications, one query)
+        ("recipient", 9),
         # ... and the awards aggregate
-        ("reporter", 9),
+        ("reporter", 10),
         # ... organisations, members, issuers, published badges, awards: 5 counts; the badges
-        # they can issue, recent batches
-        ("org admin", 15),
+        # they can issue, recent batches; the applications waiting for them as a reviewer
+        ("org admin", 17),
     ],
 )
 def test_the_dashboard_costs_one_query_per_figure(
