@@ -166,6 +166,8 @@ def test_share_buttons_count_by_target_and_refuse_what_cannot_be_shared(client, 
     html = get_page(client, links.assertion_url(award)).content.decode()
     for target in ("linkedin", "x", "facebook", "email"):
         assert f'href="{links.share_url(award, target)}"' in html
+    # Named for screen readers ("Share on X"), not a bare letter.
+    assert '<span class="visually-hidden">Share on </span>X<span' in html
     response = client.get(path(links.share_url(award, "x")), HTTP_USER_AGENT=PERSON)
     assert response.status_code == 302
     assert response["Location"].startswith("https://twitter.com/intent/tweet?")
