@@ -12,6 +12,7 @@ COPY issuers ./issuers
 COPY badges ./badges
 COPY reporting ./reporting
 COPY branding ./branding
+COPY sso ./sso
 RUN pip install .
 COPY . .
 # collectstatic needs settings that import cleanly without the production secrets.

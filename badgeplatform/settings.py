@@ -97,6 +97,12 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Single sign-on: allauth's socialaccount runs OpenID Connect and SAML 2.0 (docs/sso.md);
+    # the providers are the spaces' own, read per request by sso.adapter.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -116,6 +122,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After it, so it answers first: pages with identity providers' buttons let forms reach them.
+    "sso.csp.ProviderFormAction",
     # request.htmx, false for a history restore; Vary on the htmx headers when consulted.
     "badgeplatform.htmx.HtmxMiddleware",
     "badgeplatform.audit.AuditContextMiddleware",
@@ -179,6 +187,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
 # --- django-allauth (docs/mfa.md). The site's
 # own views sign people in (users.signin.sign_in) through allauth's login stages; allauth's own
 # sign-up, email and password pages are not mounted (users.mfa_urls lists what is).
@@ -201,6 +210,19 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # The Django admin (/admin/) requires a second factor in this session; on by default when
 # DEBUG is off (docs/mfa.md).
 ADMIN_REQUIRE_MFA = env_bool("ADMIN_REQUIRE_MFA", not DEBUG)
+
+# ---- Single sign-on (allauth socialaccount; docs/sso.md) -------------------------------------
+# Our adapter gives allauth each space's providers and links or makes the account itself, so
+# allauth's own signup form, email authentication and stored tokens are never used.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SpaceSocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+# The providers' discovery documents and metadata are fetched from public addresses only;
+# DEBUG (and the tests, whose providers run on loopback) may use private ones.
+SSO_ALLOW_PRIVATE_URLS = env_bool("SSO_ALLOW_PRIVATE_URLS", DEBUG)
 
 # Verification and password links expire after this many seconds (3 days).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)

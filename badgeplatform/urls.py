@@ -20,6 +20,7 @@ from branding import views as branding_views
 from issuers import urls as issuers_urls
 from orgs import urls as orgs_urls
 from reporting import urls as reporting_urls
+from sso import urls as sso_urls
 from users import mfa_urls as users_mfa_urls
 from users import urls as users_urls
 from webhooks import urls as webhooks_urls
@@ -39,6 +40,7 @@ TENANT_APPS = [
     ("claims", claims_urls.space_urlpatterns),
     ("applications", claims_urls.review_urlpatterns),
     ("webhooks", webhooks_urls.space_urlpatterns),
+    ("sso", sso_urls.space_urlpatterns),
 ]
 
 space_patterns = [
@@ -74,4 +76,7 @@ urlpatterns = [
     # The public API (Events, Reporting, OpenAPI): authenticated by API keys, see api.http.
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    # Single sign-on's protocol endpoints (allauth): /sso/oidc/<provider>/login/[callback/],
+    # /sso/saml/<provider>/{login,acs,metadata}/ — each provider is one space's (sso.adapter).
+    path("sso/", include("sso.protocol_urls")),
 ]

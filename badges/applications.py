@@ -241,6 +241,36 @@ def application_confirm(application: Application) -> Application:
     return application
 
 
+def badges_open_to(user: User):
+    """Published badges taking applications at the person's places: a badge of an organisation
+    they (or a group of theirs) sit in, or of one above it — a university-wide badge is open to
+    every department's people; a sibling department's is not listed (its address still works
+    for whoever is given it)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from users.models import Membership
+
+    def under(prefix: str) -> Q:
+        return Q(
+            **{
+                f"{prefix}tree_id": OuterRef("organisation__tree_id"),
+                f"{prefix}lft__gte": OuterRef("organisation__lft"),
+                f"{prefix}rght__lte": OuterRef("organisation__rght"),
+            }
+        )
+
+    places = Membership.objects.filter(user=user, space=OuterRef("space")).filter(
+        under("organisation__") | under("group__organisation__")
+    )
+    return (
+        Badge.objects.published()
+        .filter(accepts_applications=True)
+        .filter(Exists(places))
+        .select_related("space", "graphic")
+        .order_by("space__name", "name", "pk")
+    )
+
+
 def applications_of(user: User):
     """A person's applications, newest first (their backpack)."""
     return (

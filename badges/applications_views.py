@@ -17,6 +17,7 @@ from badgeplatform.access import public_view, space_view, user_view
 from badgeplatform.htmx import render_form, render_invalid
 from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
+from badgeplatform.ratelimit import Throttle
 from badges import applications as service
 from badges.access import application_for, applications_visible
 from badges.claims import pending_claims_for
@@ -24,6 +25,8 @@ from badges.models import Application, Badge
 
 WINDOW = 60
 QUEUE_PAGE = 25
+# Confirmation emails to one address: a few an hour, whoever asks (no mail bombing).
+EMAIL_THROTTLE = Throttle("apply-email", 5, 3600)
 
 
 class ApplyForm(forms.Form):
@@ -85,6 +88,11 @@ def apply(request: HttpRequest, badge_id) -> HttpResponse:
     if not form.is_valid():
         return render_form(request, "applications/apply.html", context, form)
     data = form.cleaned_data
+    if not signed_in and (wait := ratelimit.spend([(EMAIL_THROTTLE, data["email"])])):
+        context["throttled"] = ratelimit.wait_text(wait)
+        response = TemplateResponse(request, "applications/apply.html", context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     try:
         application = service.application_submit(
             badge=badge,
@@ -220,6 +228,7 @@ def public_evidence_file(request: HttpRequest, application_id) -> HttpResponse:
             public_id=application_id,
             status=Application.Status.APPROVED,
             award__revoked_at__isnull=True,
+            award__declined_at__isnull=True,
         )
         .exclude(evidence_file="")
         .first()
@@ -242,5 +251,6 @@ def mine(request: HttpRequest) -> HttpResponse:
         {
             "applications": list(service.applications_of(request.user)[:100]),
             "claims": list(pending_claims_for(request.user)[:50]),
+            "open_badges": list(service.badges_open_to(request.user)[:50]),
         },
     )

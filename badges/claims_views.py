@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from badgeplatform import ratelimit
 from badgeplatform.access import public_view, space_view
 from badgeplatform.htmx import render_form, render_invalid
+from badgeplatform.pagination import paginate
 from badgeplatform.permissions import Perm
 from badgeplatform.ratelimit import Throttle
 from badges import claims, engagement
@@ -28,6 +29,7 @@ from badges.issuing import BadgeNotIssuable
 from badges.models import Badge, ClaimLink
 
 WINDOW = 60
+LINKS_PAGE = 25
 # Confirmation emails to one address: a few an hour, whoever asks (no mail bombing).
 EMAIL_THROTTLE = Throttle("claim-email", 5, 3600)
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -63,7 +65,7 @@ class ClaimLinkForm(forms.Form):
         required=False,
         help_text="Leave empty for no limit.",
     )
-    opens_at = _when("Opens", "Leave empty to open now.")
+    opens_at = _when("Opens", f"Leave empty to open now. Times in {settings.TIME_ZONE}.")
     closes_at = _when("Closes", "Leave empty to keep it open until you close it.")
     allowed_domains = forms.CharField(
         label="Email domains allowed",
@@ -93,13 +95,15 @@ def _qr_svg(url: str) -> str:
 
 
 def _links_page(request, badge: Badge, form: ClaimLinkForm, settings_form) -> HttpResponse:
-    links = list(claims.claim_links_for(badge).select_related("created_by"))
+    page = paginate(request, claims.claim_links_for(badge), LINKS_PAGE)
+    links = list(page.object_list)
     for link in links:
         link.url = claims.claim_url(link)
         link.state_problem = link.problem()
     context = {
         "badge": badge,
         "links": links,
+        "page": page,
         "form": form,
         "settings_form": settings_form,
         "apply_url": apply_url(badge),
@@ -278,7 +282,10 @@ def _done(request, outcome: claims.ClaimOutcome, link: ClaimLink) -> HttpRespons
 def claim_page(request: HttpRequest, token: str) -> HttpResponse:
     link = _public_link(token)
     signed_in = request.user.is_authenticated and request.user.is_verified
-    context = {"link": link, "badge": link.badge, "signed_in": signed_in, "problem": link.problem()}
+    problem = link.problem()
+    if not problem and not link.badge.is_issuable:
+        problem = "This badge is not available at the moment."
+    context = {"link": link, "badge": link.badge, "signed_in": signed_in, "problem": problem}
     if request.method == "GET":
         if engagement.countable(request):  # people, not prefetchers or link unfurlers
             claims.link_viewed(link)

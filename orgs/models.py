@@ -51,6 +51,10 @@ class Space(models.Model):
     # Everyone holding an administrative role (badgeplatform.permissions.ADMINISTRATIVE) must
     # have a second factor to use the space (users.mfa.policy_refusal; docs/mfa.md).
     mfa_required_for_admins = models.BooleanField(default=False)
+    # Members sign in through the space's identity provider; only the break-glass
+    # administrators may use a password (sso.policy). Here, not in sso, so that the check on
+    # every tenant page costs no query.
+    sso_required = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -397,6 +397,65 @@ def make_webhook_message(space: Space, *, endpoint=None, type: str = "award.issu
     )
 
 
+def make_idp(space: Space, *, kind: str = "oidc", name: str = "Campus login", **fields):
+    """A space's identity provider, saved as-is (no discovery or metadata fetch)."""
+    from sso.models import IdentityProvider
+    from sso.secrets import seal
+
+    idp = IdentityProvider(space=space, kind=kind, name=name, **fields)
+    if kind == "oidc":
+        idp.issuer_url = idp.issuer_url or "https://idp.example.com"
+        idp.client_id = idp.client_id or "badges"
+    else:
+        idp.idp_entity_id = idp.idp_entity_id or "https://idp.example.com/saml"
+        idp.idp_sso_url = idp.idp_sso_url or "https://idp.example.com/saml/sso"
+        idp.idp_x509cert = idp.idp_x509cert or self_signed_cert()[0]
+    idp.save()
+    if kind == "oidc" and not idp.client_secret_encrypted:
+        idp.client_secret_encrypted = seal("s3cret", idp.provider_id)
+        idp.save(update_fields=["client_secret_encrypted"])
+    return idp
+
+
+_CERT: tuple[str, str] | None = None
+
+
+def self_signed_cert() -> tuple[str, str]:
+    """(certificate, private key), PEM without armour lines for the certificate: a test IdP's
+    or SP's signing pair, made once per test process."""
+    global _CERT
+    if _CERT is None:
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test idp")])
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .sign(key, hashes.SHA256())
+        )
+        pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+        body = "".join(line for line in pem.splitlines() if "-----" not in line)
+        key_pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        _CERT = (body, key_pem)
+    return _CERT
+
+
 # ---- Claim links and applications (issue 17) ---------------------------------------------------
 
 

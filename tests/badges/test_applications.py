@@ -250,3 +250,67 @@ def test_a_stranger_does_not_see_anothers_applications(client, space_a, badge):
     make_application(space_a, badge=badge, statement="secret plan")
     client.force_login(UserFactory())
     assert b"secret plan" not in client.get(reverse("backpack:applications")).content
+
+
+def test_the_backpack_lists_badges_open_to_applications_in_ones_spaces(
+    client, space_a, space_b, badge, django_assert_max_num_queries
+):
+    elsewhere = make_badge(space_b, name="Other Space Badge")
+    elsewhere.accepts_applications = True
+    elsewhere.save()
+    make_badge(space_a, name="Closed Badge")
+    person = add_member(space_a)
+    for _ in range(3):
+        make_application(space_a, badge=badge, applicant=person)
+    client.force_login(person)
+    with django_assert_max_num_queries(8):
+        page = client.get(reverse("backpack:applications"))
+    html = page.content.decode()
+    assert "Badges you can apply for" in html and apply_url(badge) in html
+    assert "Other Space Badge" not in html and "Closed Badge" not in html
+    assert html.count("Waiting for review") == 3
+
+
+def test_confirmation_emails_to_one_address_are_capped(client, space_a, badge):
+    data = {"email": "x@example.test", "first_name": "X", "last_name": "Y", "statement": "s"}
+    for _ in range(5):
+        assert client.post(apply_url(badge), data).status_code == 200
+    throttled = client.post(apply_url(badge), data)
+    assert throttled.status_code == 429 and throttled["Retry-After"]
+    assert OutboundEmail.objects.filter(kind="application_confirm").count() == 5
+
+
+def test_a_declined_or_revoked_awards_file_is_no_longer_public(client, space_a, badge, admin_a):
+    from badges.awards import award_revoke
+
+    application = service.application_approve(
+        access=load_access(space_a, admin_a),
+        application=make_application(
+            space_a, badge=badge, upload=SimpleUploadedFile("p.png", png_bytes(), "image/png")
+        ),
+        actor=admin_a,
+    )
+    url = reverse("public:evidence_file", args=[application.public_id])
+    assert client.get(url).status_code == 200
+    award_revoke(
+        access=load_access(space_a, admin_a),
+        award=application.award,
+        reason="Mistake.",
+        actor=admin_a,
+    )
+    assert client.get(url).status_code == 404
+
+
+def test_only_badges_at_or_above_ones_places_are_listed(client, space_a):
+    from tests.factories import OrganisationFactory
+
+    science = OrganisationFactory(space=space_a, name="Science")
+    physics = OrganisationFactory(space=space_a, parent=science, name="Physics")
+    arts = OrganisationFactory(space=space_a, name="Arts")
+    for org in (science, physics, arts):
+        org.refresh_from_db()
+    for org, name in ((space_a.root_organisation, "Whole"), (science, "Sci"), (arts, "Art")):
+        make_badge(space_a, organisation=org, name=name, accepts_applications=True)
+    person = add_member(space_a, organisation=physics)
+    names = [b.name for b in service.badges_open_to(person)]
+    assert names == ["Sci", "Whole"]

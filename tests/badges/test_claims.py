@@ -319,3 +319,27 @@ def test_new_people_are_made_once_even_when_two_links_confirm(space_a, badge):
     outcomes = [claims.claim_confirm(claim=c) for c in Claim.objects.order_by("pk")]
     assert [o.status for o in outcomes] == ["claimed", "already"]
     assert User.objects.filter(email="new@example.test").count() == 1
+
+
+def test_a_withdrawn_badge_cannot_be_claimed(client, space_a, badge, link):
+    badge.state = "withdrawn"
+    badge.save(update_fields=["state"])
+    page = client.get(reverse("claim:page", args=[link.token]))
+    assert b"This badge is not available at the moment." in page.content
+    assert b"Email me the link" not in page.content
+    refused = visit_and_claim(client, link)
+    assert refused.status_code == 422 and not Claim.objects.exists()
+
+
+def test_the_badges_links_page_pins_its_queries(
+    client_a, space_a, badge, django_assert_max_num_queries
+):
+    url = reverse("claims:badge", args=[space_a.slug, badge.pk])
+    counts = []
+    for n in (2, 30):
+        while ClaimLink.objects.count() < n:
+            make_claim_link(space_a, badge=badge)
+        with django_assert_max_num_queries(14) as captured:
+            assert client_a.get(url).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]  # 30 links (two pages) cost what 2 do

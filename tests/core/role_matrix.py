@@ -119,6 +119,12 @@ def public() -> Rule:
     return Rule("public")
 
 
+def protocol() -> Rule:
+    """A single sign-on protocol endpoint: public; called outside a sign-in in progress it may
+    answer with the protocol's own refusal (401, 400) or send the person to sign in."""
+    return Rule("protocol")
+
+
 def user() -> Rule:
     return Rule("user")
 
@@ -288,6 +294,25 @@ TABLE: dict[str, Rule] = {
     "webhooks:enable": space(P.MANAGE_SETTINGS),
     "webhooks:test": space(P.MANAGE_SETTINGS),
     "webhooks:replay": space(P.MANAGE_SETTINGS),
+    # System settings → Single sign-on (the space's identity providers and sign-in policy).
+    "sso:index": space(P.MANAGE_SETTINGS),
+    "sso:create_oidc": space(P.MANAGE_SETTINGS),
+    "sso:create_saml": space(P.MANAGE_SETTINGS),
+    "sso:edit": space(P.MANAGE_SETTINGS),
+    "sso:delete": space(P.MANAGE_SETTINGS),
+    "sso:sp_metadata": space(P.MANAGE_SETTINGS),
+    # The space's sign-in page: with no provider configured it is the members' redirect.
+    "sso:sign_in": space(),
+    # allauth's protocol endpoints (one space's provider by its id in the path).
+    "openid_connect_login": protocol(),
+    "openid_connect_callback": protocol(),
+    "saml_acs": protocol(),
+    "saml_finish_acs": protocol(),
+    "saml_sls": protocol(),
+    "saml_metadata": protocol(),
+    "saml_login": protocol(),
+    "socialaccount_login_cancelled": protocol(),
+    "socialaccount_login_error": protocol(),
     # Claim links: who may issue the badge; applications: who reviews them there.
     "claims:badge": space(P.ISSUE_BADGES),
     "claims:link": space(P.ISSUE_BADGES),
@@ -335,6 +360,8 @@ EXCEPTIONS: dict[tuple[str, str, str], object] = {
     ("api:activity_events", "branch key", "escape"): "rejected",
     # Such a rule awards nothing whoever sends its activity (it is checked when it fires).
     ("api:activity_events", "space key", "escape"): "rejected",
+    # A space with identity providers shows anyone its sign-in page (their buttons).
+    ("sso:sign_in", "Anonymous", NONE): OK,
 }
 
 
@@ -346,7 +373,7 @@ def expected(
     if (url, actor.name, which) in EXCEPTIONS:
         return EXCEPTIONS[(url, actor.name, which)]
     rule = table[url]
-    if rule.kind == "public":
+    if rule.kind in ("public", "protocol"):
         return OK  # (a public page sending someone to sign-in counts as ok: see check_route)
     if actor.reach is None:
         return LOGIN
@@ -547,6 +574,8 @@ def check_route(route: Route, world: World, table: dict[str, Rule] = TABLE) -> l
                     wrong += _shown_outside(route.name, actor, url, response, world)
                 if got == LOGIN and rule.kind == "public":
                     got = OK  # e.g. signing out, or a reset link asking to sign in first
+                if rule.kind == "protocol" and got in (LOGIN, 400, 401):
+                    got = OK  # no sign-in in progress: the protocol's own refusal
                 if got == 405:
                     continue
                 seen.append(got)

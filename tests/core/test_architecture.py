@@ -35,6 +35,7 @@ APP_LAYERS: dict[str, int] = {
     "users": 2,  # people, memberships, roles, the policy layer
     "issuers": 3,  # issuer profiles
     "branding": 3,  # plans, the space's look, authored emails, the landing page
+    "sso": 3,  # single sign-on: the spaces' identity providers (allauth), sign-in policy
     "badges": 4,  # badges, issuing, awards, Open Badges, rules
     "reporting": 5,  # reports
     "api": 6,  # the public API

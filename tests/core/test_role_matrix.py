@@ -25,6 +25,7 @@ from tests.factories import (
     make_badge,
     make_claim_link,
     make_graphic,
+    make_idp,
     make_role,
     make_rule,
     make_space,
@@ -104,6 +105,8 @@ def build_world(out: str) -> m.World:
     hook_other = make_webhook(other)
     message_in = make_webhook_message(space, endpoint=hook_in)
     message_out = make_webhook_message(space, endpoint=hook_out)
+    idp_in = make_idp(space, kind="saml")
+    idp_out = make_idp(space, kind="saml", name="Other IdP")
     # Claim links and applications (issue 17), inside Branch and in Elsewhere.
     from django.core.files.base import ContentFile
 
@@ -150,6 +153,7 @@ def build_world(out: str) -> m.World:
         "key_id": {m.INSIDE: (key_in.key.pk, None), m.OUTSIDE: (key_out.key.pk, None)},
         "endpoint_id": {m.INSIDE: (hook_in.pk, None), m.OUTSIDE: (hook_out.pk, None)},
         "message_id": {m.INSIDE: (message_in.pk, None), m.OUTSIDE: (message_out.pk, None)},
+        "idp_id": {m.INSIDE: (idp_in.pk, None), m.OUTSIDE: (idp_out.pk, None)},
         "link_id": both(link_in.pk, link_out.pk),
         "application_id": both(application_in.pk, application_out.pk),
         # The rule_id pages also get the Branch rule that awards Elsewhere's badge: reachable
@@ -173,6 +177,8 @@ def build_world(out: str) -> m.World:
         "list_id": StatusListEntry.objects.get(award=award_in).status_list.public_id,
         "target": "linkedin",
         "path": graphic_in.image.name,
+        "provider_id": make_idp(space, issuer_url="http://127.0.0.1:9").provider_id,
+        "organization_slug": make_idp(space, kind="saml", name="SAML").provider_id,
         "uidb64": "MQ",
         "token": "not-a-token",
         "claim:page.token": link_in.token,

@@ -21,6 +21,7 @@ from tests.factories import (
     make_badge,
     make_claim_link,
     make_graphic,
+    make_idp,
     make_issuer,
     make_rule,
     make_webhook,
@@ -92,6 +93,8 @@ def test_every_url_is_named_and_declares_its_access():
 PUBLIC_TENANT_ROUTES = {
     "space_root": "The space's front door: its landing page is public when the space has "
     "published one (white-label plan); without one it is the members-only redirect it was.",
+    "sso:sign_in": "The space's sign-in page: its identity providers' buttons; a space without "
+    "any (or none at all) sends you to the ordinary sign-in.",
 }
 
 
@@ -120,6 +123,7 @@ OBJECT_KWARGS: dict[str, Callable] = {
     "graphic_id": lambda space: make_graphic(space).pk,
     "key_id": lambda space: make_api_key(space).pk,
     "rule_id": lambda space: make_rule(space).pk,
+    "idp_id": lambda space: make_idp(space).pk,
     "endpoint_id": lambda space: make_webhook(space).pk,
     "message_id": lambda space: make_webhook_message(space).pk,
     "link_id": lambda space: make_claim_link(space).pk,
