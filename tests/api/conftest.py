@@ -30,6 +30,10 @@ class ApiClient:
 
     def post(self, path: str, body, **extra):
         raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        if isinstance(raw, str):
+            # Raw text goes on the wire as sent, a lone surrogate too (invalid UTF-8 the
+            # server must refuse with a 400): the client's own strict encoding would fail first.
+            raw = raw.encode("utf-8", "surrogatepass")
         return self.client.post(path, raw, content_type="application/json", **self.headers(**extra))
 
     def events(self, body, **extra):

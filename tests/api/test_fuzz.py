@@ -108,3 +108,12 @@ def test_the_endpoint_never_answers_500(api, badge, body, use_badge):
         assert {r["Status"] for r in payload["Results"]} <= {"awarded", "duplicate", "rejected"}
     else:
         assert payload["Error"]
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_not_utf8_is_answered_not_a_500(api):
+    # Hypothesis once drew a lone surrogate: on the wire that is invalid UTF-8. The event has
+    # no ActivityId, so it is rejected; what matters is a clear answer, never a 500.
+    response = api.events('{"UserId": "\ud800"}')
+    assert response.status_code == 200
+    assert response.json()["Results"][0]["Status"] == "rejected"

@@ -93,3 +93,22 @@ def test_another_spaces_provider_is_not_usable_through_this_spaces_urls(client, 
 def test_a_space_without_providers_sends_its_sign_in_to_the_ordinary_one(client, space_a):
     response = client.get("/s/acme/sign-in/")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_pages_with_provider_buttons_let_their_forms_reach_those_providers_only(client, space_a):
+    """The button POSTs to us and we redirect to the provider: Chromium applies form-action to
+    that redirect, so the page allows exactly its providers' origins (and no other page does)."""
+    make_idp(space_a, name="Acme Campus Login", issuer_url="https://login.acme.example/realms/x")
+    make_idp(make_space("Beta Corp", "beta"), kind="saml", idp_sso_url="https://beta.example/sso")
+
+    def form_action(response) -> str:
+        policy = response["Content-Security-Policy"]
+        return next(p for p in policy.split(";") if p.strip().startswith("form-action"))
+
+    page = client.get("/s/acme/sign-in/")
+    assert "https://login.acme.example" in form_action(page)
+    assert "beta.example" not in form_action(page)
+    login = client.get("/accounts/login/?next=/s/acme/dashboard/")
+    assert "https://login.acme.example" in form_action(login)
+    plain = client.get("/accounts/login/")
+    assert form_action(plain).split() == ["form-action", "'self'"]
