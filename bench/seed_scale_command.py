@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_slug
 from django.db import connection
 
-from orgs.models import Space
 from bench.scale import ScaleOptions, scale_email_domain, seed_scale, space_remove
+from orgs.models import Space
 
 
 class Command(BaseCommand):
