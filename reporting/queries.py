@@ -20,13 +20,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from django.db.models import Min, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Func, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth
 
 from badges.models import Award
 from orgs.models import Organisation, Space
 from reporting.models import DailyAwardCount, MonthlyAwardCount, SpaceDailyAwardCount
-from reporting.periods import DAY, Period, add_months, month_start, report_tz
+from reporting.periods import (
+    DAY,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    Period,
+    add_months,
+    month_start,
+    report_tz,
+)
 
 
 class OrgNode(NamedTuple):
@@ -122,6 +130,47 @@ def _last_day_of_month(d: date) -> date:
     return add_months(d, 1) - timedelta(days=1)
 
 
+Days = tuple[date, date]
+
+
+def split_period(start: date, end: date) -> tuple[Days | None, list[Days]]:
+    """The inclusive days ``start``–``end`` as (its whole months: (first, last month) or
+    None, the remaining day ranges at either end)."""
+    first = start if start.day == 1 else add_months(start, 1)
+    last = month_start(end) if end == _last_day_of_month(end) else add_months(end, -1)
+    if first > last:
+        return None, [(start, end)]
+    edges = []
+    if start < first:
+        edges.append((start, first - timedelta(days=1)))
+    if _last_day_of_month(last) < end:
+        edges.append((add_months(last, 1), end))
+    return (first, last), edges
+
+
+def issued_per_badge(start: date | None = None, end: date | None = None) -> Func:
+    """An expression for ``Badge`` querysets: the badge's awards issued from ``start`` to
+    ``end`` (local days, inclusive; open when None), from the rollups: whole months from the
+    monthly rows, the rest from the daily ones (the Reporting API's ``Awards``)."""
+    months, edges = split_period(start or EARLIEST_DATE, end or LATEST_DATE)
+
+    def total(qs: QuerySet) -> Coalesce:
+        summed = qs.filter(badge=OuterRef("pk")).values("badge").annotate(n=Sum("issued"))
+        return Coalesce(Subquery(summed.values("n")), 0)
+
+    parts = []
+    if months:
+        parts.append(
+            total(MonthlyAwardCount.objects.filter(month__gte=months[0], month__lte=months[1]))
+        )
+    for first, last in edges:
+        parts.append(total(DailyAwardCount.objects.filter(day__gte=first, day__lte=last)))
+    expression = parts[0]
+    for part in parts[1:]:
+        expression = expression + part
+    return expression
+
+
 @dataclass(frozen=True)
 class Counted:
     """What a report counts, read from the rollups (reporting/models.py): the space, the
@@ -149,19 +198,8 @@ class Counted:
         start, end = start or self.period.start, end or self.period.end
         return self._scoped(DailyAwardCount.objects.filter(day__gte=start, day__lte=end))
 
-    def split(self) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
-        """(whole months as (first month, last month) or None, the remaining day ranges)."""
-        start, end = self.period.start, self.period.end
-        first = start if start.day == 1 else add_months(start, 1)
-        last = month_start(end) if end == _last_day_of_month(end) else add_months(end, -1)
-        if first > last:
-            return None, [(start, end)]
-        edges = []
-        if start < first:
-            edges.append((start, first - timedelta(days=1)))
-        if _last_day_of_month(last) < end:
-            edges.append((add_months(last, 1), end))
-        return (first, last), edges
+    def split(self) -> tuple[Days | None, list[Days]]:
+        return split_period(self.period.start, self.period.end)
 
     def grouped(self, field: str) -> QuerySet:
         """(value of ``field``, issued) summed over the period, as one UNION ALL query of the
