@@ -12,6 +12,12 @@ class BadgesConfig(AppConfig):
 
         publish.connect_change_signals()
 
+        # A confirmed secondary address brings the awards an unused account held for it.
+        from badges.awards import awards_attach_to
+        from users import secondary_emails
+
+        secondary_emails.register_verified_listener("badges", awards_attach_to)
+
         outbox.register_renderer(
             "badge_issued", emails.render_badge_issued, batch=emails.render_badge_issued_batch
         )

@@ -312,3 +312,20 @@ def award_set_public(*, award: Award, actor: User, is_public: bool) -> Award:
     award.is_public = is_public
     _public_copies_changed(award)
     return award
+
+
+def awards_attach_to(placeholder: User, person: User, address: str) -> int:
+    """A person confirmed ``address``, which an account created by issuing (never used) held:
+    that account's awards move to the person's backpack (users.secondary_emails calls this
+    through its listener). Their credentials name the address already, so nothing public
+    changes. An award the person already holds (same badge, same achievement) stays put."""
+    held = Award.objects.filter(recipient=person).values_list("badge_id", "achieved_at")
+    held_keys = set(held)
+    moving = [
+        pk
+        for pk, badge_id, achieved_at in Award.objects.filter(recipient=placeholder).values_list(
+            "pk", "badge_id", "achieved_at"
+        )
+        if (badge_id, achieved_at) not in held_keys
+    ]
+    return Award.objects.filter(pk__in=moving).update(recipient=person)

@@ -19,6 +19,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F, FilteredRelation, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -129,6 +130,9 @@ class Resolution:
     new_users: list[User]
     # user pk → their external id in the space (None when they have none): the API's UserId.
     external_ids: dict[int, str | None]
+    # The confirmed secondary address recipient i was found by ("" otherwise): the award
+    # names that address (its email and hashed identity), the one the issuer used.
+    addresses: list[str] = field(default_factory=list)
 
 
 def _email_in(r: RecipientInput) -> str:
@@ -180,12 +184,27 @@ def recipients_resolve(
     }
     wanted = {i: _email_in(recipients[i]) for i in live if recipients[i].user is None}
     emails = {e.lower() for e in wanted.values() if e}
-    by_email = {
-        u.email_lower: u
-        for u in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
-    }
+    # A person's main address or a secondary one they confirmed (users.secondary_emails),
+    # in one query (a UNION); the main address wins if both ever matched.
+    primary = User.objects.annotate(email_lower=Lower("email"), via_address=Value("")).filter(
+        email_lower__in=emails
+    )
+    secondary = (
+        User.objects.annotate(
+            confirmed=FilteredRelation(
+                "email_addresses", condition=Q(email_addresses__verified_at__isnull=False)
+            )
+        )
+        .annotate(email_lower=Lower("confirmed__email"), via_address=F("confirmed__email"))
+        .filter(email_lower__in=emails)
+    )
+    by_email: dict[str, User] = {}
+    for u in primary.union(secondary, all=True) if emails else ():
+        if u.email_lower not in by_email or not u.via_address:
+            by_email[u.email_lower] = u
 
     users: list[User | None] = [None] * n
+    addresses = [""] * n
     is_new = [False] * n
     new_users: dict[str, User] = {}
     # People found by their external id are members of the space, with that id.
@@ -198,6 +217,8 @@ def recipients_resolve(
         if user is None:
             email = wanted[i]
             user = by_email.get(email.lower()) if email else None
+            if user is not None and user.via_address:
+                addresses[i] = user.via_address
             if user is None:
                 if not email:
                     errors[i]["Email"] = "This recipient is new: give their email address."
@@ -264,7 +285,11 @@ def recipients_resolve(
         )
         external_ids.update({pk: ext_for.get(pk) for pk in joining})
     return Resolution(
-        users=users, is_new=is_new, new_users=list(new_users.values()), external_ids=external_ids
+        users=users,
+        is_new=is_new,
+        new_users=list(new_users.values()),
+        external_ids=external_ids,
+        addresses=addresses,
     )
 
 
@@ -397,12 +422,15 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
     )
     new_users = resolution.new_users
     resolved: list[tuple[IssueOutcome, datetime, User, RecipientInput]] = []
-    for (outcome, r, when), user, is_new in zip(
-        rows, resolution.users, resolution.is_new, strict=True
+    address_of: dict[int, str] = {}  # id(outcome) → the secondary address it was issued to
+    for (outcome, r, when), user, is_new, address in zip(
+        rows, resolution.users, resolution.is_new, resolution.addresses, strict=True
     ):
         if user is not None:
             outcome.new_user = is_new
             resolved.append((outcome, when, user, r))
+            if address:
+                address_of[id(outcome)] = address
     people = {u.pk for _, _, u, _ in resolved}
 
     # --- Awards: find duplicates (1 query), then insert the rest (1 query).
@@ -434,7 +462,7 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
                 issued_at=issued_at,
                 expires_at=expires_at,
                 badge_snapshot=snapshot,
-                recipient_email=user.email,
+                recipient_email=address_of.get(id(outcome)) or user.email,
                 identity_salt=secrets.token_hex(16),
                 evidence=r.evidence,
                 results=r.results,

@@ -2,15 +2,19 @@ from django.contrib.auth.backends import ModelBackend
 
 
 class EmailOrUsernameBackend(ModelBackend):
-    """Sign in with either the username or the email address (both unique, case-insensitive)."""
+    """Sign in with the username or an email address: the main one or a confirmed secondary
+    one (each belongs to one person; case-insensitive)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         from users.models import User
 
         if not username or not password:
             return None
-        field = "email__iexact" if "@" in username else "username__iexact"
-        user = User.objects.filter(**{field: username.strip()}).first()
+        if "@" in username:
+            # The main address or a confirmed secondary one (users.secondary_emails).
+            user = User.objects.get_by_email(username)
+        else:
+            user = User.objects.filter(username__iexact=username.strip()).first()
         if user is None:
             User().set_password(password)  # same work either way: no timing oracle
             return None

@@ -11,7 +11,19 @@ from orgs.models import Group, Organisation, Space
 
 class PlatformUserManager(UserManager):
     def get_by_email(self, email: str) -> "User | None":
-        return self.filter(email__iexact=email.strip()).first()
+        """The person an address belongs to: their main address, or a secondary one they
+        confirmed (an address is confirmed for one person at most). One query."""
+        email = email.strip()
+        return (
+            self.filter(
+                Q(email__iexact=email)
+                | Q(
+                    email_addresses__email__iexact=email, email_addresses__verified_at__isnull=False
+                )
+            )
+            .distinct()
+            .first()
+        )
 
 
 class User(AbstractUser):
@@ -154,3 +166,32 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.role} on {self.organisation or self.group}"
+
+
+class EmailAddress(models.Model):
+    """A person's secondary email address (issue 17): awards issued to it land in their
+    backpack once they verified it (users.secondary_emails). An address is verified for one
+    person at most; pending ones are anyone's claim until verified."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_addresses")
+    email = models.EmailField(max_length=254)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=Q(verified_at__isnull=False),
+                name="emailaddress_unique_verified_ci",
+            ),
+            models.UniqueConstraint("user", Lower("email"), name="emailaddress_unique_per_user_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None

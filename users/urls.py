@@ -20,6 +20,8 @@ account_urlpatterns = [
     ),
     path("password/change/", views.change_password, name="change_password"),
     path("settings/", views.personal_settings, name="settings"),
+    path("settings/emails/", views.email_addresses, name="email_addresses"),
+    path("settings/emails/verify/<str:token>/", views.email_verify, name="email_verify"),
 ]
 
 # Tenant pages, mounted under /s/<space_slug>/.

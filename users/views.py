@@ -24,7 +24,16 @@ from badgeplatform.pagination import paginate
 from badgeplatform.permissions import ADMINISTRATIVE, PERMISSION_LABELS, USER_ROLE, Perm
 from orgs.access import group_for
 from orgs.models import Group
-from users import holdings, memberships, mfa, services, settings_panels, signin, throttles
+from users import (
+    holdings,
+    memberships,
+    mfa,
+    secondary_emails,
+    services,
+    settings_panels,
+    signin,
+    throttles,
+)
 from users.access import (
     NOT_ALL_COVERED,
     can_edit_member,
@@ -1163,6 +1172,9 @@ def personal_settings(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:settings")
     context = {
         "form": form,
+        # Secondary email addresses (users.secondary_emails).
+        "addresses": secondary_emails.addresses_of(user),
+        "max_addresses": secondary_emails.MAX_ADDRESSES,
         # Sections other apps add (the Open Badges 3.0 API's connected apps).
         "panels": settings_panels.render(request),
         **mfa.settings_context(user),
@@ -1170,6 +1182,50 @@ def personal_settings(request: HttpRequest) -> HttpResponse:
         "mfa_continue": mfa.pop_enrol_next(request) if request.method == "GET" else "",
     }
     return render_form(request, "users/personal_settings.html", context, form)
+
+
+@user_view
+@require_POST
+def email_addresses(request: HttpRequest) -> HttpResponse:
+    """Add (``email``) or remove (``remove`` = the address's id) a secondary address."""
+    user = request.user
+    if request.POST.get("remove"):
+        try:
+            address_id = int(request.POST["remove"])
+        except ValueError:
+            address_id = 0
+        if secondary_emails.address_remove(user=user, address_id=address_id):
+            messages.success(request, "The address was removed from your account.")
+        else:
+            messages.error(request, "That address is not on your account.")
+        return redirect(reverse("accounts:settings") + "#emails")
+    try:
+        address = secondary_emails.address_add(user=user, email=request.POST.get("email", ""))
+    except secondary_emails.AddressRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        # The same words whoever holds the address: nothing about other accounts leaks.
+        messages.success(
+            request,
+            f"We sent a confirmation link to {address.email}. Open it to add the address.",
+        )
+    return redirect(reverse("accounts:settings") + "#emails")
+
+
+@user_view
+@require_GET
+def email_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """The link emailed to a secondary address: confirms it for the signed-in person."""
+    try:
+        address = secondary_emails.address_verify(user=request.user, token=token)
+    except secondary_emails.AddressRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"{address.email} is confirmed: badges awarded to it now land in your backpack.",
+        )
+    return redirect(reverse("accounts:settings") + "#emails")
 
 
 # Profile pictures are shown small: 2 MB in, at most 4 Mpx, stored at 512 px at most.

@@ -1,19 +1,26 @@
-"""The recipient's control, walked in a browser as the recipient (issue 17): make an award
-public then private again and check, as an anonymous visitor, that neither the public page
+"""The recipient's control, walked in a browser as the recipient (issue 17): add a secondary
+address, confirm it from the emailed link and find an award issued to it in the backpack; make
+an award public then private again and check, as an anonymous visitor, that neither the public page
 nor the certificate names them (signed in, their own certificate does); download all their
 badges as a zip whose credential verifies and whose PNG carries the same bytes."""
 
 import io
+import re
 import zipfile
+from datetime import timedelta
 
 import pypdf
 import pytest
+from django.utils import timezone
 
+from badgeplatform.access import Access
+from badgeplatform.models import OutboundEmail
 from badges import links
+from badges.issuing import RecipientInput, awards_issue
 from badges.openbadges import baking
 from badges.openbadges.verify import verify_credential
 from tests.browser.test_api_keys_and_rules import sign_in
-from tests.factories import UserFactory, add_member, make_award
+from tests.factories import UserFactory, add_member, make_award, make_badge
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,3 +76,48 @@ def test_recipient_keeps_their_name_private_and_downloads_everything(page, scree
     assert baking.unbake(png, baking.OB3_KEYWORD).encode() == credential
     assert len([n for n in archive.namelist() if n.endswith("credential.json")]) == 2
     assert "README.txt" in " ".join(archive.namelist())
+
+
+def test_recipient_adds_a_secondary_address_and_gets_its_awards(page, screenshot, space_a):
+    recipient = add_member(space_a, UserFactory(first_name="Rita", last_name="Recipient"))
+    make_award(space_a, recipient=recipient, name="Data Stewardship")
+    sign_in(page, recipient)
+    page.goto("/accounts/settings/#emails")
+    page.get_by_text("No other addresses yet").wait_for()
+    screenshot("settings-emails-empty")
+
+    # A mistake first: a clear message, nothing added.
+    page.get_by_label("Add an address").fill("not-an-address")
+    page.get_by_role("button", name="Send confirmation link").click()
+    page.get_by_text("Enter a valid email address.").wait_for()
+    screenshot("settings-emails-error")
+    page.get_by_label("Add an address").fill("rita@old-job.example")
+    page.get_by_role("button", name="Send confirmation link").click()
+    page.get_by_text("We sent a confirmation link to rita@old-job.example").wait_for()
+    page.get_by_text("Waiting for confirmation").wait_for()
+    screenshot("settings-emails-pending")
+
+    email = OutboundEmail.objects.get(kind="verify_secondary_email")
+    assert email.to == "rita@old-job.example"
+    link = re.search(r"https?://[^/\s]+(/accounts/settings/emails/verify/\S+/)", email.body_text)
+    page.goto(link.group(1))
+    page.get_by_text("rita@old-job.example is confirmed").wait_for()
+    screenshot("settings-emails-confirmed")
+
+    # An issuer awards a badge to that address: it lands in Rita's backpack.
+    awards_issue(
+        access=Access.system(space_a),
+        badge=make_badge(space_a, name="Open Science"),
+        recipients=[RecipientInput(email="rita@old-job.example")],
+        achieved_at=timezone.now().replace(microsecond=0) - timedelta(days=1),
+        notify=False,
+    )
+    page.goto("/backpack/")
+    page.get_by_role("heading", name="Open Science").wait_for()
+    page.get_by_role("heading", name="Data Stewardship").wait_for()
+    screenshot("backpack-with-secondary")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/accounts/settings/#emails")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot("settings-emails-phone")

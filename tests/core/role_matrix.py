@@ -164,6 +164,8 @@ TABLE: dict[str, Rule] = {
     "accounts:password_reset_confirm": public(),
     "accounts:change_password": user(),
     "accounts:settings": user(),
+    "accounts:email_addresses": user(),
+    "accounts:email_verify": user(),
     # allauth's names for the site's own sign-in pages (users/mfa_urls.py).
     "users:security": space(P.MANAGE_SETTINGS),
     "account_login": public(),
