@@ -327,6 +327,11 @@ CELERY_BEAT_SCHEDULE["recheck-imported-badges"] = {
     "task": "obapi.tasks.recheck_imported_credentials",
     "schedule": 6 * 3600.0,
 }
+# Expiry reminders and "expired" emails (badges.expiry), each sent once however often this runs.
+CELERY_BEAT_SCHEDULE["award-expiry-emails"] = {
+    "task": "badges.tasks.send_expiry_emails",
+    "schedule": 3600.0,
+}
 # With no broker, `runserver` runs the beat's jobs in a thread (badgeplatform.runner).
 EMBEDDED_RUNNER = env_bool("EMBEDDED_RUNNER", True)
 
