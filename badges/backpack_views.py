@@ -83,7 +83,9 @@ def my_badges(request: HttpRequest) -> HttpResponse:
         {
             "award": a,
             "image_url": image_url(a),
-            "expires_soon": a.state == "valid" and a.expires_within(EXPIRING_DAYS, now),
+            "expires_soon": a.state == "valid"
+            and not a.is_renewed
+            and a.expires_within(EXPIRING_DAYS, now),
         }
         for a in page.object_list
     ]

@@ -556,6 +556,7 @@ def _awards_list(
     awards = (
         awards_visible(request.access, need=SEE_AWARDS)
         .select_related("recipient", "badge")
+        .annotate(is_renewed=Exists(Award.objects.filter(renews=OuterRef("pk"))))
         .order_by("-issued_at", "-pk")
     )
     if badge is not None:
@@ -660,10 +661,11 @@ def _award_page(request: HttpRequest, award: Award, form: RevokeForm, status: in
             ),
             "public_url": links.assertion_url(award),
             "attributes": award.badge_snapshot.get("attributes", []),
-            "can_renew": request.access.can(
-                Perm.ISSUE_BADGES, organisation=award.badge.organisation
-            )
-            and award.expires_at is not None,
+            # Offered when it is expired or expiring (within the badge's renewal window); the
+            # renew page itself takes any award with an expiry date.
+            "can_renew": award.expires_at is not None
+            and (award.is_expired() or award.expires_within(award.badge.renewal_window_days))
+            and request.access.can(Perm.ISSUE_BADGES, organisation=award.badge.organisation),
             "renewed_by": Award.objects.filter(renews=award).only("pk", "issued_at").first(),
         },
         status=status,
