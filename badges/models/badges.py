@@ -95,7 +95,7 @@ class Badge(models.Model):
     status_emails = models.BooleanField(
         "Email recipients when an award is revoked, suspended or reinstated",
         default=True,
-        db_default=True,  # for bulk loaders that COPY named columns (reporting.scale)
+        db_default=True,  # for bulk loaders that COPY named columns (bench.scale)
     )
     # Expiry emails (badges.expiry): reminders this many days before an award expires
     # ("30,7"; empty: none) and the email when it has expired; both off with expiry_emails.
@@ -115,7 +115,7 @@ class Badge(models.Model):
         max_length=10,
         choices=CertificateDesign.choices,
         default=CertificateDesign.CLASSIC,
-        db_default=CertificateDesign.CLASSIC,  # for bulk loaders (reporting.scale)
+        db_default=CertificateDesign.CLASSIC,  # for bulk loaders (bench.scale)
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
