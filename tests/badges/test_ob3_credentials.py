@@ -512,3 +512,29 @@ def test_an_award_made_before_its_issuer_had_a_key_is_signed_with_the_first_key(
     award = Award.objects.select_related("badge", "issuer_version__issuer").get(pk=award.pk)
     signed = publish.credential_for(award)
     assert signed["proof"][0]["verificationMethod"] == links.signing_key_url(first)
+
+
+def test_signing_a_batch_costs_the_same_queries_at_any_size(space_a):
+    """The signer's path (``publish.sign_awards``): a constant number of queries per batch."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from badges.openbadges import publish
+
+    badge = make_badge(space_a)
+    keys.signing_key_for(badge.issuer)
+
+    def queries_for(count: int) -> int:
+        made = [make_award(space_a, badge=badge) for _ in range(count)]
+        awards = list(
+            Award.objects.select_related("badge", "issuer_version__issuer").filter(
+                pk__in=[a.pk for a in made]
+            )
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            assert publish.sign_awards(awards) == count
+        return len(ctx.captured_queries)
+
+    queries_for(1)  # the BadgeClass version is made on first use
+    # The status entries (1), the issuer's keys (1), the BadgeClass version (1), one INSERT.
+    assert queries_for(2) == queries_for(8) == 4
