@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform.access import user_view
 from badgeplatform.pagination import paginate
-from badges import backpack_panels, engagement, links
+from badges import backpack_export, backpack_panels, engagement, links
 from badges.awards import TransitionRefused, award_accept, award_decline, award_set_public
 from badges.issuing_forms import VisibilityForm
 from badges.models import Award
@@ -83,6 +84,21 @@ def my_badges(request: HttpRequest) -> HttpResponse:
             "sections": backpack_panels.render_list(request),
         },
     )
+
+
+@user_view
+@require_GET
+def download_all(request: HttpRequest) -> StreamingHttpResponse:
+    """Every award of mine as a zip (badges.backpack_export), streamed: the list is read
+    here (one query), each award's credential and baked image while the zip is sent."""
+    entries, declined = backpack_export.entries_for(request.user)
+    response = StreamingHttpResponse(
+        backpack_export.zip_stream(entries, declined), content_type="application/zip"
+    )
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="my-badges-{stamp}.zip"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @user_view

@@ -123,7 +123,7 @@ class Award(models.Model):
     # assertion answers as revoked meanwhile; the OB 3.0 status list (revocation only) does not
     # carry it.
     suspended_at = models.DateTimeField(null=True, blank=True)
-    # A database default too: bulk loaders that COPY named columns (reporting.scale) omit it.
+    # A database default too: bulk loaders that COPY named columns (bench.scale) omit it.
     suspension_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
     suspended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

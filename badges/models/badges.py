@@ -77,7 +77,7 @@ class Badge(models.Model):
     status_emails = models.BooleanField(
         "Email recipients when an award is revoked, suspended or reinstated",
         default=True,
-        db_default=True,  # for bulk loaders that COPY named columns (reporting.scale)
+        db_default=True,  # for bulk loaders that COPY named columns (bench.scale)
     )
     # People may apply for it with evidence (badges.applications); reviewers decide.
     accepts_applications = models.BooleanField(default=False, db_default=False)
@@ -87,7 +87,7 @@ class Badge(models.Model):
         max_length=10,
         choices=CertificateDesign.choices,
         default=CertificateDesign.CLASSIC,
-        db_default=CertificateDesign.CLASSIC,  # for bulk loaders (reporting.scale)
+        db_default=CertificateDesign.CLASSIC,  # for bulk loaders (bench.scale)
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

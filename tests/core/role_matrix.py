@@ -190,6 +190,7 @@ TABLE: dict[str, Rule] = {
     "backpack:accept": owner(),
     "backpack:decline": owner(),
     "backpack:applications": user(),
+    "backpack:download_all": user(),
     "media": public(),
     "branding_assets:css": public(),
     "branding_assets:icon": public(),

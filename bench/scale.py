@@ -1,4 +1,5 @@
 """A realistic space at scale, for reports and their benchmark (``manage.py seed_scale``).
+Benchmark data only: it lives in bench/, outside the product apps.
 
 Defaults: ~200 organisations in a tree 4 levels deep, ~500 badges, 100,000 people and
 1,000,000 awards spread over 3 years, with growth, term-time seasons and quiet weekends.
