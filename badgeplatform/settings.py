@@ -311,6 +311,11 @@ CELERY_TASK_IGNORE_RESULT = True
 # periodic drain sends it later, so the web request should not hang on retries.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Credential signing has a queue of its own, so it never waits behind email chunks nor they
+# behind it: docker-compose's `signer` (one process, low CPU priority) consumes it; `worker`
+# consumes the default queue. Nothing depends on it having run: a credential not signed yet is
+# signed on first request, with the same bytes (badges.openbadges.publish._sign).
+CELERY_TASK_ROUTES = {"badges.openbadges.tasks.sign_credentials": {"queue": "signing"}}
 CELERY_BEAT_SCHEDULE = {
     "drain-email-outbox": {"task": "badgeplatform.tasks.drain_outbox", "schedule": 60.0},
     "resume-issue-batches": {"task": "badges.tasks.resume_issue_batches", "schedule": 120.0},
