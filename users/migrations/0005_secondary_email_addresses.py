@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('users', '0003_default_roles_review_applications'),
+        ('users', '0004_user_expiry_reminders'),
     ]
 
     operations = [
