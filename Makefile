@@ -60,7 +60,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 worker: $(STAMP)
-	$(VENV)/bin/celery -A badgeplatform worker -B --loglevel=info
+	$(VENV)/bin/celery -A badgeplatform worker -B -Q celery,signing --loglevel=info
 
 clean:
 	rm -rf $(VENV) var $(DCC)/node_modules

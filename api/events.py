@@ -252,6 +252,7 @@ def _result(event: ParsedEvent, status: str) -> dict:
         "RecipientUserId": None,
         "AssertionUrl": None,
         "CredentialUrl": None,
+        "RenewsAwardId": None,
         "Errors": event.errors,
     }
 
@@ -261,6 +262,9 @@ def _with_award(result: dict, award: Award | None) -> dict:
         result["AwardId"] = str(award.public_id)
         result["AssertionUrl"] = links.assertion_url(award)
         result["CredentialUrl"] = links.credential_url(award)
+        # A renewal (badges.renewal): the expired or expiring award this one renews.
+        renews = getattr(award, "renews_public_id", None)
+        result["RenewsAwardId"] = str(renews) if renews else None
     return result
 
 

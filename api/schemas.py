@@ -27,6 +27,13 @@ class EventResult(Schema):
     )
     AssertionUrl: str | None = None
     CredentialUrl: str | None = None
+    RenewsAwardId: UUID | None = Field(
+        None,
+        description=(
+            "A contract addition (issue 17): set when this award renews the recipient's "
+            "expired or expiring award of the badge (Status awarded); that award's AwardId."
+        ),
+    )
     Errors: dict[str, str] = Field(description="Field name → message; empty unless rejected.")
 
 

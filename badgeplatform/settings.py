@@ -311,6 +311,11 @@ CELERY_TASK_IGNORE_RESULT = True
 # periodic drain sends it later, so the web request should not hang on retries.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Credential signing has a queue of its own, so it never waits behind email chunks nor they
+# behind it: docker-compose's `signer` (one process, low CPU priority) consumes it; `worker`
+# consumes the default queue. Nothing depends on it having run: a credential not signed yet is
+# signed on first request, with the same bytes (badges.openbadges.publish._sign).
+CELERY_TASK_ROUTES = {"badges.openbadges.tasks.sign_credentials": {"queue": "signing"}}
 CELERY_BEAT_SCHEDULE = {
     "drain-email-outbox": {"task": "badgeplatform.tasks.drain_outbox", "schedule": 60.0},
     "resume-issue-batches": {"task": "badges.tasks.resume_issue_batches", "schedule": 120.0},
@@ -326,6 +331,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE["recheck-imported-badges"] = {
     "task": "obapi.tasks.recheck_imported_credentials",
     "schedule": 6 * 3600.0,
+}
+# Expiry reminders and "expired" emails (badges.expiry), each sent once however often this runs.
+CELERY_BEAT_SCHEDULE["award-expiry-emails"] = {
+    "task": "badges.tasks.send_expiry_emails",
+    "schedule": 3600.0,
 }
 # With no broker, `runserver` runs the beat's jobs in a thread (badgeplatform.runner).
 EMBEDDED_RUNNER = env_bool("EMBEDDED_RUNNER", True)

@@ -48,7 +48,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     the checklist, the person's recent and expiring awards (2), and for issuers their badges
     and recent batches (2). Nothing grows with the space.
     """
-    from badges.access import applications_visible, badges_visible, batches_visible
+    from badges.access import (
+        applications_visible,
+        awards_visible,
+        badges_visible,
+        batches_visible,
+    )
     from badges.applications import pending_for
     from badges.models import Award, Badge
     from issuers.models import Issuer
@@ -130,8 +135,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ]
     )
 
-    issuable, batches = [], []
+    issuable, batches, expiring_awards = [], [], []
     if can["issue"]:
+        from badges.expiry import expiring_q
+
+        # Awards of the badges they issue that expire soon (renewable from the awards list).
+        expiring_awards = list(
+            awards_visible(access, need=Perm.ISSUE_BADGES)
+            .filter(expiring_q(now, EXPIRING_DAYS))
+            .select_related("recipient")
+            .only(
+                "expires_at",
+                "badge_snapshot",
+                "recipient__first_name",
+                "recipient__last_name",
+                "recipient__username",
+            )
+            .order_by("expires_at", "pk")[:EXPIRING_AWARDS_SHOWN]
+        )
         issuable = list(
             badges_visible(access, need=Perm.ISSUE_BADGES)
             .published()
@@ -168,6 +189,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "issuable": issuable,
             "issuable_shown": ISSUABLE_SHOWN,
             "batches": batches,
+            "expiring_awards": expiring_awards,
+            "expiring_awards_shown": EXPIRING_AWARDS_SHOWN,
             "checklist": checklist,
             "pending": pending,
             "waiting_applications": waiting_applications,
@@ -177,6 +200,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 OWN_AWARDS_SHOWN = 6
 EXPIRING_DAYS = 30
+EXPIRING_AWARDS_SHOWN = 6
 ISSUABLE_SHOWN = 8
 BATCHES_SHOWN = 5
 

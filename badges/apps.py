@@ -16,6 +16,12 @@ class BadgesConfig(AppConfig):
             "badge_issued", emails.render_badge_issued, batch=emails.render_badge_issued_batch
         )
         outbox.register_renderer("award_status", emails.render_award_status)
+        from badgeplatform import runner
+        from badges import expiry
+
+        outbox.register_renderer(expiry.EMAIL_KIND, expiry.render_award_expiry)
+        # Expiry reminders and "expired" emails: the embedded default's stand-in for the beat.
+        runner.register("award-expiry-emails", expiry.EXPIRY_JOB_EVERY, expiry.expiry_emails_send)
         # The issuer page's "Signing keys" section (keys are badges' data, issuers sit below).
         from issuers import panels
 

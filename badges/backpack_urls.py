@@ -10,6 +10,7 @@ app_name = "backpack"
 urlpatterns = [
     path("", views.my_badges, name="index"),
     path("applications/", applications_views.mine, name="applications"),
+    path("download/", views.download_all, name="download_all"),
     path("<uuid:award_id>/", views.award_detail, name="award"),
     path("<uuid:award_id>/visibility/", views.visibility, name="visibility"),
     path("<uuid:award_id>/accept/", views.accept, name="accept"),

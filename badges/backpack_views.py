@@ -8,21 +8,25 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform.access import user_view
 from badgeplatform.pagination import paginate
-from badges import backpack_panels, engagement, links
+from badges import backpack_export, backpack_panels, engagement, links
 from badges.awards import TransitionRefused, award_accept, award_decline, award_set_public
+from badges.expiry import expiring_q
 from badges.issuing_forms import VisibilityForm
 from badges.models import Award
 from users.access import spaces_administered
 
 PAGE_SIZE = 24
+EXPIRING_DAYS = 30  # "expires soon" in the backpack
 
 
 def image_url(award: Award) -> str:
@@ -63,26 +67,63 @@ def embed_snippet(award: Award) -> str:
 @user_view
 @require_GET
 def my_badges(request: HttpRequest) -> HttpResponse:
-    """Every award to the signed-in person, newest first.
-    Queries: count and one page (with issuer profile and space)."""
+    """Every award to the signed-in person, newest first, and above them those that expire
+    within EXPIRING_DAYS (not renewed yet).
+    Queries: count and one page (with issuer profile and space, and whether each was renewed),
+    and the expiring ones."""
+    now = timezone.now()
     awards = (
         Award.objects.filter(recipient=request.user)
         .select_related("issuer_version", "space")
+        .annotate(is_renewed=Exists(Award.objects.filter(renews=OuterRef("pk"))))
         .order_by("-issued_at", "-pk")
     )
     page = paginate(request, awards, PAGE_SIZE)
-    cards = [{"award": a, "image_url": image_url(a)} for a in page.object_list]
+    cards = [
+        {
+            "award": a,
+            "image_url": image_url(a),
+            "expires_soon": a.state == "valid"
+            and not a.is_renewed
+            and a.expires_within(EXPIRING_DAYS, now),
+        }
+        for a in page.object_list
+    ]
+    expiring = list(
+        Award.objects.filter(recipient=request.user)
+        .filter(expiring_q(now, EXPIRING_DAYS))
+        .select_related("issuer_version")
+        .only("public_id", "expires_at", "badge_snapshot", "issuer_version__name")
+        .order_by("expires_at", "pk")[:10]
+    )
     return TemplateResponse(
         request,
         "backpack/list.html",
         {
             "page": page,
             "cards": cards,
+            "expiring": expiring,
+            "expiring_days": EXPIRING_DAYS,
             "admin_spaces": spaces_administered(request.user),
             # Badges added from elsewhere (the Open Badges 3.0 API), beside ours.
             "sections": backpack_panels.render_list(request),
         },
     )
+
+
+@user_view
+@require_GET
+def download_all(request: HttpRequest) -> StreamingHttpResponse:
+    """Every award of mine as a zip (badges.backpack_export), streamed: the list is read
+    here (one query), each award's credential and baked image while the zip is sent."""
+    entries, declined = backpack_export.entries_for(request.user)
+    response = StreamingHttpResponse(
+        backpack_export.zip_stream(entries, declined), content_type="application/zip"
+    )
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="my-badges-{stamp}.zip"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @user_view

@@ -94,8 +94,26 @@ def _date(moment) -> str:
     return timezone.localtime(moment).strftime("%-d %B %Y")
 
 
-def recipient_name(award: Award) -> str:
+# What a certificate prints instead of a name its recipient keeps private (as the public
+# page says "Awarded to a recipient who keeps their name private").
+NAME_KEPT_PRIVATE = "A recipient who keeps their name private"
+
+
+def recipient_name(award: Award, *, show_name: bool = True) -> str:
+    """The name the certificate prints. ``show_name`` False (a visitor, not the recipient,
+    of a private award): never the name, never the email address."""
+    if not show_name:
+        return NAME_KEPT_PRIVATE
     return award.recipient.get_full_name().strip() or award.recipient_email
+
+
+def shows_name(award: Award, user) -> bool:
+    """Whether ``user`` (anyone, signed in or not) may see the recipient's name on the
+    award's certificate: the recipient always; everybody else only when the recipient made
+    the award public and it has a name (a visitor never gets the email address instead)."""
+    if user is not None and user.is_authenticated and user.pk == award.recipient_id:
+        return True
+    return award.is_public and bool(award.recipient.get_full_name().strip())
 
 
 def evidence_lines(award: Award) -> list[str]:
@@ -155,11 +173,11 @@ class Content:
     logo: ImageReader | None
 
 
-def _content(award: Award) -> Content:
+def _content(award: Award, show_name: bool = True) -> Content:
     look = _look(award)
     snapshot = award.badge_snapshot
     return Content(
-        recipient=recipient_name(award),
+        recipient=recipient_name(award, show_name=show_name),
         badge=snapshot.get("name", "Badge"),
         issuer=award.issuer_version.name,
         issued=_date(award.issued_at),
@@ -604,19 +622,22 @@ def _minimal(c: Canvas, content: Content, width: float, height: float) -> None:
 DESIGNS = {"classic": _classic, "modern": _modern, "minimal": _minimal}
 
 
-def certificate_pdf(award: Award, size: str = "a4", design: str | None = None) -> bytes:
+def certificate_pdf(
+    award: Award, size: str = "a4", design: str | None = None, *, show_name: bool = True
+) -> bytes:
     """The certificate of ``award`` as PDF bytes, in ``design`` (default: the badge's own
-    choice). Needs award.recipient, award.issuer_version, award.space and award.badge
-    loaded."""
+    choice); without the recipient's name (nor email) when ``show_name`` is False (see
+    ``shows_name``). Needs award.recipient, award.issuer_version, award.space and
+    award.badge loaded."""
     _register_fonts()
     width, height = SIZES[size]
-    content = _content(award)
+    content = _content(award, show_name)
     if design not in DESIGNS:
         design = getattr(award.badge, "certificate_design", "") or "classic"
         design = design if design in DESIGNS else "classic"
     buffer = io.BytesIO()
     c = Canvas(buffer, pagesize=(width, height), pageCompression=1)
-    c.setTitle(f"{content.badge} — {content.recipient}")
+    c.setTitle(f"{content.badge} — {content.recipient}" if show_name else content.badge)
     c.setAuthor(content.issuer)
     c.setSubject(f"Certificate of the badge {content.badge}; verify at {content.verify_url}")
     c.setCreator("Badge Platform")

@@ -16,6 +16,7 @@ from badges.designer import MAX_LINE_LENGTH, SHAPES, Design
 from badges.evidence import is_web_url
 from badges.languages import LANGUAGE_CHOICES
 from badges.models import Badge, Graphic
+from badges.models.badges import MAX_REMINDER_DAY, MAX_REMINDERS, parse_reminder_days
 from issuers.access import issuers_offered
 from issuers.forms import (
     IMAGE_ACCEPT,
@@ -100,6 +101,19 @@ class BadgeDetailsForm(forms.Form):
         initial=True,
         help_text="The email gives the reason. On by default.",
     )
+    expiry_emails = forms.BooleanField(
+        label="Email recipients before their award expires, and when it has expired",
+        required=False,
+        initial=True,
+    )
+    expiry_reminder_days = forms.CharField(
+        label="Remind them this many days before",
+        required=False,
+        initial="30, 7",
+        max_length=40,
+        help_text="Up to 5 numbers from 1 to 365, separated by commas. Empty: only the "
+        "“expired” email. People can turn these emails off in their own settings.",
+    )
 
     def __init__(self, *args, access: Access, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,6 +133,21 @@ class BadgeDetailsForm(forms.Form):
 
     def clean_name(self) -> str:
         return clean_line(self.cleaned_data["name"])
+
+    def clean_expiry_reminder_days(self) -> str:
+        """ "30, 7" → "30,7": whole numbers of days, 1 to 365, at most 5, stored largest first."""
+        text = self.cleaned_data["expiry_reminder_days"].strip()
+        parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+        bad = [p for p in parts if not p.isdigit() or not 1 <= int(p) <= MAX_REMINDER_DAY]
+        if bad:
+            raise forms.ValidationError(
+                f"“{bad[0][:20]}” is not a number of days from 1 to {MAX_REMINDER_DAY}. "
+                "Write whole numbers separated by commas, such as 30, 7."
+            )
+        days = parse_reminder_days(text)
+        if len(set(parts)) > MAX_REMINDERS:
+            raise forms.ValidationError(f"At most {MAX_REMINDERS} reminders.")
+        return ",".join(str(d) for d in days)
 
     def clean(self):
         data = super().clean()

@@ -19,6 +19,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -63,6 +64,9 @@ class RecipientInput:
     # What they did and achieved, already through badges.evidence (the stored form).
     evidence: list[dict] = field(default_factory=list)
     results: list[dict] = field(default_factory=list)
+    # The award this one renews, chosen by the issuer (badges.renewal). Without it, a new award
+    # renews the recipient's expired or expiring award of the badge, if any (see _issue).
+    renews: Award | None = None
 
 
 @dataclass
@@ -72,6 +76,8 @@ class IssueOutcome:
     award: Award | None = None
     errors: dict[str, str] = field(default_factory=dict)
     new_user: bool = False
+    # The expired or expiring award the new one renews (status "awarded" only).
+    renewed: Award | None = None
 
 
 class BadgeNotIssuable(Exception):
@@ -405,16 +411,11 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
             resolved.append((outcome, when, user, r))
     people = {u.pk for _, _, u, _ in resolved}
 
-    # --- Awards: find duplicates (1 query), then insert the rest (1 query).
-    existing = {
-        (a.recipient_id, a.achieved_at): a
-        for a in Award.objects.filter(
-            badge=badge,
-            recipient_id__in=people,
-            achieved_at__in={when for _, when, _, _ in resolved},
-        )
-    }
+    # --- Awards: find duplicates and the awards a new one would renew (1 query), then insert
+    # the rest (1 query).
+    existing, renewable = _existing_and_renewable(badge, people, resolved, now)
     to_create: dict[tuple[int, datetime], Award] = {}
+    renewals: list[tuple[Award, Award]] = []
     for outcome, when, user, r in resolved:
         key = (user.pk, when)
         if key in existing:
@@ -439,6 +440,19 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
                 evidence=r.evidence,
                 results=r.results,
             )
+            # A renewal: the award the issuer chose, or else this person's expired or expiring
+            # award of the badge achieved before this (each renewed once).
+            old = r.renews
+            if old is None:
+                old = renewable.get(user.pk)
+                if old is not None and old.achieved_at >= when:
+                    old = None
+            if old is not None:
+                renewable.pop(user.pk, None)
+                award.renews = old
+                award.renews_public_id = old.public_id
+                outcome.renewed = old
+                renewals.append((award, old))
             to_create[key] = award
             outcome.status, outcome.award = "awarded", award
     insert_many(list(to_create.values()))
@@ -489,4 +503,60 @@ def _issue(*, badge, recipients, achieved_at, source, actor, batch, notify, firs
                 "rejected": counts["rejected"],
             },
         )
+    if renewals:
+        audit_log(
+            space=space,
+            actor=actor,
+            action="award.renew",
+            obj=batch,
+            label=f"{badge.name}: {len(renewals)} renewal(s)",
+            changes={
+                "source": source,
+                "renewed": len(renewals),
+                "renewals": [
+                    {"award": str(new.public_id), "renews": str(old.public_id)}
+                    for new, old in renewals[:200]
+                ],
+            },
+        )
     return batch, outcomes
+
+
+def _existing_and_renewable(badge, people, resolved, now):
+    """One query: the awards of ``badge`` to ``people`` that are the same achievement as one
+    being issued (duplicates, by (recipient, time)), and per person the award a new one would
+    renew: live (not revoked, declined, suspended or already renewed), expired or expiring
+    within the badge's renewal window, the latest expiry first."""
+    whens = {when for _, when, _, _ in resolved}
+    horizon = now + timedelta(days=badge.renewal_window_days)
+    renewable_q = Q(
+        expires_at__isnull=False,
+        expires_at__lte=horizon,
+        revoked_at__isnull=True,
+        declined_at__isnull=True,
+        suspended_at__isnull=True,
+    )
+    rows = (
+        Award.objects.filter(badge=badge, recipient_id__in=people)
+        .filter(Q(achieved_at__in=whens) | renewable_q)
+        .annotate(
+            renews_public_id=F("renews__public_id"),
+            is_renewed=Exists(Award.objects.filter(renews=OuterRef("pk"))),
+        )
+        .order_by("expires_at", "pk")
+    )
+    existing: dict[tuple[int, datetime], Award] = {}
+    renewable: dict[int, Award] = {}
+    for a in rows:
+        if a.achieved_at in whens:
+            existing[(a.recipient_id, a.achieved_at)] = a
+        if (
+            a.expires_at is not None
+            and a.expires_at <= horizon
+            and a.revoked_at is None
+            and a.declined_at is None
+            and a.suspended_at is None
+            and not a.is_renewed
+        ):
+            renewable[a.recipient_id] = a  # ordered by expiry: the latest wins
+    return existing, renewable

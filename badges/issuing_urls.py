@@ -18,6 +18,8 @@ space_urlpatterns = [
     path("issuing/awards/<int:award_id>/revoke/", views.revoke, name="revoke"),
     path("issuing/awards/<int:award_id>/suspend/", views.suspend, name="suspend"),
     path("issuing/awards/<int:award_id>/reinstate/", views.reinstate, name="reinstate"),
+    path("issuing/awards/<int:award_id>/renew/", views.renew, name="renew"),
     path("issuing/awards/bulk/", views.awards_bulk, name="awards_bulk"),
+    path("issuing/awards/renew/", views.awards_renew_bulk, name="awards_renew"),
     path("issuing/people/<uuid:person_id>/awards/", views.person_awards, name="person_awards"),
 ]

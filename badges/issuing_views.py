@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from badgeplatform.access import Access, permission_denied_message, space_view
@@ -38,6 +39,7 @@ from badges.access import (
 )
 from badges.awards import TransitionRefused, award_reinstate, award_revoke, award_suspend
 from badges.csv_import import example_csv
+from badges.expiry import expiring_q
 from badges.issuing import BadgeNotIssuable
 from badges.issuing_forms import (
     CsvUploadForm,
@@ -48,11 +50,20 @@ from badges.issuing_forms import (
     RevokeForm,
 )
 from badges.models import Award, Badge, IssueBatch
+from badges.renewal import (
+    RenewalRefused,
+    award_renew,
+    awards_renew,
+    renewal_preview,
+    renewal_refusal,
+)
 from orgs.models import Group
 from users.models import Membership, User
 from users.places import people_in_view_q
 
 PAGE_SIZE = 50
+# "Expiring soon" in the awards list (and the issuer's dashboard panel).
+EXPIRING_DAYS = 30
 MEMBER_RESULTS = 20
 ROWS_PAGE_SIZE = 25
 # The issue page is a guided flow of three steps, one shown at a time (``?step=``): add
@@ -528,6 +539,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 # The list's state filter → Award.status
 LIST_STATES = {
+    "expiring": "expiring",
     "valid": "active",
     "expired": "expired",
     "suspended": "suspended",
@@ -544,6 +556,7 @@ def _awards_list(
     awards = (
         awards_visible(request.access, need=SEE_AWARDS)
         .select_related("recipient", "badge")
+        .annotate(is_renewed=Exists(Award.objects.filter(renews=OuterRef("pk"))))
         .order_by("-issued_at", "-pk")
     )
     if badge is not None:
@@ -559,7 +572,11 @@ def _awards_list(
             | Q(badge__name__icontains=term)
         )
     state = request.GET.get("state", "")
-    if state in LIST_STATES:
+    if state == "expiring":
+        awards = awards.filter(expiring_q(timezone.now(), EXPIRING_DAYS)).order_by(
+            "expires_at", "pk"
+        )
+    elif state in LIST_STATES:
         awards = awards.with_status(LIST_STATES[state])
     page = paginate(request, awards, PAGE_SIZE)
     return TemplateResponse(
@@ -572,6 +589,8 @@ def _awards_list(
             "q": q,
             "state": state,
             "can_change": request.access.can_anywhere(Perm.REVOKE_AWARDS),
+            "can_renew": request.access.can_anywhere(Perm.ISSUE_BADGES),
+            "expiring_days": EXPIRING_DAYS,
             "bulk_max": BULK_MAX,
             "can_issue": badge is not None
             and badge.is_issuable
@@ -642,6 +661,12 @@ def _award_page(request: HttpRequest, award: Award, form: RevokeForm, status: in
             ),
             "public_url": links.assertion_url(award),
             "attributes": award.badge_snapshot.get("attributes", []),
+            # Offered when it is expired or expiring (within the badge's renewal window); the
+            # renew page itself takes any award with an expiry date.
+            "can_renew": award.expires_at is not None
+            and (award.is_expired() or award.expires_within(award.badge.renewal_window_days))
+            and request.access.can(Perm.ISSUE_BADGES, organisation=award.badge.organisation),
+            "renewed_by": Award.objects.filter(renews=award).only("pk", "issued_at").first(),
         },
         status=status,
     )
@@ -751,6 +776,74 @@ def awards_bulk(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"{changed} award{'s' if changed != 1 else ''} {done}.")
     if refused:
         messages.info(request, "Not changed — " + " · ".join(refused[:10]))
+    if missing:
+        messages.error(request, f"{missing} selected award(s) were not found.")
+    return redirect(back)
+
+
+# ---- Renewal --------------------------------------------------------------------------------
+
+
+@space_view(Perm.ISSUE_BADGES)
+@require_http_methods(["GET", "POST"])
+def renew(request: HttpRequest, award_id: int) -> HttpResponse:
+    """Renew one award: GET shows what will happen (the confirmation), POST does it — a new
+    award with a new expiry, linked to this one (badges.renewal)."""
+    award = get_award_for(request, award_id, need=Perm.ISSUE_BADGES)
+    refusal = renewal_refusal(award)
+    if request.method == "POST" and refusal is None:
+        try:
+            new = award_renew(access=request.access, award=award, actor=request.user)
+        except RenewalRefused as exc:
+            refusal = str(exc)
+        else:
+            expiry = new.expires_at.strftime("%-d %B %Y") if new.expires_at else "never"
+            messages.success(
+                request,
+                f"Renewed: {award.recipient.display_name} has a new award of "
+                f"“{award.badge_snapshot.get('name', '')}”, valid until {expiry}.",
+            )
+            return redirect("issuing:award", request.space.slug, new.pk)
+    return TemplateResponse(
+        request,
+        "issuing/renew.html",
+        {"award": award, "refusal": refusal, **renewal_preview(award)},
+        status=INVALID_FORM_STATUS if request.method == "POST" else 200,
+    )
+
+
+@space_view(Perm.ISSUE_BADGES)
+@require_POST
+def awards_renew_bulk(request: HttpRequest) -> HttpResponse:
+    """Renew the awards ticked in a list (at most BULK_MAX): each fetched through the access
+    layer (those out of reach count as not found); those that cannot be renewed are named."""
+    back = request.POST.get("next", "")
+    if not back.startswith(f"/s/{request.space.slug}/issuing/"):
+        back = reverse("issuing:awards", args=[request.space.slug])
+    ids = [i for i in request.POST.getlist("award") if i.isdigit()][: BULK_MAX + 1]
+    if not ids:
+        messages.error(request, "Select at least one award to renew.")
+        return redirect(back)
+    if len(ids) > BULK_MAX:
+        messages.error(request, f"Select at most {BULK_MAX} awards at a time.")
+        return redirect(back)
+    awards = list(
+        awards_visible(request.access, need=Perm.ISSUE_BADGES)
+        .select_related("badge__organisation", "recipient", "space")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    result = awards_renew(access=request.access, awards=awards, actor=request.user)
+    done = len(result.renewed)
+    if done:
+        messages.success(request, f"{done} award{'s' if done != 1 else ''} renewed.")
+    if result.refused:
+        messages.info(
+            request,
+            "Not renewed — "
+            + " · ".join(f"{a.recipient.display_name}: {why}" for a, why in result.refused[:10]),
+        )
+    missing = len(set(ids)) - len(awards)
     if missing:
         messages.error(request, f"{missing} selected award(s) were not found.")
     return redirect(back)

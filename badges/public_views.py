@@ -263,7 +263,8 @@ def assertion_image(request: HttpRequest, award_id: UUID) -> HttpResponse:
 @require_GET
 def certificate(request: HttpRequest, award_id: UUID) -> HttpResponse:
     """200 application/pdf (A4 landscape; ``?size=letter``); 410 once revoked or while
-    suspended or declined; 404 for no such award."""
+    suspended or declined; 404 for no such award. The recipient's name is printed for the
+    recipient signed in, and for everyone when they made the award public."""
     size = request.GET.get("size", "a4").lower()
     if size not in certificates.SIZES:
         return HttpResponse(
@@ -285,14 +286,20 @@ def certificate(request: HttpRequest, award_id: UUID) -> HttpResponse:
             status=410,
             content_type="text/plain; charset=utf-8",
         )
+    # A private award's certificate names its recipient only to the recipient signed in;
+    # anyone else with the link gets it without the name, as the public page shows it.
+    show_name = certificates.shows_name(award, request.user)
     response = HttpResponse(
-        certificates.certificate_pdf(award, size), content_type="application/pdf"
+        certificates.certificate_pdf(award, size, show_name=show_name),
+        content_type="application/pdf",
     )
     engagement.count_award(request, award, engagement.Kind.CERTIFICATE)
     disposition = "attachment" if request.GET.get("download") else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="certificate-{award_id}.pdf"'
-    # The name or the status may change: revalidate (no ETag: a PDF is cheap to make).
-    response["Cache-Control"] = "no-cache"
+    # The name or the status may change: revalidate (no ETag: a PDF is cheap to make). What
+    # it prints depends on who asks: a shared cache keeps none of it.
+    response["Cache-Control"] = "private, no-cache"
+    patch_vary_headers(response, ["Cookie"])
     return response
 
 

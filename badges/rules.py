@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from badgeplatform.access import Access
 from badgeplatform.audit import audit_log
@@ -131,6 +132,32 @@ def _completing_position(
     return lo - 1, reached(lo)
 
 
+def _renewable_completions(candidates: dict, rules: dict) -> set[tuple[int, int]]:
+    """The (rule, person) pairs among ``candidates`` (their completions) whose award a new
+    completion would renew: live, expired or expiring within the badge's renewal window, not
+    renewed yet (one query, and none when no award is near its expiry)."""
+    now = timezone.now()
+    near = {}
+    for pair, completion in candidates.items():
+        award = completion.award
+        if award.expires_at is None or award.expires_at > now + timedelta(days=365):
+            continue  # never expires, or far from it (the badge, read next, may be a query)
+        window = timedelta(days=rules[pair[0]].badge.renewal_window_days)
+        if (
+            award.expires_at <= now + window
+            and award.revoked_at is None
+            and award.declined_at is None
+            and award.suspended_at is None
+        ):
+            near[pair] = award.pk
+    if not near:
+        return set()
+    renewed = set(
+        Award.objects.filter(renews_id__in=near.values()).values_list("renews_id", flat=True)
+    )
+    return {pair for pair, award_id in near.items() if award_id not in renewed}
+
+
 @transaction.atomic
 def rule_events_record(
     *,
@@ -200,12 +227,25 @@ def rule_events_record(
             seen.add(key)
             new_by_pair[(e.rule.pk, e.user.pk)].append((e.index, e.occurred_at))
     completing: dict[tuple[int, int], tuple[int, datetime]] = {}
+    # A pair that completed before completes again when its award is expired or expiring
+    # (renewal): counting only the events after that completion. 1 query, only then.
+    renewable = _renewable_completions(
+        {pair: completed[pair] for pair in new_by_pair if pair in completed},
+        {e.rule.pk: e.rule for e in events},
+    )
     for pair, arrivals in new_by_pair.items():
         rule = rules[pair[0]]
-        if pair in completed or not rule.active:
+        if not rule.active:
             continue
+        old = history[pair]
+        if pair in completed:
+            if pair not in renewable:
+                continue
+            since = completed[pair].completed_at
+            old = [at for at in old if at > since]
+            arrivals = [(i, at) for i, at in arrivals if at > since]
         found = _completing_position(
-            history[pair], [at for _, at in arrivals], rule.threshold, rule.window_days
+            old, [at for _, at in arrivals], rule.threshold, rule.window_days
         )
         if found is not None:
             position, reached_at = found
@@ -219,6 +259,7 @@ def rule_events_record(
     badges = {e.rule.badge_id: e.rule.badge for e in events if e.rule.badge_id in by_badge}
     index_of_event = {e.index: e for e in events}
     new_completions: list[RuleCompletion] = []
+    renewed_completions: list[RuleCompletion] = []
     awarded_status: dict[int, str] = {}
     for badge_id, pairs in sorted(by_badge.items()):
         try:
@@ -244,6 +285,14 @@ def rule_events_record(
                 continue
             index, reached_at = completing[(rule_id, user_id)]
             e = index_of_event[index]
+            earlier = completed.get((rule_id, user_id))
+            if earlier is not None:  # a renewal: the completion now names the new award
+                earlier.award = outcome.award
+                earlier.event_id = event_ids[(rule_id, user_id, e.occurred_at)]
+                earlier.completed_at = reached_at
+                renewed_completions.append(earlier)
+                awarded_status[index] = outcome.status
+                continue
             completion = RuleCompletion(
                 space=space,
                 rule_id=rule_id,
@@ -256,6 +305,8 @@ def rule_events_record(
             completed[(rule_id, user_id)] = completion
             awarded_status[index] = outcome.status  # "awarded", or "duplicate" if it existed
     RuleCompletion.objects.bulk_create(new_completions)
+    if renewed_completions:
+        RuleCompletion.objects.bulk_update(renewed_completions, ["award", "event", "completed_at"])
 
     results = []
     for e in asked:

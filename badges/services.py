@@ -55,6 +55,8 @@ EDITABLE_FIELDS = (
     "expiry_amount",
     "expiry_unit",
     "status_emails",
+    "expiry_emails",
+    "expiry_reminder_days",
     "certificate_design",
     *ACHIEVEMENT_FIELDS,
 )
@@ -70,6 +72,8 @@ FIELD_LABELS = {
     "expiry_amount": "expiry",
     "expiry_unit": "expiry",
     "status_emails": "status-change emails",
+    "expiry_emails": "expiry emails",
+    "expiry_reminder_days": "expiry reminders",
     "certificate_design": "certificate design",
     "attributes": "attributes",
     "achievement_type": "achievement type",
@@ -82,6 +86,8 @@ FIELD_LABELS = {
 }
 
 Attributes = Sequence[tuple[str, str]]
+# Settings of the badge that are not part of the OB 3.0 achievement: no new revision.
+NOT_ACHIEVEMENT = {"certificate_design", "expiry_emails", "expiry_reminder_days"}
 AUDIT_ACTIONS = {
     BadgeEvent.Action.CREATED: "create",
     BadgeEvent.Action.EDITED: "update",
@@ -163,6 +169,8 @@ def badge_create(
     expiry_amount: int | None = None,
     expiry_unit: str = "",
     status_emails: bool = True,
+    expiry_emails: bool = True,
+    expiry_reminder_days: str = "30,7",
     attributes: Attributes = (),
     **achievement: Any,
 ) -> Badge:
@@ -186,6 +194,8 @@ def badge_create(
         "expiry_amount": expiry_amount if expiry_unit else None,
         "expiry_unit": expiry_unit if expiry_amount else "",
         "status_emails": status_emails,
+        "expiry_emails": expiry_emails,
+        "expiry_reminder_days": expiry_reminder_days,
     }
     _check_same_space(space.pk, fields)
     access.require(Perm.CREATE_BADGES, organisation=organisation)
@@ -255,7 +265,7 @@ def badge_update(
             raise BadgeIncomplete(missing, published=True)
     # A new version of the same achievement: OB 3.0 keeps its id and carries this number.
     # (The certificate's look is not part of the achievement.)
-    if set(changed) - {"certificate_design"}:
+    if set(changed) - NOT_ACHIEVEMENT:
         locked.revision += 1
     locked.save()
     if new_rows is not None:

@@ -37,3 +37,12 @@ def resume_issue_batches() -> int:
     for batch_id in ids:
         enqueue_batch(batch_id)
     return len(ids)
+
+
+@shared_task
+def send_expiry_emails() -> dict[str, int]:
+    """Beat: expiry reminders and "expired" emails that are due (badges.expiry); each one is
+    queued exactly once however often, or however concurrently, this runs."""
+    from badges import expiry
+
+    return expiry.expiry_emails_send()

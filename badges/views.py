@@ -44,6 +44,7 @@ from badges.forms import (
 )
 from badges.languages import language_name
 from badges.models import Award, Badge, Graphic
+from badges.models.badges import parse_reminder_days
 from issuers.models import Issuer
 from orgs.models import Organisation
 
@@ -220,6 +221,10 @@ def _tab_form(request: HttpRequest, tab: str, badge: Badge | None, data=None):
                 "expiry_amount": badge.expiry_amount,
                 "expiry_unit": badge.expiry_unit,
                 "status_emails": badge.status_emails,
+                "expiry_emails": badge.expiry_emails,
+                "expiry_reminder_days": ", ".join(
+                    str(d) for d in parse_reminder_days(badge.expiry_reminder_days)
+                ),
             }
         return BadgeDetailsForm(data, access=access, initial=initial)
     if tab == "graphic":

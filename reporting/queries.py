@@ -1,5 +1,7 @@
-"""The report queries. Everything is counted in the database; Python only fills empty buckets
-and runs the cumulative sum over (at most a few thousand) buckets, never over awards.
+"""The report queries. Every count comes from the rollups (reporting/models.py, kept by
+triggers in the same transaction as each award write): never a scan of awards, so a report
+costs about the same at 10 million awards as at 100,000. Python only fills empty buckets and
+runs the cumulative sum over (at most a few thousand) buckets.
 
 "Badges issued" counts every award made in the period — revoked ones included: a badge that
 was issued and later revoked was still issued on that day. (The recipients list marks them.)
@@ -7,30 +9,32 @@ was issued and later revoked was still issued on that day. (The recipients list 
 Awards are counted by the organisation they were issued under (``Award.organisation``, the
 badge's organisation at issue time). The organisation filter is SQL on the MPTT columns of
 the joined organisation — "this node and everything beneath it" is one range condition per
-chosen node — never a list of descendant ids built in Python.
-
-Indexes (badges migration 0003): ``award_space_issued_cover`` (space, issued_at) INCLUDE
-(organisation, badge) for whole-space reports; ``award_space_org_issued`` (space,
-organisation, issued_at) INCLUDE (badge) for subtrees. Both let PostgreSQL answer from the
-index alone. ``ensure_statistics`` adds expression statistics so the planner knows that
-"issued day" has ~a thousand values, not a million, and picks a parallel hash aggregate.
+chosen node — never a list of descendant ids built in Python. The whole space reads its own
+per-day table and needs no organisation at all.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from django.db import connections
-from django.db.models import Count, Min, Q, QuerySet
-from django.db.models.functions import TruncDay, TruncMonth
+from django.db.models import Func, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth
 
 from badges.models import Award
 from orgs.models import Organisation, Space
-from reporting.periods import DAY, MONTH, Period, report_tz
+from reporting.models import DailyAwardCount, MonthlyAwardCount, SpaceDailyAwardCount
+from reporting.periods import (
+    DAY,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    Period,
+    add_months,
+    month_start,
+    report_tz,
+)
 
 
 class OrgNode(NamedTuple):
@@ -102,8 +106,9 @@ class Selection:
 def awards_in(
     *, space: Space, selection: Selection, period: Period, scope_q: Q | None = None
 ) -> QuerySet[Award]:
-    """The awards a report counts. ``scope_q`` (the reader's organisations, as ranges) is
-    applied as well whenever the selection is not the whole space: belt and braces."""
+    """The awards a report lists (the recipients pages). ``scope_q`` (the reader's
+    organisations, as ranges) is applied as well whenever the selection is not the whole
+    space: belt and braces."""
     qs = Award.objects.filter(
         space=space, issued_at__gte=period.starts_at, issued_at__lt=period.ends_before
     )
@@ -115,30 +120,154 @@ def awards_in(
     return qs
 
 
-def bucket_expression(unit: str):
-    trunc = TruncDay if unit == DAY else TruncMonth
-    return trunc("issued_at", tzinfo=report_tz())
-
-
 def to_local_date(value: datetime | date) -> date:
     if isinstance(value, datetime):
         return value.astimezone(report_tz()).date() if value.tzinfo else value.date()
     return value
 
 
-def series(awards: QuerySet[Award], period: Period, unit: str) -> list[tuple[date, int]]:
-    """(bucket, badges issued) for every day or month of the period, zeros included.
+def _last_day_of_month(d: date) -> date:
+    return add_months(d, 1) - timedelta(days=1)
 
-    One query: ``SELECT date_trunc(unit, issued_at AT TIME ZONE tz), COUNT(*) … GROUP BY 1``.
-    """
-    rows = (
-        awards.annotate(bucket=bucket_expression(unit))
-        .values("bucket")
-        .annotate(n=Count("*"))
-        .order_by()
-        .values_list("bucket", "n")
-    )
-    counts = {to_local_date(bucket): n for bucket, n in rows}
+
+Days = tuple[date, date]
+
+
+def split_period(start: date, end: date) -> tuple[Days | None, list[Days]]:
+    """The inclusive days ``start``–``end`` as (its whole months: (first, last month) or
+    None, the remaining day ranges at either end)."""
+    first = start if start.day == 1 else add_months(start, 1)
+    last = month_start(end) if end == _last_day_of_month(end) else add_months(end, -1)
+    if first > last:
+        return None, [(start, end)]
+    edges = []
+    if start < first:
+        edges.append((start, first - timedelta(days=1)))
+    if _last_day_of_month(last) < end:
+        edges.append((add_months(last, 1), end))
+    return (first, last), edges
+
+
+def issued_per_badge(start: date | None = None, end: date | None = None) -> Func:
+    """An expression for ``Badge`` querysets: the badge's awards issued from ``start`` to
+    ``end`` (local days, inclusive; open when None), from the rollups: whole months from the
+    monthly rows, the rest from the daily ones (the Reporting API's ``Awards``)."""
+    months, edges = split_period(start or EARLIEST_DATE, end or LATEST_DATE)
+
+    def total(qs: QuerySet) -> Coalesce:
+        summed = qs.filter(badge=OuterRef("pk")).values("badge").annotate(n=Sum("issued"))
+        return Coalesce(Subquery(summed.values("n")), 0)
+
+    parts = []
+    if months:
+        parts.append(
+            total(MonthlyAwardCount.objects.filter(month__gte=months[0], month__lte=months[1]))
+        )
+    for first, last in edges:
+        parts.append(total(DailyAwardCount.objects.filter(day__gte=first, day__lte=last)))
+    expression = parts[0]
+    for part in parts[1:]:
+        expression = expression + part
+    return expression
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What a report counts, read from the rollups (reporting/models.py): the space, the
+    chosen organisations, the period, and the reader's ranges (applied, like for awards,
+    whenever the selection is not the whole space). Every count is one query whatever the
+    number of awards: the whole space per day reads one row per day; per badge or
+    organisation, the period's whole months come from the monthly rows and only its partial
+    months at either end from the daily ones."""
+
+    space: Space
+    selection: Selection
+    period: Period
+    scope_q: Q | None = None
+
+    def _scoped(self, qs: QuerySet) -> QuerySet:
+        qs = qs.filter(space=self.space)
+        org_q = self.selection.filter_q()
+        if org_q is not None:
+            qs = qs.filter(org_q)
+            if self.scope_q is not None:
+                qs = qs.filter(self.scope_q)
+        return qs
+
+    def days(self, start: date | None = None, end: date | None = None) -> QuerySet:
+        start, end = start or self.period.start, end or self.period.end
+        return self._scoped(DailyAwardCount.objects.filter(day__gte=start, day__lte=end))
+
+    def split(self) -> tuple[Days | None, list[Days]]:
+        return split_period(self.period.start, self.period.end)
+
+    def grouped(self, field: str) -> QuerySet:
+        """(value of ``field``, issued) summed over the period, as one UNION ALL query of the
+        monthly rows for whole months and the daily rows for the rest."""
+        months, edges = self.split()
+        parts: list[QuerySet] = []
+        if months:
+            monthly = self._scoped(
+                MonthlyAwardCount.objects.filter(month__gte=months[0], month__lte=months[1])
+            )
+            parts.append(monthly)
+        for start, end in edges:
+            parts.append(self.days(start, end))
+        grouped = [
+            qs.values(field).annotate(n=Sum("issued")).order_by().values_list(field, "n")
+            for qs in parts
+        ]
+        return grouped[0].union(*grouped[1:], all=True) if len(grouped) > 1 else grouped[0]
+
+
+def _summed(rows) -> dict:
+    out: dict = {}
+    for key, n in rows:
+        if n:
+            out[key] = out.get(key, 0) + n
+    return out
+
+
+def series(counted: Counted, period: Period, unit: str) -> list[tuple[date, int]]:
+    """(bucket, badges issued) for every day or month of the period, zeros included. One
+    query: the whole space's day rows, or the chosen organisations' rows grouped by day (or,
+    per month, their monthly rows and the partial months' days)."""
+    if counted.selection.whole_space:
+        rows = SpaceDailyAwardCount.objects.filter(
+            space=counted.space, day__gte=period.start, day__lte=period.end
+        ).values_list("day", "issued")
+        counts: dict[date, int] = {}
+        for day, n in rows:
+            bucket = day if unit == DAY else month_start(day)
+            counts[bucket] = counts.get(bucket, 0) + n
+    elif unit == DAY:
+        counts = _summed(
+            counted.days().values("day").annotate(n=Sum("issued")).values_list("day", "n")
+        )
+    else:
+        months, edges = counted.split()
+        parts = []
+        if months:
+            parts.append(
+                counted._scoped(
+                    MonthlyAwardCount.objects.filter(month__gte=months[0], month__lte=months[1])
+                )
+                .values("month")
+                .annotate(n=Sum("issued"))
+                .order_by()
+                .values_list("month", "n")
+            )
+        for start, end in edges:
+            parts.append(
+                counted.days(start, end)
+                .annotate(m=TruncMonth("day"))
+                .values("m")
+                .annotate(n=Sum("issued"))
+                .order_by()
+                .values_list("m", "n")
+            )
+        query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        counts = _summed((to_local_date(m), n) for m, n in query)
     return [(b, counts.get(b, 0)) for b in period.buckets(unit)]
 
 
@@ -150,78 +279,21 @@ def cumulative(values: Sequence[int]) -> list[int]:
     return out
 
 
-def badge_counts(awards: QuerySet[Award]) -> list[tuple[int, int]]:
-    """(badge id, badges issued) for every badge in the report, most issued first.
-
-    One query: ``SELECT badge_id, COUNT(*) … GROUP BY badge_id`` (a few hundred rows at most,
-    one per badge of the space, so sorting them here is free).
-    """
-    rows = awards.values("badge_id").annotate(n=Count("*")).order_by().values_list("badge_id", "n")
-    return sorted(rows, key=lambda r: (-r[1], r[0]))
+def badge_counts(counted: Counted) -> list[tuple[int, int]]:
+    """(badge id, badges issued) for every badge in the report, most issued first. One query
+    (a few hundred rows at most, one per badge and part of the period)."""
+    counts = _summed(counted.grouped("badge_id"))
+    return sorted(counts.items(), key=lambda r: (-r[1], r[0]))
 
 
-def org_counts(awards: QuerySet[Award]) -> dict[int, int]:
-    """{organisation id: badges issued} for the report's awards: one GROUP BY query."""
-    rows = awards.values("organisation_id").annotate(n=Count("*")).order_by()
-    return dict(rows.values_list("organisation_id", "n"))
+def org_counts(counted: Counted) -> dict[int, int]:
+    """{organisation id: badges issued} for the report: one query."""
+    return _summed(counted.grouped("organisation_id"))
 
 
 def first_award_date(space: Space) -> date | None:
-    """For "all time": the local date of the space's first award (the index's first entry)."""
-    first = Award.objects.filter(space=space).aggregate(first=Min("issued_at"))["first"]
+    """For "all time": the local date of the space's first award (the rollup's first day)."""
+    first = SpaceDailyAwardCount.objects.filter(space=space, issued__gt=0).aggregate(
+        first=Min("day")
+    )["first"]
     return to_local_date(first) if first else None
-
-
-# ---- Planner statistics (PostgreSQL) -------------------------------------------------------
-
-
-def _trunc_sql(unit: str, connection) -> str:
-    """The exact SQL Django generates for the bucket expression, unqualified, literals inlined
-    — CREATE STATISTICS must match the GROUP BY expression to be used by the planner."""
-    qs = Award.objects.annotate(bucket=bucket_expression(unit)).values("bucket")
-    compiler = qs.query.get_compiler(connection=connection)
-    sql, params = compiler.compile(qs.query.annotations["bucket"])
-    with connection.cursor() as cursor:
-        sql = cursor.mogrify(sql, params).decode()
-    return sql.replace(f"{connection.ops.quote_name(Award._meta.db_table)}.", "")
-
-
-def statistics_statements(connection) -> tuple[list[str], list[str]]:
-    """(statements that create what is missing, names expected), for the current TIME_ZONE."""
-    table = connection.ops.quote_name(Award._meta.db_table)
-    statements, names = [], []
-    for unit in (DAY, MONTH):
-        expression = _trunc_sql(unit, connection)
-        digest = hashlib.sha1(expression.encode(), usedforsecurity=False).hexdigest()[:10]
-        name = f"award_issued_{unit}_{digest}"
-        names.append(name)
-        statements.append(f"CREATE STATISTICS IF NOT EXISTS {name} ON ({expression}) FROM {table}")
-    return statements, names
-
-
-def ensure_statistics(using: str = "default") -> list[str]:
-    """Create the expression statistics for the configured time zone (PostgreSQL ≥ 14), drop
-    those made for another zone, and ANALYZE when something was created. Idempotent; runs
-    after every ``migrate``. Returns the names created."""
-    connection = connections[using]
-    if connection.vendor != "postgresql" or connection.pg_version < 140000:
-        return []
-    if Award._meta.db_table not in connection.introspection.table_names():
-        return []
-    statements, names = statistics_statements(connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT stxname FROM pg_statistic_ext WHERE stxrelid = %s::regclass "
-            "AND stxname LIKE 'award_issued_%%'",
-            [Award._meta.db_table],
-        )
-        existing = {row[0] for row in cursor.fetchall()}
-        for stale in existing - set(names):
-            cursor.execute(f"DROP STATISTICS IF EXISTS {stale}")
-        created = [n for n in names if n not in existing]
-        for statement, name in zip(statements, names, strict=True):
-            if name in created:
-                cursor.execute(statement)
-        if created:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(Award._meta.db_table)}")
-    return created

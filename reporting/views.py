@@ -30,6 +30,7 @@ from reporting.exports import csv_response, csv_streaming_response
 from reporting.forms import SHOW_CHOICES, ReportChoices, ReportForm
 from reporting.periods import DAY, PRESETS, bucket_label, fmt_date, report_tz, today
 from reporting.queries import (
+    Counted,
     OrgNode,
     Selection,
     awards_in,
@@ -54,7 +55,8 @@ class Report:
     offered: list[OrgNode]
     choices: ReportChoices | None = None
     selection: Selection | None = None
-    awards: QuerySet[Award] | None = None
+    awards: QuerySet[Award] | None = None  # the recipients pages list these
+    counted: Counted | None = None  # what the Reports page counts (the rollups)
     chosen_ids: set[int] = field(default_factory=set)
 
     @property
@@ -114,12 +116,11 @@ def load_report(request: HttpRequest) -> Report:
     report.choices = choices
     report.chosen_ids = {o.pk for o in chosen}
     report.selection = Selection(tuple(chosen), choices.include_sub)
+    scope_q = access.organisations_q(Perm.VIEW_REPORTS, prefix="organisation__")
     report.awards = awards_in(
-        space=space,
-        selection=report.selection,
-        period=choices.period,
-        scope_q=access.organisations_q(Perm.VIEW_REPORTS, prefix="organisation__"),
+        space=space, selection=report.selection, period=choices.period, scope_q=scope_q
     )
+    report.counted = Counted(space, report.selection, choices.period, scope_q)
     return report
 
 
@@ -183,7 +184,7 @@ def _chart_for(report: Report, rows: list[tuple], total: int) -> Chart:
 def _badge_summaries(request: HttpRequest, report: Report) -> tuple[Page | None, list[dict]]:
     """One summary per badge in the report, most issued first, a page at a time: one
     aggregate query, then one query for the page's badges (with graphic and organisation)."""
-    counts = badge_counts(report.awards)
+    counts = badge_counts(report.counted)
     if not counts:
         return None, []
     page = paginate(request, counts, BADGES_PER_PAGE)
@@ -232,7 +233,7 @@ def _page_context(request: HttpRequest, report: Report) -> dict:
         return ctx
     choices = report.choices
     unit = choices.unit
-    counted = series(report.awards, choices.period, unit)
+    counted = series(report.counted, choices.period, unit)
     running = cumulative([n for _, n in counted])
     rows = [(b, n, c) for (b, n), c in zip(counted, running, strict=True)]
     total = running[-1] if running else 0
@@ -268,7 +269,7 @@ def organisation_breakdown(report: Report) -> list[dict]:
     sub-organisations, one row per organisation directly beneath it (its whole branch), in
     tree order. One query (awards grouped by organisation); the tree is the picker's, already
     in memory, so each counted organisation is placed by its MPTT range."""
-    counts = org_counts(report.awards)
+    counts = org_counts(report.counted)
     selection = report.selection
     if not selection.include_sub:
         return [_row(o.name, counts.get(o.pk, 0)) for o in selection.roots()]
@@ -314,7 +315,7 @@ def export(request: HttpRequest) -> HttpResponse:
         return render_invalid(request, "reporting/report.html", _page_context(request, report))
     choices = report.choices
     unit = choices.unit
-    counted = series(report.awards, choices.period, unit)
+    counted = series(report.counted, choices.period, unit)
     running = cumulative([n for _, n in counted])
     period = choices.period
     filename = f"badges-issued-{period.start}-to-{period.end}-per-{unit}.csv"

@@ -413,6 +413,12 @@ class ProfileForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/gif"}),
     )
     remove_avatar = forms.BooleanField(label="Remove my picture", required=False)
+    expiry_reminders = forms.BooleanField(
+        label="Email me before one of my badges expires, and when it has expired",
+        required=False,
+        help_text="Reminders come at the times each badge's issuer chose (such as 30 and 7 "
+        "days before).",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

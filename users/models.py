@@ -21,6 +21,12 @@ class User(AbstractUser):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     avatar = models.ImageField(upload_to="avatars/", blank=True)
+    # The person's email preference (their Settings page): reminders before one of their awards
+    # expires, and the email when it has (badges.expiry). On unless they turn it off; a
+    # database default too, for bulk loaders that COPY named columns.
+    expiry_reminders = models.BooleanField(
+        "Email me before one of my badges expires", default=True, db_default=True
+    )
 
     objects = PlatformUserManager()
 

@@ -499,8 +499,10 @@ def profile_update(
     username: str,
     avatar: ContentFile | None = None,
     remove_avatar: bool = False,
+    expiry_reminders: bool | None = None,
 ) -> User:
-    """A person's own name, username and profile picture (``avatar`` is already re-encoded)."""
+    """A person's own name, username, profile picture (``avatar`` is already re-encoded) and
+    email preference for expiry reminders (None: unchanged)."""
     if not username_available(username, exclude=user):
         raise ValidationError({"username": "That username is taken. Please choose another."})
     old_avatar = user.avatar.name if user.avatar else ""
@@ -509,7 +511,11 @@ def profile_update(
         user.avatar.save(avatar.name, avatar, save=False)
     elif remove_avatar:
         user.avatar = ""
-    user.save(update_fields=["first_name", "last_name", "username", "avatar"])
+    fields = ["first_name", "last_name", "username", "avatar"]
+    if expiry_reminders is not None:
+        user.expiry_reminders = expiry_reminders
+        fields.append("expiry_reminders")
+    user.save(update_fields=fields)
     if old_avatar and old_avatar != (user.avatar.name if user.avatar else ""):
         storage = user.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))

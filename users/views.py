@@ -1134,6 +1134,7 @@ def personal_settings(request: HttpRequest) -> HttpResponse:
             "first_name": user.first_name,
             "last_name": user.last_name,
             "username": user.username,
+            "expiry_reminders": user.expiry_reminders,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -1153,6 +1154,7 @@ def personal_settings(request: HttpRequest) -> HttpResponse:
                     username=d["username"],
                     avatar=avatar,
                     remove_avatar=d.get("remove_avatar", False),
+                    expiry_reminders=d.get("expiry_reminders", False),
                 )
             except ValidationError as exc:
                 _form_errors(form, exc)

@@ -1,6 +1,6 @@
 """The badges domain, one module per concern; import models from here."""
 
-from badges.models.awards import Award, IssueBatch
+from badges.models.awards import Award, ExpiryNotice, IssueBatch
 from badges.models.badges import Badge, BadgeAttribute, BadgeEvent
 from badges.models.claims import Application, Claim, ClaimLink
 from badges.models.engagement import EngagementCount
@@ -22,6 +22,7 @@ __all__ = [
     "Claim",
     "ClaimLink",
     "EngagementCount",
+    "ExpiryNotice",
     "Graphic",
     "IssueBatch",
     "Rule",

@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -123,7 +124,7 @@ class Award(models.Model):
     # assertion answers as revoked meanwhile; the OB 3.0 status list (revocation only) does not
     # carry it.
     suspended_at = models.DateTimeField(null=True, blank=True)
-    # A database default too: bulk loaders that COPY named columns (reporting.scale) omit it.
+    # A database default too: bulk loaders that COPY named columns (bench.scale) omit it.
     suspension_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
     suspended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -133,6 +134,11 @@ class Award(models.Model):
     # like a revocation's, and reports keep it, marked declined (shared/API.md's "declined").
     accepted_at = models.DateTimeField(null=True, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
+    # The expiring or expired award this one renews (badges.renewal, or a new qualifying
+    # event: badges.issuing). One renewal per award: a second one is refused by the database.
+    renews = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewed_by"
+    )
 
     objects = AwardQuerySet.as_manager()
 
@@ -165,6 +171,13 @@ class Award(models.Model):
             models.Index(fields=["badge", "-issued_at"], name="award_badge_issued"),
             # The backpack: WHERE recipient_id = ? ORDER BY issued_at DESC
             models.Index(fields=["recipient", "-issued_at"], name="award_recipient_issued"),
+            # The expiry jobs (badges.expiry): live awards by expiry date, a narrow range each
+            # run; awards that never expire (most) are not in it.
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(expires_at__isnull=False, revoked_at__isnull=True),
+                name="award_expires_live",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -200,6 +213,11 @@ class Award(models.Model):
             return "expired"
         return "active"
 
+    def expires_within(self, days: int, now=None) -> bool:
+        """Not expired yet, and expires within ``days`` days."""
+        now = now or timezone.now()
+        return self.expires_at is not None and now < self.expires_at <= now + timedelta(days=days)
+
     @property
     def reason(self) -> str | None:
         """Why it is revoked or suspended (shared/API.md's Reason), else None."""
@@ -222,3 +240,29 @@ class Award(models.Model):
         if self.is_expired():
             return "expired"
         return "valid"
+
+
+class ExpiryNotice(models.Model):
+    """One expiry email claimed for one award: a reminder ``days`` before it expires, or the
+    "expired" email (days 0). The unique row is the claim: the job inserts it with ON CONFLICT
+    DO NOTHING in the transaction that queues the email, so however often (or concurrently)
+    the job runs, each email is queued once (badges.expiry)."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", "Reminder"
+        EXPIRED = "expired", "Expired"
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="expiry_notices")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    days = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "award", "kind", "days", name="expiry_notice_unique_award_kind_days"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.days} → award {self.award_id}"

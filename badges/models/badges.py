@@ -17,6 +17,24 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
+# Expiry reminders: at most this many thresholds, each 1 to MAX_REMINDER_DAY days ahead.
+MAX_REMINDERS = 5
+MAX_REMINDER_DAY = 365
+DEFAULT_REMINDER_DAYS = "30,7"
+DEFAULT_RENEWAL_WINDOW = 30
+
+
+def parse_reminder_days(text: str) -> list[int]:
+    """ "30, 7" → [30, 7] (largest first, no repeats); what cannot be read is left out (the
+    form refuses it before it is stored)."""
+    days = set()
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if part.isdigit() and 1 <= int(part) <= MAX_REMINDER_DAY:
+            days.add(int(part))
+    return sorted(days, reverse=True)[:MAX_REMINDERS]
+
+
 class BadgeQuerySet(models.QuerySet):
     def for_space(self, space: Space) -> "BadgeQuerySet":
         return self.filter(space=space)
@@ -77,7 +95,17 @@ class Badge(models.Model):
     status_emails = models.BooleanField(
         "Email recipients when an award is revoked, suspended or reinstated",
         default=True,
-        db_default=True,  # for bulk loaders that COPY named columns (reporting.scale)
+        db_default=True,  # for bulk loaders that COPY named columns (bench.scale)
+    )
+    # Expiry emails (badges.expiry): reminders this many days before an award expires
+    # ("30,7"; empty: none) and the email when it has expired; both off with expiry_emails.
+    expiry_emails = models.BooleanField(
+        "Email recipients before their award expires and when it has expired",
+        default=True,
+        db_default=True,
+    )
+    expiry_reminder_days = models.CharField(
+        max_length=40, blank=True, default="30,7", db_default="30,7"
     )
     # People may apply for it with evidence (badges.applications); reviewers decide.
     accepts_applications = models.BooleanField(default=False, db_default=False)
@@ -87,7 +115,7 @@ class Badge(models.Model):
         max_length=10,
         choices=CertificateDesign.choices,
         default=CertificateDesign.CLASSIC,
-        db_default=CertificateDesign.CLASSIC,  # for bulk loaders (reporting.scale)
+        db_default=CertificateDesign.CLASSIC,  # for bulk loaders (bench.scale)
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -140,6 +168,20 @@ class Badge(models.Model):
             return issued_at + timedelta(days=self.expiry_amount)
         months = self.expiry_amount * (12 if self.expiry_unit == Badge.ExpiryUnit.YEARS else 1)
         return add_months(issued_at, months)
+
+    @property
+    def reminder_days(self) -> list[int]:
+        """The reminder thresholds, largest first ([] when expiry emails are off)."""
+        if not self.expiry_emails:
+            return []
+        return parse_reminder_days(self.expiry_reminder_days)
+
+    @property
+    def renewal_window_days(self) -> int:
+        """How long before expiry an award counts as "expiring" (renewable automatically, on
+        the dashboards): the earliest reminder, or DEFAULT_RENEWAL_WINDOW without reminders."""
+        days = self.reminder_days
+        return days[0] if days else DEFAULT_RENEWAL_WINDOW
 
     def snapshot(self) -> dict:
         """The badge as issued; awards keep it so later edits change only later awards."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
@@ -179,6 +179,33 @@ class IssuerSigner:
 
 def issuer_signer(issuer: Issuer) -> IssuerSigner:
     key = signing_key_for(issuer)
+    return IssuerSigner(key=key, seed=private_key(key))
+
+
+def issuer_keys(issuer: Issuer) -> list[SigningKey]:
+    """Every key the issuer has had, oldest first (one query; its first key is made now if it
+    has none)."""
+    keys = list(SigningKey.objects.for_issuer(issuer).order_by("created_at", "pk"))
+    return keys or [signing_key_for(issuer)]
+
+
+def key_at(keys: list[SigningKey], moment: datetime) -> SigningKey:
+    """Of ``issuer_keys``, the one that signs for what the issuer did at ``moment``: its active
+    key then, i.e. the last made at or before it, else its first key (an issuer gets its first
+    key on first use, which may come after its first awards). A pure function of rows that
+    never change, so an award's credential is signed with the same key whenever it is signed:
+    before or after a rotation, by the worker or on first request."""
+    chosen = keys[0]
+    for key in keys[1:]:
+        if key.created_at > moment:
+            break
+        chosen = key
+    return chosen
+
+
+def award_signer(keys: list[SigningKey], issued_at: datetime) -> IssuerSigner:
+    """The signer of the credential of an award issued at ``issued_at`` (``key_at``)."""
+    key = key_at(keys, issued_at)
     return IssuerSigner(key=key, seed=private_key(key))
 
 

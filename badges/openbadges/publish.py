@@ -44,7 +44,14 @@ from badges.models import (
     StatusListEntry,
 )
 from badges.openbadges import baking, ob2, ob3, status
-from badges.openbadges.keys import IssuerSigner, issuer_signer, signing_key_for
+from badges.openbadges.keys import (
+    IssuerSigner,
+    award_signer,
+    issuer_keys,
+    issuer_signer,
+    key_at,
+    signing_key_for,
+)
 from issuers.models import Issuer, IssuerVersion
 from orgs.models import Space
 
@@ -428,14 +435,20 @@ def credential_for(award: Award) -> dict:
 def _sign(
     award: Award, version: BadgeClassVersion, entry: StatusListEntry, signer: IssuerSigner
 ) -> dict:
-    """Awards' credentials and status lists both sign through their issuer's signer."""
-    return signer.sign(ob3.credential(award, version, status_entry=entry))
+    """Awards' credentials and status lists both sign through their issuer's signer. Every
+    input is fixed when the award is made: the award's own fields and snapshot, its status
+    entry (allocated by issuing), its issue time as the proof's ``created`` and the key that
+    was active then (``keys.key_at``); Ed25519 is deterministic, so an award's credential has
+    the same bytes whenever, and however often, it is signed."""
+    return signer.sign(
+        ob3.credential(award, version, status_entry=entry), created=ob2.iso(award.issued_at)
+    )
 
 
 def sign_award(award: Award) -> dict:
-    """Sign one award's credential now, with its issuer's key, and store it (the
-    first-request path)."""
-    signer = issuer_signer(award.issuer_version.issuer)
+    """Sign one award's credential now, with its issuer's key of the award's time, and store
+    it (the first-request path)."""
+    signer = award_signer(issuer_keys(award.issuer_version.issuer), award.issued_at)
     entry = status.entry_for(award)
     signed = _sign(award, badgeclass_version_for(award), entry, signer)
     try:
@@ -472,18 +485,22 @@ def _entries_of(awards: list[Award]) -> dict[int, StatusListEntry]:
 
 def sign_awards(awards: list[Award]) -> int:
     """Sign many awards' credentials and store them in one INSERT (the worker's path): each
-    issuer's key, its decryption and each BadgeClass version are looked up once per batch, not
-    once per award. Awards signed meanwhile by a first visitor keep their credential. Needs
+    issuer's keys, their decryption and each BadgeClass version are looked up once per batch,
+    not once per award. Awards signed meanwhile by a first visitor keep their credential. Needs
     award.issuer_version.issuer loaded."""
+    keys: dict[int, list[SigningKey]] = {}
     signers: dict[int, IssuerSigner] = {}
     versions: dict[tuple[int, str], BadgeClassVersion] = {}
     entries = _entries_of(awards)
     rows = []
     for award in awards:
         issuer = award.issuer_version.issuer
-        if issuer.pk not in signers:
-            signers[issuer.pk] = issuer_signer(issuer)
-        signer = signers[issuer.pk]
+        if issuer.pk not in keys:
+            keys[issuer.pk] = issuer_keys(issuer)
+        key = key_at(keys[issuer.pk], award.issued_at)
+        if key.pk not in signers:
+            signers[key.pk] = award_signer([key], award.issued_at)
+        signer = signers[key.pk]
         digest = ob2.snapshot_digest(award.badge_snapshot, award.issuer_version)
         version = versions.get((award.badge_id, digest))
         if version is None:

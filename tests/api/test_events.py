@@ -56,6 +56,8 @@ def test_one_event_awards_the_badge_with_every_result_field(api, badge, member_a
         "RecipientUserId": member_a.email,
         "AssertionUrl": f"{settings.SITE_URL}/public/assertions/{award.public_id}",
         "CredentialUrl": f"{settings.SITE_URL}/public/credentials/{award.public_id}",
+        # A contract addition (issue 17): the award a renewal renews, else null.
+        "RenewsAwardId": None,
         "Errors": {},
     }
     assert award.recipient == member_a and award.source == IssueBatch.Source.API

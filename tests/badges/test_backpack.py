@@ -75,8 +75,9 @@ def test_my_badges_takes_a_constant_number_of_queries(
     make_award(space_a, badge=badge)
     client.force_login(recipient)
     # Session, user, award count, one page (with issuer profile and space), the person's roles
-    # (for "spaces you manage"), the badges added from elsewhere (obapi's section).
-    with django_assert_num_queries(6):
+    # (for "spaces you manage"), the badges added from elsewhere (obapi's section), and those
+    # expiring soon (badges.expiry).
+    with django_assert_num_queries(7):
         response = backpack(client)
     assert response.content.decode().count("data-state=") == size
 

@@ -51,6 +51,8 @@ def award_with(space, *, first, last, badge_name, design, evidence=True):
         certificate_design=design,
     )
     award = make_award(space, badge=badge, recipient=person)
+    award.is_public = True  # the recipient shows their name (private awards print none)
+    award.save(update_fields=["is_public"])
     if evidence:
         award.evidence = [
             {"name": "Capstone: a data audit of the city archive", "url": "https://ex.org/p"},

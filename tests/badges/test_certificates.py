@@ -14,7 +14,7 @@ from django.utils import timezone
 from badgeplatform.access import Access
 from badges import certificates, links
 from badges.awards import award_suspend
-from badges.models import Award
+from badges.models import Award, Badge
 from tests.factories import (
     add_member,
     make_award,
@@ -40,7 +40,12 @@ def award(space_a):
     person.first_name, person.last_name = "Zoë", "Ångström-Núñez"
     person.save()
     badge = make_badge(space_a, name="Data Stewardship", expiry_amount=2, expiry_unit="years")
-    return make_award(space_a, badge=badge, recipient=person)
+    award = make_award(space_a, badge=badge, recipient=person)
+    # The recipient shows their name publicly (awards are private by default: see
+    # test_a_private_awards_certificate_names_its_recipient_only_to_them).
+    Award.objects.filter(pk=award.pk).update(is_public=True)
+    award.is_public = True
+    return award
 
 
 def pdf_of(response) -> pypdf.PdfReader:
@@ -118,6 +123,46 @@ def test_no_certificate_once_revoked_or_while_suspended(client, award, space_a):
     # Declined by the recipient: gone like every public URL of the award (issue 17).
     response = client.get(cert_path(award))
     assert response.status_code == 410 and response.content == b"This award is not available."
+
+
+def test_a_private_awards_certificate_names_its_recipient_only_to_them(client, award):
+    """Private (the default): anyone with the link gets the certificate without the name,
+    as the public page shows the award; the recipient signed in gets their own in full."""
+    Award.objects.filter(pk=award.pk).update(is_public=False)
+    anonymous = client.get(cert_path(award))
+    reader = pdf_of(anonymous)
+    text = page_text(reader)
+    assert "Zoë" not in text and "Ångström" not in text
+    assert award.recipient_email not in text
+    assert certificates.NAME_KEPT_PRIVATE in text and "Data Stewardship" in text
+    assert reader.metadata.title == "Data Stewardship"
+    assert "Zoë" not in str(reader.metadata) and "private" in anonymous["Cache-Control"]
+    assert "Cookie" in anonymous["Vary"]
+    # Letter size and every design too.
+    assert "Zoë" not in page_text(pdf_of(client.get(cert_path(award, "?size=letter"))))
+    for design in certificates.DESIGNS:
+        Badge.objects.filter(pk=award.badge_id).update(certificate_design=design)
+        assert "Zoë" not in page_text(pdf_of(client.get(cert_path(award))))
+
+    someone_else = add_member(award.space)
+    client.force_login(someone_else)
+    assert "Zoë" not in page_text(pdf_of(client.get(cert_path(award))))
+    client.force_login(award.recipient)
+    own = client.get(cert_path(award))
+    assert "Zoë Ångström-Núñez" in page_text(pdf_of(own))
+    assert own["Cache-Control"] == "private, no-cache"
+
+
+def test_a_public_award_without_a_name_never_prints_the_email(client, space_a):
+    person = add_member(space_a)
+    person.first_name = person.last_name = ""
+    person.save()
+    award = make_award(space_a, recipient=person)
+    Award.objects.filter(pk=award.pk).update(is_public=True)
+    text = page_text(pdf_of(client.get(cert_path(award))))
+    assert person.email not in text and certificates.NAME_KEPT_PRIVATE in text
+    client.force_login(person)
+    assert person.email in page_text(pdf_of(client.get(cert_path(award))))
 
 
 def test_evidence_is_summarised_when_the_award_has_some(award):

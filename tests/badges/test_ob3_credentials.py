@@ -7,6 +7,7 @@ and key rotation with keys encrypted at rest."""
 import base64
 import copy
 import json
+from datetime import UTC
 from unittest import mock
 
 import pytest
@@ -445,3 +446,95 @@ def test_rotate_button_on_the_issuer_page(client_a, space_a):
     assert entry.changes["retired"] == [str(first.public_id)]
     page = client_a.get(response["Location"]).content.decode()
     assert "New signing key" in page and "Retired" in page
+
+
+def clear_public_caches() -> None:
+    from django.core.cache import cache
+
+    from badges.openbadges.publish import clear_local_cache
+
+    cache.clear()
+    clear_local_cache()
+
+
+def _signed_by_worker(award) -> dict:
+    from badges.openbadges import publish
+
+    awards = list(
+        Award.objects.select_related("badge", "issuer_version__issuer").filter(pk=award.pk)
+    )
+    assert publish.sign_awards(awards) == 1
+    return AwardCredential.objects.get(award=award).credential
+
+
+def test_a_credential_has_the_same_bytes_whenever_and_however_it_is_signed(client, award):
+    """Issue 15: "signed or signable on first request with the same bytes every time". Its
+    content is fixed when the award is made (the proof's ``created`` is the issue time, the key
+    the one active then), so the worker and a first request sign the very same document, and
+    so does a first request after a key rotation."""
+    by_worker = _signed_by_worker(award)
+    proof = by_worker["proof"][0]
+    issued = award.issued_at.astimezone(UTC).replace(microsecond=0)
+    assert proof["created"] == issued.isoformat().replace("+00:00", "Z")
+    old_key = SigningKey.objects.get(issuer=award.badge.issuer)
+    assert proof["verificationMethod"] == links.signing_key_url(old_key)
+
+    AwardCredential.objects.filter(award=award).delete()
+    clear_public_caches()
+    on_first_request = fetch(client, links.credential_url(award))
+    assert on_first_request == by_worker
+
+    issuer = Issuer.objects.select_related("organisation").get(pk=award.badge.issuer_id)
+    new_key = keys.issuer_key_rotate(access=Access.system(award.space), issuer=issuer, actor=None)
+    AwardCredential.objects.filter(award=award).delete()
+    clear_public_caches()
+    after_rotation = fetch(client, links.credential_url(award))
+    assert after_rotation == by_worker  # still the key of the award's time, not new_key
+    assert AwardCredential.objects.get(award=award).signing_key_id == old_key.pk
+    assert ref_verify(after_rotation, key_over_http(client, after_rotation))
+    # An award made after the rotation is signed with the new key, by either path.
+    later = make_award(award.space, badge=award.badge)
+    assert _signed_by_worker(later)["proof"][0]["verificationMethod"] == (
+        links.signing_key_url(new_key)
+    )
+
+
+def test_an_award_made_before_its_issuer_had_a_key_is_signed_with_the_first_key(space_a):
+    from datetime import timedelta
+
+    from badges.openbadges import publish
+
+    award = make_award(space_a)
+    Award.objects.filter(pk=award.pk).update(issued_at=award.issued_at - timedelta(days=30))
+    award.refresh_from_db()
+    first = keys.signing_key_for(award.badge.issuer)
+    keys.signing_key_rotate(issuer=award.badge.issuer)
+    award = Award.objects.select_related("badge", "issuer_version__issuer").get(pk=award.pk)
+    signed = publish.credential_for(award)
+    assert signed["proof"][0]["verificationMethod"] == links.signing_key_url(first)
+
+
+def test_signing_a_batch_costs_the_same_queries_at_any_size(space_a):
+    """The signer's path (``publish.sign_awards``): a constant number of queries per batch."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from badges.openbadges import publish
+
+    badge = make_badge(space_a)
+    keys.signing_key_for(badge.issuer)
+
+    def queries_for(count: int) -> int:
+        made = [make_award(space_a, badge=badge) for _ in range(count)]
+        awards = list(
+            Award.objects.select_related("badge", "issuer_version__issuer").filter(
+                pk__in=[a.pk for a in made]
+            )
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            assert publish.sign_awards(awards) == count
+        return len(ctx.captured_queries)
+
+    queries_for(1)  # the BadgeClass version is made on first use
+    # The status entries (1), the issuer's keys (1), the BadgeClass version (1), one INSERT.
+    assert queries_for(2) == queries_for(8) == 4

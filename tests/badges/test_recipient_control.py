@@ -1,8 +1,10 @@
 """The recipient's control over an award (issue 17): accept, decline (final, hidden publicly,
 kept as declined in the API and reports), and the public toggle for their name."""
 
+import io
 import json
 
+import pypdf
 import pytest
 from django.test import Client, TestCase
 from django.urls import reverse
@@ -188,7 +190,55 @@ def test_the_backpack_list_with_answers_takes_constant_queries(
         else:
             award_accept(award=award, actor=recipient)
     client.force_login(recipient)
-    # (+1: the badges added from elsewhere, the Open Badges 3.0 API's section)
-    with django_assert_max_num_queries(6):
+    # (+1: the badges added from elsewhere, the Open Badges 3.0 API's section; +1: those
+    # expiring soon, badges.expiry)
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("backpack:index"))
     assert response.content.decode().count('data-state="declined"') == size // 2
+
+
+def test_no_public_artefact_of_a_private_award_names_its_recipient(
+    client, award, recipient, monkeypatch
+):
+    """Private (the default): the page, its card, the share and LinkedIn redirects, the
+    JSON documents and the baked images say nothing of who the recipient is — neither name
+    nor address (the documents carry the salted hash only)."""
+    from badges import engagement, public_views, social
+
+    drawn = []
+    real_card = social.card_png
+    monkeypatch.setattr(
+        public_views.social, "card_png", lambda card: drawn.append(card) or real_card(card)
+    )
+    visitor = Client()
+    secrets = (b"Rita", b"Recipient", recipient.email.encode())
+    urls = [
+        links.assertion_url(award),
+        links.as_json(links.assertion_url(award)),
+        links.credential_url(award),
+        links.baked_image_url(award),
+        links.credential_image_url(award),
+        links.credential_svg_url(award),
+        links.card_url(award),
+        links.certificate_url(award),
+    ]
+    for url in urls:
+        response = visitor.get(local(url), HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        body = b"".join(response) if response.streaming else response.content
+        if url.endswith(".pdf"):  # compressed: its text, as a reader sees it
+            reader = pypdf.PdfReader(io.BytesIO(body))
+            body = (reader.pages[0].extract_text() + str(reader.metadata)).encode()
+        for secret in secrets:
+            assert secret not in body, (url, secret)
+    assert [card.recipient for card in drawn] == [""]
+    for target in engagement.SHARE_TARGETS:
+        response = visitor.get(local(links.share_url(award, target)))
+        assert response.status_code == 302
+        for secret in ("Rita", "Recipient", recipient.email):
+            assert secret not in response["Location"]
+    # Once public, the name shows where the recipient meant it to.
+    award.is_public = True
+    award.save(update_fields=["is_public"])
+    visitor.get(local(links.card_url(award)))
+    assert drawn[-1].recipient == "Rita Recipient"

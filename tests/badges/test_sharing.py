@@ -4,6 +4,7 @@ snippet (escaped), the share buttons, and the engagement counters (no personal d
 count per request, one statement on the public page)."""
 
 import io
+import pathlib
 import re
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
@@ -16,6 +17,8 @@ from badges import engagement, links
 from badges.models import EngagementCount
 from branding.models import SpaceBranding
 from tests.factories import add_member, make_award, make_badge, revoke_award
+
+OUT = pathlib.Path("/tmp/sharing")  # the cards, for people to look at
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +69,8 @@ def test_award_page_carries_open_graph_and_twitter_meta_with_absolute_urls(clien
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     image = Image.open(io.BytesIO(response.content))
     assert image.format == "PNG" and image.size == (1200, 630)
-    image.save("/tmp/sharing/card-award.png")
+    OUT.mkdir(exist_ok=True)
+    image.save(OUT / "card-award.png")
 
 
 def test_a_private_recipients_name_is_in_no_meta_and_on_no_card(client, award):
@@ -119,7 +123,8 @@ def test_a_long_name_wraps_on_the_card_and_a_revoked_award_says_so(client, space
     revoke_award(award)
     response = client.get(path(links.card_url(award)))
     assert response.status_code == 200
-    Image.open(io.BytesIO(response.content)).save("/tmp/sharing/card-revoked.png")
+    OUT.mkdir(exist_ok=True)
+    Image.open(io.BytesIO(response.content)).save(OUT / "card-revoked.png")
 
 
 def query(url: str) -> dict[str, str]:

@@ -190,6 +190,7 @@ TABLE: dict[str, Rule] = {
     "backpack:accept": owner(),
     "backpack:decline": owner(),
     "backpack:applications": user(),
+    "backpack:download_all": user(),
     "media": public(),
     "branding_assets:css": public(),
     "branding_assets:icon": public(),
@@ -294,6 +295,9 @@ TABLE: dict[str, Rule] = {
     "issuing:suspend": space(P.REVOKE_AWARDS),
     "issuing:reinstate": space(P.REVOKE_AWARDS),
     "issuing:awards_bulk": space(P.REVOKE_AWARDS),
+    # Renewal issues a new award: "issue badges" on the award's badge's organisation.
+    "issuing:renew": space(P.ISSUE_BADGES),
+    "issuing:awards_renew": space(P.ISSUE_BADGES),
     # A person's awards: only people one may see (hole 4: a person out of reach is a 404).
     "issuing:person_awards": space(*SEE_AWARDS),
     "reporting:index": space(P.VIEW_REPORTS),

@@ -86,10 +86,11 @@ def test_dashboard_query_count_does_not_grow(client_a, space_a, extra, django_as
         make_award_at(badge, add_member(space_a), timezone.now() - timedelta(days=1))
     # session, user, space, member, memberships, 5 counts (organisations, members, issuers,
     # published badges, awards with this month's), the person's recent and expiring awards,
-    # the badges they can issue, recent batches, the root organisation (checklist), the
-    # user's spaces (space switcher), what waits for the person (claims and applications, one
-    # query) and the applications waiting for a reviewer (one count)
-    with django_assert_num_queries(18):
+    # the badges they can issue, recent batches, the awards they issue that expire soon, the
+    # root organisation (checklist), the user's spaces (space switcher), what waits for the
+    # person (claims and applications, one query) and the applications waiting for a reviewer
+    # (one count)
+    with django_assert_num_queries(19):
         client_a.get(reverse("dashboard", args=[space_a.slug]))
 
 

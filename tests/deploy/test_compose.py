@@ -53,7 +53,7 @@ def command(service: str) -> list[str]:
 def test_the_compose_file_is_consistent():
     app = COMPOSE["x-app"]
     assert app["build"] == "." and app["env_file"] == ".env"
-    for name in ("migrate", "web", "worker", "beat"):
+    for name in ("migrate", "web", "worker", "signer", "beat"):
         assert SERVICES[name]["image"] == app["image"], name
     # One published port, on the proxy: `--scale web=3` would otherwise bind 8000 three times.
     published = {name for name, service in SERVICES.items() if service.get("ports")}
@@ -64,8 +64,15 @@ def test_the_compose_file_is_consistent():
     source, target = proxy["volumes"][0].split(":")[:2]
     assert (ROOT / source).is_file() and target == "/etc/nginx/conf.d/default.conf"
     assert "http://web:8000" in (ROOT / source).read_text()
+    # Credential signing has its own queue (CELERY_TASK_ROUTES), consumed by `signer` only: it
+    # never waits behind the email chunks `worker` sends from the default queue.
+    from django.conf import settings
+
+    queue = settings.CELERY_TASK_ROUTES["badges.openbadges.tasks.sign_credentials"]["queue"]
+    assert f"-Q {queue}" in SERVICES["signer"]["command"]
+    assert "-Q" not in SERVICES["worker"]["command"]
     # The order of start-up: migrations complete before web, worker and beat start.
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "signer", "beat"):
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully"
         )
@@ -157,7 +164,10 @@ def test_web_serves_pages_and_static_files_with_debug_off(web):
     assert status == 200 and headers["Content-Type"].startswith("text/css")
 
 
-@pytest.mark.parametrize("service,ready", [("worker", b" ready."), ("beat", b"beat: Starting")])
+@pytest.mark.parametrize(
+    "service,ready",
+    [("worker", b" ready."), ("signer", b" ready."), ("beat", b"beat: Starting")],
+)
 def test_the_worker_and_beat_commands_start(deployment, service, ready):
     tmp, env = deployment
     args = [a.replace("/tmp/celerybeat-schedule", str(tmp / "beat")) for a in command(service)]

@@ -113,8 +113,9 @@ def test_every_link_on_the_dashboard_opens(client, space_a, member_a, admin_a, w
         # ... and the awards aggregate
         ("reporter", 10),
         # ... organisations, members, issuers, published badges, awards: 5 counts; the badges
-        # they can issue, recent batches; the applications waiting for them as a reviewer
-        ("org admin", 17),
+        # they can issue, recent batches, the awards they issue that expire soon; the
+        # applications waiting for them as a reviewer
+        ("org admin", 18),
     ],
 )
 def test_the_dashboard_costs_one_query_per_figure(
