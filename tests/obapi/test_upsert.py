@@ -188,6 +188,8 @@ def test_the_backpack_shows_imported_badges_beside_ours_and_rechecks_stale_ones(
     assert "Badges from elsewhere" in html
     assert "from Elsewhere Academy" in html and ">Verified" in html
     assert "The digital signature matches" in html  # what was checked, in plain words
+    # A local mark stands in for the foreign issuer's image, which is never loaded from here.
+    assert '<div class="imported-mark" aria-hidden="true">W</div>' in html  # Welding Basics
     # A day later its status is read again when the backpack shows it.
     ImportedCredential.objects.filter(pk=item.pk).update(
         checked_at=timezone.now() - timedelta(days=2)
