@@ -113,7 +113,7 @@ def shows_name(award: Award, user) -> bool:
     the award public and it has a name (a visitor never gets the email address instead)."""
     if user is not None and user.is_authenticated and user.pk == award.recipient_id:
         return True
-    return award.is_public and bool(award.recipient.get_full_name().strip())
+    return bool(award.public_name())
 
 
 def evidence_lines(award: Award) -> list[str]:

@@ -188,7 +188,7 @@ def assertion_card(request: HttpRequest, award_id: UUID) -> HttpResponse:
         title=snapshot.get("name", "Badge"),
         image=snapshot.get("image", ""),
         issuer=award.issuer_version.name,
-        recipient=award.recipient.get_full_name().strip() if award.is_public else "",
+        recipient=award.public_name(),
         state=state,
     )
     return _respond(request, social.card_png(card), cache_control=LIVE)

@@ -196,6 +196,12 @@ class Award(models.Model):
         """Suspended and not since revoked (a revocation is final and wins)."""
         return self.suspended_at is not None and self.revoked_at is None
 
+    def public_name(self) -> str:
+        """The recipient's name as anyone may see it: only once they made the award public,
+        and never their email address in its place. The one rule for the public page, the
+        share card and the certificate. Needs ``recipient`` loaded."""
+        return self.recipient.get_full_name().strip() if self.is_public else ""
+
     def is_expired(self, now=None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 

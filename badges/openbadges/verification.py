@@ -142,7 +142,7 @@ def page_context(award: Award) -> dict:
     award.issuer_version and award.recipient loaded."""
     snapshot = award.badge_snapshot
     issuer = award.issuer_version
-    name = award.recipient.get_full_name() if award.is_public else ""
+    name = award.public_name()
     assertion = links.assertion_url(award)
     return {
         "award": award,
