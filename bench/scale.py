@@ -204,15 +204,17 @@ def reset_sequences(*model_list: type[models.Model]) -> None:
 def bulk_load(model: type[models.Model], step: Callable[[str], None]) -> Iterator[None]:
     """Load a large table fast (PostgreSQL; a dedicated benchmark database): drop its secondary
     indexes and its unique and foreign-key constraints, and switch off its user triggers (the
-    rollups), for the COPY; then build the indexes and constraints again in one pass each and
-    count the rollups set-based. Restored whatever happens. Other databases: as is."""
+    rollups), for the load; then build the indexes again (two connections at a time: CREATE
+    INDEX only takes a SHARE lock, so builds on one table can run side by side; unique
+    constraints are built as unique indexes and attached), validate the foreign keys, and count
+    the rollups set-based. Restored whatever happens. Other databases: as is."""
     if connection.vendor != "postgresql":
         yield
         return
     table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
             "WHERE conrelid = %s::regclass AND contype IN ('u', 'f')",
             [table],
         )
@@ -224,7 +226,7 @@ def bulk_load(model: type[models.Model], step: Callable[[str], None]) -> Iterato
             [table, table],
         )
         indexes = cursor.fetchall()
-        for name, _ in constraints:
+        for name, _, _ in constraints:
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
@@ -233,13 +235,61 @@ def bulk_load(model: type[models.Model], step: Callable[[str], None]) -> Iterato
         yield
     finally:
         step(f"rows of {table} (no indexes, constraints or triggers)")
+        uniques = [(n, d) for n, kind, d in constraints if kind == "u"]
+        builds = [d for _, d in indexes] + [
+            f'CREATE UNIQUE INDEX "{n}" ON {table} {d.removeprefix("UNIQUE ")}' for n, d in uniques
+        ]
+        _run_side_by_side(builds, workers=2)
         with connection.cursor() as cursor:
-            for _, definition in indexes:
-                cursor.execute(definition)
-            for name, definition in constraints:
-                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+            cursor.execute("SET work_mem = '256MB'")
+            for name, _ in uniques:
+                cursor.execute(
+                    f'ALTER TABLE {table} ADD CONSTRAINT "{name}" UNIQUE USING INDEX "{name}"'
+                )
+            for name, kind, definition in constraints:
+                if kind == "f":
+                    cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            cursor.execute("RESET maintenance_work_mem")
+            cursor.execute("RESET work_mem")
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         step(f"{len(indexes)} indexes and {len(constraints)} constraints built again")
+
+
+def _run_side_by_side(statements: Sequence[str], workers: int) -> None:
+    """Run ``statements`` on ``workers`` connections of their own (each thread gets one from
+    Django), longest-looking first; the first error is raised."""
+    import threading
+
+    from django.db import connections
+
+    pending = list(statements)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+                cursor.execute("SET max_parallel_maintenance_workers = 1")
+                while True:
+                    with lock:
+                        if not pending or errors:
+                            return
+                        sql = pending.pop(0)
+                    cursor.execute(sql)
+        except BaseException as exc:  # handed to the caller
+            errors.append(exc)
+        finally:
+            connections["default"].close()
+
+    threads = [threading.Thread(target=work) for _ in range(max(1, workers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 # ---- The tree -------------------------------------------------------------------------------
@@ -583,6 +633,7 @@ def seed_scale(opts: ScaleOptions, log: Callable[[str], None] = print) -> ScaleR
         Badge.objects.bulk_create(badge_rows)
         reset_sequences(Badge)
     badges = badge_rows
+    issuer_version_of = {v.issuer_id: v.pk for v in issuer_for.values()}
     step(f"{len(issuer_for)} issuers, {len(graphics)} graphics, {len(badges)} badges")
 
     # --- People: users, their membership of the space, a plain User role somewhere.
@@ -644,11 +695,36 @@ def seed_scale(opts: ScaleOptions, log: Callable[[str], None] = print) -> ScaleR
     reset_sequences(Member, Membership)
     step(f"{n_users} members and memberships")
 
+    # Badge popularity is long-tailed (Zipf-like): a few badges are issued a lot.
+    popularity = list(_accumulate(1 / (rank + 1) ** 0.9 for rank in range(len(badges))))
+    if connection.vendor == "postgresql":
+        # Ten million rows made one by one in Python took most of a 13-minute seed: PostgreSQL
+        # makes them itself, from the same plan (tree, badges, day weights, popularity).
+        with bulk_load(Award, step):
+            sql_awards(
+                space=space,
+                admin=admin,
+                badges=badges,
+                versions=[issuer_version_of[b.issuer_id] for b in badges],
+                popularity=popularity,
+                user_id0=user_id0,
+                n_users=n_users,
+                opts=opts,
+                start=start,
+                days=days,
+                tz=tz,
+                rng=rng,
+                step=step,
+            )
+        reset_sequences(IssueBatch, Award)
+        rollups.rebuild(space_id=space.pk)  # the triggers were off during the load
+        step("rollups counted")
+        vacuum_analyze(step)
+        return ScaleResult(space=space, admin=admin, reporter=reporter, timings=timings)
+
     # --- Awards: times first (compact arrays), then which badge and whom, then the batches
     # (one per badge per month), then the award rows themselves.
     times = award_times(opts.awards, start, days, tz, rng)
-    # Badge popularity is long-tailed (Zipf-like): a few badges are issued a lot.
-    popularity = list(_accumulate(1 / (rank + 1) ** 0.9 for rank in range(len(badges))))
     badge_of = array("I", (bisect.bisect_right(popularity, rng.random() * popularity[-1])
                            for _ in range(len(times))))  # fmt: skip
     whom = array("I", (rng.randrange(n_users) for _ in range(len(times))))
@@ -703,8 +779,7 @@ def seed_scale(opts: ScaleOptions, log: Callable[[str], None] = print) -> ScaleR
         }
         for b in badges
     ]
-    version_of_issuer = {v.issuer_id: v.pk for v in issuer_for.values()}
-    versions = [version_of_issuer[b.issuer_id] for b in badges]
+    versions = [issuer_version_of[b.issuer_id] for b in badges]
     emails = User.objects.filter(pk__gte=user_id0).order_by("pk").values_list("email", flat=True)
     user_email = list(emails.iterator(chunk_size=20_000))
     sources = [IssueBatch.Source.API] * 6 + [IssueBatch.Source.MANUAL] * 3 + ["rule"]
@@ -763,10 +838,170 @@ def seed_scale(opts: ScaleOptions, log: Callable[[str], None] = print) -> ScaleR
     step(f"{len(times)} awards")
 
     if connection.vendor == "postgresql":
-        # Fresh statistics for the planner, and the visibility map that lets the report
-        # queries read the covering index alone (autovacuum would get there too, later).
-        with connection.cursor() as cursor:
-            for model in (Organisation, User, Member, Membership, Badge, IssueBatch, Award):
-                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-        step("vacuum analyze")
+        vacuum_analyze(step)
     return ScaleResult(space=space, admin=admin, reporter=reporter, timings=timings)
+
+
+def vacuum_analyze(step: Callable[[str], None]) -> None:
+    """Fresh statistics for the planner, and the visibility map that lets index-only scans
+    work (autovacuum would get there too, later)."""
+    with connection.cursor() as cursor:
+        for model in (Organisation, User, Member, Membership, Badge, IssueBatch, Award):
+            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    step("vacuum analyze")
+
+
+def day_counts(n: int, weights: Sequence[float]) -> list[int]:
+    """``n`` split over the days in proportion to ``weights`` (largest remainders get the
+    rest): the day weights' shape without drawing ``n`` random numbers."""
+    total = sum(weights)
+    raw = [w * n / total for w in weights]
+    counts = [int(r) for r in raw]
+    by_remainder = sorted(range(len(raw)), key=lambda i: counts[i] - raw[i])
+    for i in by_remainder[: n - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def sql_awards(
+    *,
+    space: Space,
+    admin: User,
+    badges: Sequence[Badge],
+    versions: Sequence[int],
+    popularity: Sequence[float],
+    user_id0: int,
+    n_users: int,
+    opts: ScaleOptions,
+    start: date,
+    days: int,
+    tz: ZoneInfo,
+    rng: random.Random,
+    step: Callable[[str], None],
+) -> None:
+    """The awards and their batches, made by PostgreSQL (INSERT … SELECT from
+    generate_series) with the shape the Python generator gives: each day's share of the
+    awards from ``day_weights``, issue times in local working hours (07:00-20:00) strictly
+    increasing (each award in its own slice of the day), badges by the long-tailed
+    ``popularity`` (``width_bucket`` is the bisection), recipients uniform, ``revoked_share``
+    revoked within 90 days, one batch per badge per (UTC) month. ``random()`` is seeded from
+    ``opts.seed``: the same plan gives the same rows (public ids and salts are random)."""
+    counts = day_counts(opts.awards, day_weights(start, days, rng))
+    span = 13 * 3600 * 1_000_000  # 07:00 to 20:00 local time, in microseconds
+    award_id0, batch_id0 = next_id(Award), next_id(IssueBatch)
+    day_rows, first = [], award_id0
+    for i, n in enumerate(counts):
+        if n:
+            d = start + timedelta(days=i)
+            opening = int(datetime(d.year, d.month, d.day, 7, tzinfo=tz).timestamp() * 1_000_000)
+            day_rows.append((first, opening, n, span // n))
+            first += n
+    org_name = dict(Organisation.objects.filter(space=space).values_list("pk", "name"))
+    badge_rows = []
+    for i, b in enumerate(badges):
+        snapshot = {
+            "public_id": str(b.public_id),
+            "name": b.name,
+            "description": b.description,
+            "language": b.language,
+            "criteria_url": "",
+            "criteria_text": b.criteria_text,
+            "image": b.graphic.image.name,
+            "attributes": [],
+            "organisation": org_name[b.organisation_id],
+        }
+        months = expiry_days = None
+        if b.expiry_amount and b.expiry_unit == Badge.ExpiryUnit.DAYS:
+            expiry_days = b.expiry_amount
+        elif b.expiry_amount and b.expiry_unit:
+            months = b.expiry_amount * (12 if b.expiry_unit == Badge.ExpiryUnit.YEARS else 1)
+        badge_rows.append(
+            (i, b.pk, b.organisation_id, versions[i], json.dumps(snapshot), months, expiry_days)
+        )
+    month0 = start.year * 12 + start.month - 2  # a month early: the first UTC hours may be
+    n_months = opts.years * 12 + 4  # in the previous month
+    sources = [IssueBatch.Source.API] * 6 + [IssueBatch.Source.MANUAL] * 3 + ["rule"]
+    thresholds = [0.0, *popularity[:-1]]  # lower bounds: width_bucket - 1 = bisect_right
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(
+            "CREATE TEMP TABLE scale_day (first_id bigint, opening bigint, n int, width bigint) "
+            "ON COMMIT DROP"
+        )
+        cursor.executemany("INSERT INTO scale_day VALUES (%s, %s, %s, %s)", day_rows)
+        cursor.execute(
+            "CREATE TEMP TABLE scale_badge (idx int PRIMARY KEY, id bigint, org bigint, "
+            "version bigint, snapshot jsonb, months int, days int) ON COMMIT DROP"
+        )
+        cursor.executemany(
+            "INSERT INTO scale_badge VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)", badge_rows
+        )
+        cursor.execute("ANALYZE scale_day")
+        cursor.execute("ANALYZE scale_badge")
+        cursor.execute("SELECT setseed(%s)", [(opts.seed % 1000) / 1000])
+        step("award plan")
+        cursor.execute(
+            """
+            INSERT INTO badges_award (
+                id, space_id, badge_id, batch_id, recipient_id, organisation_id,
+                issuer_version_id, public_id, source, achieved_at, issued_at, expires_at,
+                badge_snapshot, recipient_email, identity_salt, is_public, revoked_at,
+                revocation_reason, revoked_by_id, evidence, results)
+            SELECT r.id, %(space)s, b.id,
+                %(batch0)s + r.b * %(n_months)s
+                    + (extract(year FROM r.t AT TIME ZONE 'UTC') * 12
+                       + extract(month FROM r.t AT TIME ZONE 'UTC') - %(month0)s)::int,
+                u.id, b.org, b.version, gen_random_uuid(),
+                (%(sources)s::text[])[1 + (r.id - %(award0)s) %% 10], r.t, r.t,
+                CASE WHEN b.months IS NOT NULL THEN r.t + make_interval(months => b.months)
+                     WHEN b.days IS NOT NULL THEN r.t + make_interval(days => b.days) END,
+                b.snapshot, u.email, md5(r.id::text || r.rv::text), false,
+                CASE WHEN r.rv < %(share)s THEN least(%(now)s::timestamptz,
+                    r.t + make_interval(secs => 1 + floor(r.rv2 * (90 * 86400 - 1)))) END,
+                CASE WHEN r.rv < %(share)s THEN 'Issued in error' ELSE '' END,
+                NULL, '[]'::jsonb, '[]'::jsonb
+            FROM (
+                SELECT d.first_id + k AS id,
+                    'epoch'::timestamptz + (d.opening + (%(span)s::bigint * k) / d.n
+                        + floor(random() * d.width)::bigint) * interval '1 microsecond' AS t,
+                    width_bucket(random() * %(total)s, %(thresholds)s::float8[]) - 1 AS b,
+                    floor(random() * %(n_users)s)::bigint AS who,
+                    random() AS rv, random() AS rv2
+                FROM scale_day d CROSS JOIN LATERAL generate_series(0, d.n - 1) AS k
+                OFFSET 0
+            ) r
+            JOIN scale_badge b ON b.idx = r.b
+            JOIN users_user u ON u.id = %(user0)s + r.who
+            """,
+            {
+                "space": space.pk,
+                "batch0": batch_id0,
+                "n_months": n_months,
+                "month0": month0,
+                "sources": sources,
+                "award0": award_id0,
+                "share": opts.revoked_share,
+                "now": timezone.now(),
+                "span": span,
+                "total": popularity[-1],
+                "thresholds": thresholds,
+                "n_users": n_users,
+                "user0": user_id0,
+            },
+        )
+        step(f"{cursor.rowcount} award rows made in PostgreSQL")
+        # One batch per badge per month, as if each month's awards had come in one API call.
+        cursor.execute(
+            """
+            INSERT INTO badges_issuebatch (
+                id, space_id, badge_id, public_id, source, status, issued_at, created_by_id,
+                pending_rows, failures, total, processed, issued, duplicates, failed,
+                created_at, finished_at)
+            SELECT batch_id, %s, badge_id, gen_random_uuid(), %s, %s, min(issued_at), %s,
+                NULL, '[]'::jsonb, count(*), count(*), count(*), 0, 0, min(issued_at),
+                min(issued_at)
+            FROM badges_award WHERE space_id = %s GROUP BY batch_id, badge_id
+            """,
+            [space.pk, IssueBatch.Source.API, IssueBatch.Status.DONE, admin.pk, space.pk],
+        )
+        step(f"{cursor.rowcount} issue batches")
