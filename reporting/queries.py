@@ -25,7 +25,12 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from badges.models import Award
 from orgs.models import Organisation, Space
-from reporting.models import DailyAwardCount, MonthlyAwardCount, SpaceDailyAwardCount
+from reporting.models import (
+    DailyAwardCount,
+    MonthlyAwardCount,
+    OrgDailyAwardCount,
+    SpaceDailyAwardCount,
+)
 from reporting.periods import (
     DAY,
     EARLIEST_DATE,
@@ -198,6 +203,11 @@ class Counted:
         start, end = start or self.period.start, end or self.period.end
         return self._scoped(DailyAwardCount.objects.filter(day__gte=start, day__lte=end))
 
+    def org_days(self, start: date | None = None, end: date | None = None) -> QuerySet:
+        """The per-organisation day rows (all badges together): what needs no badge."""
+        start, end = start or self.period.start, end or self.period.end
+        return self._scoped(OrgDailyAwardCount.objects.filter(day__gte=start, day__lte=end))
+
     def split(self) -> tuple[Days | None, list[Days]]:
         return split_period(self.period.start, self.period.end)
 
@@ -212,7 +222,8 @@ class Counted:
             )
             parts.append(monthly)
         for start, end in edges:
-            parts.append(self.days(start, end))
+            by_org = field == "organisation_id"
+            parts.append(self.org_days(start, end) if by_org else self.days(start, end))
         grouped = [
             qs.values(field).annotate(n=Sum("issued")).order_by().values_list(field, "n")
             for qs in parts
@@ -230,8 +241,9 @@ def _summed(rows) -> dict:
 
 def series(counted: Counted, period: Period, unit: str) -> list[tuple[date, int]]:
     """(bucket, badges issued) for every day or month of the period, zeros included. One
-    query: the whole space's day rows, or the chosen organisations' rows grouped by day (or,
-    per month, their monthly rows and the partial months' days)."""
+    query: the whole space's day rows, or the chosen organisations' day rows (all badges
+    together) grouped by day (or, per month, their monthly rows and the partial months'
+    days)."""
     if counted.selection.whole_space:
         rows = SpaceDailyAwardCount.objects.filter(
             space=counted.space, day__gte=period.start, day__lte=period.end
@@ -242,7 +254,7 @@ def series(counted: Counted, period: Period, unit: str) -> list[tuple[date, int]
             counts[bucket] = counts.get(bucket, 0) + n
     elif unit == DAY:
         counts = _summed(
-            counted.days().values("day").annotate(n=Sum("issued")).values_list("day", "n")
+            counted.org_days().values("day").annotate(n=Sum("issued")).values_list("day", "n")
         )
     else:
         months, edges = counted.split()
@@ -259,7 +271,7 @@ def series(counted: Counted, period: Period, unit: str) -> list[tuple[date, int]
             )
         for start, end in edges:
             parts.append(
-                counted.days(start, end)
+                counted.org_days(start, end)
                 .annotate(m=TruncMonth("day"))
                 .values("m")
                 .annotate(n=Sum("issued"))

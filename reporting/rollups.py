@@ -10,7 +10,7 @@ unchanged.
 - PostgreSQL: statement-level AFTER triggers with transition tables. One statement per award
   statement (a batch of 1,000 awards is one INSERT, so one rollup statement): the rows' counts
   are grouped (issue day, revocation day, decline day), old rows counted negatively, new rows
-  positively, and what does not cancel out is added to the three tables with one ``INSERT …
+  positively, and what does not cancel out is added to the four tables with one ``INSERT …
   ON CONFLICT DO UPDATE`` each (in key order, so concurrent batches lock rows in the same
   order). Deletes only subtract from rows that exist (a space being deleted may have lost its
   rollup rows first).
@@ -30,6 +30,7 @@ AWARD = "badges_award"
 DAY_T = "reporting_dailyawardcount"
 MONTH_T = "reporting_monthlyawardcount"
 SPACE_T = "reporting_spacedailyawardcount"
+ORG_DAY_T = "reporting_orgdailyawardcount"
 ZONE_T = "reporting_rollupzone"
 COUNTS = ("issued", "revoked", "declined")
 EVENTS = (("issued", "issued_at"), ("revoked", "revoked_at"), ("declined", "declined_at"))
@@ -78,12 +79,18 @@ def _pg_targets() -> list[tuple[str, list[str], str, str]]:
             "space_id, date_trunc('month', day)::date, organisation_id, badge_id",
             " GROUP BY 1, 2, 3, 4",
         ),
+        (
+            ORG_DAY_T,
+            ["space_id", "day", "organisation_id"],
+            "space_id, day, organisation_id",
+            " GROUP BY 1, 2, 3",
+        ),
         (SPACE_T, ["space_id", "day"], "space_id, day", " GROUP BY 1, 2"),
     ]
 
 
 def _pg_apply(upsert: bool) -> str:
-    """One statement applying the deltas ``d`` to the three tables."""
+    """One statement applying the deltas ``d`` to the four tables."""
     ctes, last = [], ""
     targets = _pg_targets()
     for i, (table, keys, select_keys, group) in enumerate(targets):
@@ -159,6 +166,8 @@ def _sqlite_statements(row: str, sign: int) -> list[str]:
             (MONTH_T, "space_id, month, organisation_id, badge_id",
              f"{row}.space_id, strftime('%Y-%m-01', {day}), {row}.organisation_id, "
              f"{row}.badge_id"),
+            (ORG_DAY_T, "space_id, day, organisation_id",
+             f"{row}.space_id, {day}, {row}.organisation_id"),
             (SPACE_T, "space_id, day", f"{row}.space_id, {day}"),
         ]  # fmt: skip
         for table, keys, key_values in keyed:
@@ -262,7 +271,7 @@ def rebuild(zone: str | None = None, using: str = "default", space_id: int | Non
         else "strftime('%%Y-%%m-01', day)"
     )
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        for table in (DAY_T, MONTH_T, SPACE_T):
+        for table in (DAY_T, MONTH_T, ORG_DAY_T, SPACE_T):
             cursor.execute(f"DELETE FROM {table} WHERE 1 = 1{where_space}", space_params)
         cursor.execute(
             f"INSERT INTO {DAY_T} (space_id, day, organisation_id, badge_id, {cols}) "
@@ -275,6 +284,12 @@ def rebuild(zone: str | None = None, using: str = "default", space_id: int | Non
             f"INSERT INTO {MONTH_T} (space_id, month, organisation_id, badge_id, {cols}) "
             f"SELECT space_id, {month}, organisation_id, badge_id, {sums} FROM {DAY_T} "
             f"WHERE 1 = 1{where_space} GROUP BY 1, 2, 3, 4",
+            space_params,
+        )
+        cursor.execute(
+            f"INSERT INTO {ORG_DAY_T} (space_id, day, organisation_id, {cols}) "
+            f"SELECT space_id, day, organisation_id, {sums} FROM {DAY_T} "
+            f"WHERE 1 = 1{where_space} GROUP BY 1, 2, 3",
             space_params,
         )
         cursor.execute(
@@ -303,7 +318,7 @@ def ensure(using: str = "default") -> bool:
     """After ``migrate``: the triggers in place, the rows counted in TIME_ZONE (a rebuild when
     the zone changed). Returns whether it rebuilt."""
     connection = connections[using]
-    if ZONE_T not in connection.introspection.table_names():
+    if ORG_DAY_T not in connection.introspection.table_names():  # the newest table
         return False
     install_triggers(using)
     if stored_zone(using) == settings.TIME_ZONE:

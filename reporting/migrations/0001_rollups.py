@@ -5,9 +5,8 @@ from django.db import migrations, models
 
 
 def install_and_backfill(apps, schema_editor):
-    """The triggers that keep the rollups, and the counts of the awards already there."""
-    from reporting import rollups
-
+    """The statistics the old award-scanning queries needed go (the triggers and the counts
+    come with 0002, which adds the last table they keep)."""
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
         # The expression statistics the award-scanning report queries needed: gone with them.
@@ -17,8 +16,7 @@ def install_and_backfill(apps, schema_editor):
             )
             for (name,) in cursor.fetchall():
                 cursor.execute(f"DROP STATISTICS IF EXISTS {name}")
-    rollups.install_triggers(schema_editor.connection.alias)
-    rollups.rebuild(using=schema_editor.connection.alias)
+    # The triggers and the counts: installed and backfilled by 0002 (they keep its table too).
 
 
 def drop_triggers(apps, schema_editor):

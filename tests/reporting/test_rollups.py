@@ -23,7 +23,12 @@ from api.services import apikey_create
 from badges.models import Award, Badge, IssueBatch
 from orgs.models import Organisation
 from reporting import rollups
-from reporting.models import DailyAwardCount, MonthlyAwardCount, SpaceDailyAwardCount
+from reporting.models import (
+    DailyAwardCount,
+    MonthlyAwardCount,
+    OrgDailyAwardCount,
+    SpaceDailyAwardCount,
+)
 from reporting.periods import DAY, MONTH, Period
 from reporting.queries import Counted, Selection, badge_counts, issued_per_badge, org_counts, series
 from tests.api.conftest import ApiClient
@@ -149,6 +154,16 @@ def check(world, windows) -> None:
             if row[kind]:
                 got[(row["organisation_id"], row["badge_id"], row["day"], kind)] += row[kind]
     assert +got == +expected
+    # Per organisation and day, all badges together, for every event kind.
+    per_org = Counter()
+    for row in OrgDailyAwardCount.objects.filter(space=space).values():
+        for kind in rollups.COUNTS:
+            if row[kind]:
+                per_org[(row["organisation_id"], row["day"], kind)] += row[kind]
+    expected_per_org = Counter()
+    for (o, _b, d, kind), n in expected.items():
+        expected_per_org[(o, d, kind)] += n
+    assert +per_org == +expected_per_org
     monthly = Counter()
     for row in MonthlyAwardCount.objects.filter(space=space).values():
         monthly[(row["organisation_id"], row["badge_id"], row["month"])] += row["issued"]
@@ -230,12 +245,21 @@ def test_rebuild_is_the_backfill_and_gives_the_same_rows(world):
             for r in DailyAwardCount.objects.values()
         )
 
-    kept = rows()
+    def org_rows():
+        return sorted(
+            (r["day"], r["organisation_id"], r["issued"], r["revoked"])
+            for r in OrgDailyAwardCount.objects.values()
+        )
+
+    kept, kept_org = rows(), org_rows()
+    assert kept_org
     DailyAwardCount.objects.all().delete()
     MonthlyAwardCount.objects.all().delete()
+    OrgDailyAwardCount.objects.all().delete()
     SpaceDailyAwardCount.objects.all().delete()
     rollups.rebuild()
     assert rows() == kept
+    assert org_rows() == kept_org
     check(world, [(0, 80)])
 
 
