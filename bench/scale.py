@@ -5,10 +5,13 @@ Defaults: ~200 organisations in a tree 4 levels deep, ~500 badges, 100,000 peopl
 1,000,000 awards spread over 3 years, with growth, term-time seasons and quiet weekends.
 
 Speed comes from never saving rows one by one: the MPTT fields of the tree are computed here
-(one depth-first walk) rather than by django-mptt per insert; people, memberships, batches and
-awards are streamed into PostgreSQL with ``COPY … FROM STDIN`` in chunks (any other database
-gets ``bulk_create`` — fine for the small runs the tests make). Primary keys are allocated
-here so related rows can be written without reading ids back; the sequences are reset after.
+(one depth-first walk) rather than by django-mptt per insert; people and memberships are
+streamed into PostgreSQL with ``COPY … FROM STDIN`` in chunks; on PostgreSQL the awards and
+their batches are made by the database itself from the plan computed here (``sql_awards``:
+Python building ten million CSV rows was most of a 13-minute seed). Any other database gets
+``bulk_create`` of rows made in Python — fine for the small runs the tests make. Primary keys
+are allocated here so related rows can be written without reading ids back; the sequences
+are reset after.
 
 The shape of the data (tree, badges, times, recipients) is deterministic for a given
 ``seed``; public ids are random UUIDs as always.
