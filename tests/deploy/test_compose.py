@@ -260,9 +260,9 @@ def test_the_proxy_passes_host_and_scheme_and_refuses_big_bodies(proxy):
         proxy, "/accounts/login/", {"Host": SITE_HOST, "X-Forwarded-Proto": "https"}
     )
     assert status == 200 and b"/static/css/app." in body
-    # Bigger than client_max_body_size (10m, = MAX_REQUEST_BODY): refused by nginx itself.
+    # Bigger than client_max_body_size (24m, = MAX_REQUEST_BODY): refused by nginx itself.
     status, headers, _ = request(
-        proxy, "/accounts/login/", {"Host": SITE_HOST, "Content-Length": str(11 * 1024 * 1024)},
+        proxy, "/accounts/login/", {"Host": SITE_HOST, "Content-Length": str(25 * 1024 * 1024)},
         method="POST",
     )  # fmt: skip
     assert status == 413 and headers.get("Server", "").startswith("nginx")
