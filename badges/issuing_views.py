@@ -345,11 +345,11 @@ def _invalid(request, badge, batch, **forms) -> HttpResponse:
 
 
 def _added(request, change: batches.DraftChange, what: tuple[str, str]) -> None:
-    parts = [f"Added {change.added} {what[0] if change.added == 1 else what[1]}."]
+    parts = [f"Added {change.added:,} {what[0] if change.added == 1 else what[1]}."]
     if change.already_listed:
-        parts.append(f"{change.already_listed} already in the list.")
+        parts.append(f"{change.already_listed:,} already in the list.")
     if change.with_problems:
-        parts.append(f"{change.with_problems} need attention: see the problems in the list.")
+        parts.append(f"{change.with_problems:,} need attention: see the problems in the list.")
         messages.warning(request, " ".join(parts))
     else:
         messages.success(request, " ".join(parts))

@@ -110,7 +110,7 @@ class Migration(migrations.Migration):
             options={
                 "indexes": [
                     models.Index(
-                        fields=["batch", "problem", "position"], name="batchrow_problem"
+                        fields=["batch", "-problem", "position"], name="batchrow_problem"
                     ),
                     models.Index(
                         fields=["batch", "identity", "achieved_at"], name="batchrow_identity"

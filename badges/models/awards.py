@@ -96,7 +96,7 @@ class IssueBatchRow(models.Model):
         ]
         indexes = [
             # The preview's counts and its page of problems first; the worker's next chunk.
-            models.Index(fields=["batch", "problem", "position"], name="batchrow_problem"),
+            models.Index(fields=["batch", "-problem", "position"], name="batchrow_problem"),
             # Same person twice (identity, time) among the rows without problems.
             models.Index(fields=["batch", "identity", "achieved_at"], name="batchrow_identity"),
             # One external id, one person.
