@@ -217,22 +217,9 @@ class Stack:
 
 def ensure_database() -> None:
     """Create the benchmark's database if missing (never any other)."""
-    import psycopg2
-    from django.db import connections
+    from bench.pg import ensure_database as ensure
 
-    cfg = connections["default"].settings_dict
-    conn = psycopg2.connect(
-        host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"],
-        password=cfg["PASSWORD"] or None, dbname="postgres",
-    )  # fmt: skip
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
-            if not cursor.fetchone():
-                cursor.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-    finally:
-        conn.close()
+    ensure(DATABASE_URL)
 
 
 # --- one end-to-end run ----------------------------------------------------------------------

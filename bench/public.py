@@ -181,6 +181,9 @@ def main() -> None:
             env["DATABASE_URL"] = os.environ.get(
                 "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_perf"
             )
+            from bench.pg import ensure_database
+
+            ensure_database(env["DATABASE_URL"])
             env["REDIS_URL"] = redis_url
             env["CELERY_BROKER_URL"] = redis_url
             import redis

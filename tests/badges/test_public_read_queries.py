@@ -53,8 +53,9 @@ def test_an_uncached_assertion_of_a_new_version_makes_the_version_once(
     award = make_award(space_a)
     publish.clear_local_cache()
     cache.clear()
-    # the award, then the version: SELECT, and SAVEPOINT, INSERT, RELEASE to make it
-    with django_assert_max_num_queries(5):
+    # the award, its badge's and issuer version's public ids (once per process), then the
+    # version: SELECT, and SAVEPOINT, INSERT, RELEASE to make it
+    with django_assert_max_num_queries(6):
         document = json.loads(get(client, links.assertion_url(award)).content)
     # The version it links resolves.
     assert get(client, document["badge"]).status_code == 200
@@ -131,3 +132,20 @@ def test_a_cached_credential_and_baked_image_cost_no_query(
     with django_assert_num_queries(0):
         get(client, credential)
         get(client, image)
+
+
+def test_an_assertion_whose_state_alone_is_cached_is_one_query(
+    client, space_a, django_assert_num_queries
+):
+    """The page and the images cache the award's state without its document: the JSON then
+    reads the award once and stores both under the state's key."""
+    award = make_award(space_a)
+    url = links.assertion_url(award)
+    first = get(client, url).content
+    forget_documents()
+    assert publish.assertion_state(award.public_id) == publish.LIVE
+    with django_assert_num_queries(1):
+        assert get(client, url).content == first
+    with django_assert_num_queries(0):
+        assert publish.assertion_state(award.public_id) == publish.LIVE
+        assert get(client, url).content == first
