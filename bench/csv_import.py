@@ -39,6 +39,9 @@ MB = 1024 * 1024
 
 
 def setup_django() -> None:
+    from bench.pg import ensure_database
+
+    ensure_database(DATABASE_URL)
     os.environ["DATABASE_URL"] = DATABASE_URL
     for name in ("REDIS_URL", "CELERY_BROKER_URL", "PYTEST_XDIST_WORKER"):
         os.environ.pop(name, None)
@@ -51,9 +54,6 @@ def setup_django() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from bench.issue_e2e import ensure_database
-
-    ensure_database()
     call_command("migrate", verbosity=0, interactive=False)
 
 
