@@ -346,10 +346,10 @@ EMBEDDED_RUNNER = env_bool("EMBEDDED_RUNNER", True)
 OUTBOX_STALE_CLAIM_SECONDS = env_int("OUTBOX_STALE_CLAIM_SECONDS", 600)
 OUTBOX_DRAIN_GRACE_SECONDS = env_int("OUTBOX_DRAIN_GRACE_SECONDS", 30)
 # Bulk emails (issuing) go out in chunks: one task, one claim, one SMTP connection per chunk of
-# OUTBOX_CHUNK; sent rows are marked every OUTBOX_MARK_EVERY messages, the most a worker killed
-# mid-chunk can send twice (badgeplatform/outbox.py).
+# OUTBOX_CHUNK; each sent row is marked at once (OUTBOX_MARK_EVERY > 1 batches the marks: the
+# most a worker killed mid-chunk can send twice; badgeplatform/outbox.py).
 OUTBOX_CHUNK = env_int("OUTBOX_CHUNK", 100)
-OUTBOX_MARK_EVERY = env_int("OUTBOX_MARK_EVERY", 20)
+OUTBOX_MARK_EVERY = env_int("OUTBOX_MARK_EVERY", 1)
 
 # --- Email. Default: console + a file outbox under var/outbox (DEBUG), SMTP when EMAIL_HOST set.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

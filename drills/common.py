@@ -160,22 +160,9 @@ class Drill:
 
 def ensure_database(url: str) -> None:
     """Create the drill database on its cluster if missing (never any other database)."""
-    import psycopg2
-    from django.db import connections
+    from bench.pg import ensure_database as ensure
 
-    settings = connections["default"].settings_dict
-    conn = psycopg2.connect(
-        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
-        password=settings["PASSWORD"] or None, dbname="postgres",
-    )  # fmt: skip
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]])
-            if not cursor.fetchone():
-                cursor.execute(f'CREATE DATABASE "{settings["NAME"]}"')
-    finally:
-        conn.close()
+    ensure(url)
 
 
 def make_fixtures(tag: str, *, members: int = 0):

@@ -1130,21 +1130,22 @@ def _form_errors(form, exc: ValidationError) -> None:
 # ---- Personal settings -----------------------------------------------------------------------
 
 
+def _profile_initial(user: User) -> dict:
+    return {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "username": user.username,
+        "expiry_reminders": user.expiry_reminders,
+    }
+
+
 @user_view
 @require_http_methods(["GET", "POST"])
 def personal_settings(request: HttpRequest) -> HttpResponse:
     """The signed-in person's own name, username and profile picture."""
     user = request.user
     form = ProfileForm(
-        request.POST or None,
-        request.FILES or None,
-        user=user,
-        initial={
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "username": user.username,
-            "expiry_reminders": user.expiry_reminders,
-        },
+        request.POST or None, request.FILES or None, user=user, initial=_profile_initial(user)
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -1172,7 +1173,15 @@ def personal_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Your settings were saved.")
                 return redirect("accounts:settings")
-    context = {
+    return render_form(request, SETTINGS_TEMPLATE, _settings_context(request, form), form)
+
+
+SETTINGS_TEMPLATE = "users/personal_settings.html"
+
+
+def _settings_context(request: HttpRequest, form: ProfileForm, **extra) -> dict:
+    user = request.user
+    return {
         "form": form,
         # Secondary email addresses (users.secondary_emails).
         "addresses": secondary_emails.addresses_of(user),
@@ -1182,8 +1191,8 @@ def personal_settings(request: HttpRequest) -> HttpResponse:
         **mfa.settings_context(user),
         # Sent here by a space's second-factor policy: once a factor is set up, back there.
         "mfa_continue": mfa.pop_enrol_next(request) if request.method == "GET" else "",
+        **extra,
     }
-    return render_form(request, "users/personal_settings.html", context, form)
 
 
 @user_view
@@ -1201,10 +1210,14 @@ def email_addresses(request: HttpRequest) -> HttpResponse:
         else:
             messages.error(request, "That address is not on your account.")
         return redirect(reverse("accounts:settings") + "#emails")
+    typed = request.POST.get("email", "")
     try:
-        address = secondary_emails.address_add(user=user, email=request.POST.get("email", ""))
+        address = secondary_emails.address_add(user=user, email=typed)
     except secondary_emails.AddressRefused as exc:
-        messages.error(request, str(exc))
+        # The settings page again, the problem beside the field and what was typed kept in it.
+        form = ProfileForm(user=user, initial=_profile_initial(user))
+        extra = {"email_error": str(exc), "email_value": typed.strip()[:254]}
+        return render_invalid(request, SETTINGS_TEMPLATE, _settings_context(request, form, **extra))
     else:
         # The same words whoever holds the address: nothing about other accounts leaks.
         messages.success(

@@ -90,6 +90,9 @@ def test_recipient_adds_a_secondary_address_and_gets_its_awards(page, screenshot
     page.get_by_label("Add an address").fill("not-an-address")
     page.get_by_role("button", name="Send confirmation link").click()
     page.get_by_text("Enter a valid email address.").wait_for()
+    # Beside the field, which keeps what was typed (to correct, not to type again).
+    assert page.locator("#new-email-error").inner_text() == "Enter a valid email address."
+    assert page.get_by_label("Add an address").input_value() == "not-an-address"
     screenshot("settings-emails-error")
     page.get_by_label("Add an address").fill("rita@old-job.example")
     page.get_by_role("button", name="Send confirmation link").click()

@@ -311,3 +311,67 @@ def test_the_same_row_keeps_its_message_id_on_every_attempt(space_a, counting):
     assert outbox.deliver_chunk(ids) == 2
     by_id = {m.extra_headers["Message-ID"] for m in mail.outbox}
     assert outbox.message_id(row) in by_id
+
+
+def test_by_default_each_message_is_marked_as_soon_as_it_is_sent(space_a, settings, counting):
+    """The default (OUTBOX_MARK_EVERY = 1): a worker killed mid-chunk leaves no sent email
+    unmarked, so nothing goes twice (the window is the one UPDATE after the server's answer)."""
+    assert settings.OUTBOX_MARK_EVERY == 1
+    ids = issue(space_a, 10)  # 20 emails
+
+    class Killed(BaseException):
+        pass
+
+    real_send = CountingBackend.send_messages
+
+    def dying(self, messages):
+        if len(mail.outbox) == 13:
+            raise Killed
+        return real_send(self, messages)
+
+    with mock.patch.object(CountingBackend, "send_messages", dying), pytest.raises(Killed):
+        outbox.deliver_chunk(ids)
+    assert OutboundEmail.objects.filter(status="sent").count() == 13
+    OutboundEmail.objects.filter(status="sending").update(
+        claimed_at=timezone.now() - timedelta(seconds=outbox.STALE_CLAIM_SECONDS + 1)
+    )
+    assert outbox.drain_outbox(grace_seconds=0) == 7
+    counts = Counter((m.to[0], m.subject) for m in mail.outbox)
+    assert len(counts) == 20 and set(counts.values()) == {1}  # none lost, none twice
+
+
+def _commit_durability() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW synchronous_commit")
+        else:
+            cursor.execute("PRAGMA synchronous")
+        return str(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_marks_commit_without_waiting_for_the_disk_and_the_setting_is_restored(space_a, counting):
+    """A chunk's marks are committed asynchronously (each is one cheap statement); the
+    connection gets its durability back afterwards, for whatever it does next."""
+    ids = [
+        OutboundEmail.objects.create(
+            space=space_a, to=f"r{i}@chunk.test", subject="Hello", body_text="Hi", kind="test"
+        ).pk
+        for i in range(4)
+    ]
+    before = _commit_durability()
+    during = []
+    real_send = CountingBackend.send_messages
+
+    def watching(self, messages):
+        during.append(_commit_durability())
+        return real_send(self, messages)
+
+    with mock.patch.object(CountingBackend, "send_messages", watching):
+        assert outbox.deliver_chunk(ids) == 4
+    relaxed = {"off"} if before in ("on", "local", "remote_apply", "remote_write") else {"1"}
+    assert set(during) == relaxed != {before}
+    assert _commit_durability() == before
+    assert OutboundEmail.objects.filter(status="sent").count() == 4

@@ -149,6 +149,20 @@ def test_bad_input_is_refused_clearly(client, rita):
     assert EmailAddress.objects.filter(user=rita).count() == MAX_ADDRESSES
 
 
+def test_a_refused_address_is_shown_beside_the_field_and_kept(client, rita):
+    """The settings page again (422), the problem under the field, what was typed still in it."""
+    client.force_login(rita)
+    response = add(client, "rita@@typo.example")
+    assert response.status_code == 422 and not response.redirect_chain
+    page = response.content.decode()
+    field = re.search(r'<input type="email" id="new-email"[^>]*>', page).group(0)
+    assert 'value="rita@@typo.example"' in field
+    assert 'aria-invalid="true"' in field and 'aria-describedby="new-email-error"' in field
+    error = re.search(r'<ul class="field-errors" id="new-email-error">(.*?)</ul>', page).group(1)
+    assert "Enter a valid email address." in error
+    assert not EmailAddress.objects.filter(user=rita).exists()
+
+
 def test_remove_an_address(client, space_a, rita):
     client.force_login(rita)
     add(client, "gone@example.test")
