@@ -71,6 +71,10 @@ def test_the_compose_file_is_consistent():
     queue = settings.CELERY_TASK_ROUTES["badges.openbadges.tasks.sign_credentials"]["queue"]
     assert f"-Q {queue}" in SERVICES["signer"]["command"]
     assert "-Q" not in SERVICES["worker"]["command"]
+    # A safety net only (bounded caches keep a worker process far below: bench.memory): a pool
+    # process past ~300 MB after a task is replaced.
+    for name in ("worker", "signer"):
+        assert "--max-memory-per-child=300000" in SERVICES[name]["command"].split(), name
     # The order of start-up: migrations complete before web, worker and beat start.
     for name in ("web", "worker", "signer", "beat"):
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == (
