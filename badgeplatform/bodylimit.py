@@ -3,7 +3,7 @@
 Django's own limits cover only part of a request: DATA_UPLOAD_MAX_MEMORY_SIZE counts the
 non-file fields, and uploaded files of any size are streamed to a temporary file and parsed.
 So a 60 MB multipart body would be read, written to disk and handed to a view, which then
-refuses the file by its own per-field limit (images 5 MB, CSV 2 MB). This middleware refuses a
+refuses the file by its own per-field limit (images 5 MB, CSV 20 MB). This middleware refuses a
 declared ``Content-Length`` above ``MAX_REQUEST_BODY`` at once, with 413 and a page (or an
 ``{"Error": …}`` body under /api/), without reading a byte of it.
 
@@ -32,7 +32,7 @@ def too_large(request: HttpRequest, declared: int | None = None) -> HttpResponse
     size = f" ({declared / MB:,.1f} MB)" if declared else ""
     message = (
         f"This request{size} is larger than the {_size(cap)} the platform accepts in one "
-        "request. Send a smaller file (images up to 5 MB, CSV files up to 2 MB)."
+        "request. Send a smaller file (images up to 5 MB, CSV files up to 20 MB)."
     )
     if request.path.startswith("/api/"):
         return JsonResponse({"Error": message}, status=413)

@@ -139,12 +139,12 @@ def awards_visible(access: Access, *, need: Need = SEE_AWARDS) -> QuerySet[Award
 
 
 def batch_for(access: Access, pk: int | str, *, need: Need = Perm.ISSUE_BADGES) -> IssueBatch:
-    """The space's issue batch (counters only: rows and failures deferred, they can be a
-    megabyte), when the actor holds ``need`` on its badge's organisation. One query."""
+    """The space's issue batch (counters only: its failures deferred, they can be long),
+    when the actor holds ``need`` on its badge's organisation. One query."""
     batch = (
         IssueBatch.objects.filter(space=access.space, pk=_int(pk))
         .select_related("badge__organisation", "created_by")
-        .defer("pending_rows", "failures")
+        .defer("failures")
         .first()
     )
     if batch is None or not can_on(access, need, batch.badge.organisation):

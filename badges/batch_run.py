@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from badgeplatform.access import Access
 from badges.issuing import BadgeNotIssuable, RecipientInput, awards_issue
-from badges.models import IssueBatch
+from badges.models import IssueBatch, IssueBatchRow
 from users.models import User
 
 # Rows per transaction in the worker: small enough that a crash repeats little work and the
@@ -28,21 +28,22 @@ DRAFT_RETENTION = timedelta(days=14)
 Row = dict[str, Any]
 
 
-def rows_of(batch: IssueBatch) -> list[Row]:
-    return list((batch.pending_rows or {}).get("rows", []))
-
-
 def batch_process(batch_id: int) -> None:
     """Issue a running batch's remaining rows, one chunk per transaction (see module doc)."""
     while _process_chunk(batch_id):
         pass
 
 
+def _queue(batch: IssueBatch):
+    """The rows still to issue, first by position (the batch's rows without a problem)."""
+    return IssueBatchRow.objects.filter(batch=batch, problem=False).order_by("position")
+
+
 def _process_chunk(batch_id: int) -> bool:
     """Issue the next chunk; False when there is nothing (more) to do."""
     with transaction.atomic():
         # The row lock makes a second worker (a redelivered task, the resume job) wait and
-        # then continue from the advanced cursor instead of repeating this chunk.
+        # then continue with the rows left instead of repeating this chunk.
         batch = (
             IssueBatch.objects.select_for_update(of=("self",))
             .select_related("badge", "created_by")
@@ -51,94 +52,97 @@ def _process_chunk(batch_id: int) -> bool:
         )
         if batch is None or batch.status != IssueBatch.Status.RUNNING:
             return False
-        rows = rows_of(batch)
-        chunk = rows[batch.processed : batch.processed + CHUNK_SIZE]
+        chunk = list(_queue(batch)[:CHUNK_SIZE])
         if not chunk:
             _finish(batch, IssueBatch.Status.DONE)
             return False
         try:
             _issue_chunk(batch, chunk)
         except BadgeNotIssuable as exc:
-            _fail_rest(batch, rows[batch.processed :], str(exc))
+            _fail_rest(batch, str(exc))
             return False
+        # Issued (or set aside as failures): off the queue, in the awards' transaction, so a
+        # worker killed before the commit leaves both the rows and no awards.
+        IssueBatchRow.objects.filter(pk__in=[r.pk for r in chunk if not r.problem]).delete()
         return True
 
 
-def _recipients(chunk: list[Row]) -> list[RecipientInput]:
-    users = User.objects.in_bulk([r["user"] for r in chunk if r.get("user")])
+def _recipients(chunk: list[IssueBatchRow]) -> list[RecipientInput]:
+    users = User.objects.in_bulk([r.data["user"] for r in chunk if r.data.get("user")])
     return [
         RecipientInput(
-            user=users.get(r["user"]) if r.get("user") else None,
-            email=r["email"],
-            first_name=r["first_name"],
-            last_name=r["last_name"],
-            external_id=r["external_id"],
-            achieved_at=datetime.fromisoformat(r["achieved_at"]),
-            ref=r["ref"],
-            evidence=r.get("evidence") or [],
-            results=r.get("results") or [],
+            user=users.get(r.data["user"]) if r.data.get("user") else None,
+            email=r.data["email"],
+            first_name=r.data["first_name"],
+            last_name=r.data["last_name"],
+            external_id=r.external_id,
+            achieved_at=datetime.fromisoformat(r.achieved_at),
+            ref=r.data["ref"],
+            evidence=r.data.get("evidence") or [],
+            results=r.data.get("results") or [],
         )
         for r in chunk
     ]
 
 
-def _issue_chunk(batch: IssueBatch, chunk: list[Row]) -> None:
+def _issue(batch: IssueBatch, chunk: list[IssueBatchRow]) -> None:
+    """``awards_issue`` over these rows; the rows it rejects become the batch's failures
+    (kept as rows with their reasons, not in ``batch.failures``)."""
+    before, first = len(batch.failures or []), batch.processed
+    awards_issue(
+        access=Access.system(batch.space),
+        badge=batch.badge,
+        recipients=_recipients(chunk),
+        actor=batch.created_by,
+        batch=batch,
+        first_index=first,
+    )
+    rejected = (batch.failures or [])[before:]
+    if rejected:
+        for failure in rejected:
+            row = chunk[failure["index"] - first]
+            row.errors, row.problem = failure["errors"], True
+        IssueBatchRow.objects.bulk_update([r for r in chunk if r.problem], ["errors", "problem"])
+        batch.failures = batch.failures[:before]
+        batch.save(update_fields=["failures"])
+
+
+def _issue_chunk(batch: IssueBatch, chunk: list[IssueBatchRow]) -> None:
     try:
         # The worker issues what batch_issue authorized when the list was confirmed.
-        awards_issue(
-            access=Access.system(batch.space),
-            badge=batch.badge,
-            recipients=_recipients(chunk),
-            actor=batch.created_by,
-            batch=batch,
-            first_index=batch.processed,
-        )
+        _issue(batch, chunk)
     except IntegrityError:
         # Someone else's account or external id clashed (after the service's own retries):
         # issue the rows one by one so one bad row cannot hold up the rest.
         batch.refresh_from_db()
         for row in chunk:
             try:
-                awards_issue(
-                    access=Access.system(batch.space),
-                    badge=batch.badge,
-                    recipients=_recipients([row]),
-                    actor=batch.created_by,
-                    batch=batch,
-                    first_index=batch.processed,
-                )
+                _issue(batch, [row])
             except IntegrityError:
                 batch.refresh_from_db()
                 batch.processed += 1
                 batch.failed += 1
-                batch.failures = [
-                    *batch.failures,
-                    {
-                        "ref": row["ref"],
-                        "email": row["email"],
-                        "errors": {
-                            "row": "Not issued: this email or external id clashes with "
-                            "another account in this space."
-                        },
-                    },
-                ]
-                batch.save(update_fields=["processed", "failed", "failures"])
+                row.problem = True
+                row.errors = {
+                    "row": "Not issued: this email or external id clashes with another "
+                    "account in this space."
+                }
+                row.save(update_fields=["errors", "problem"])
+                batch.save(update_fields=["processed", "failed"])
 
 
-def _fail_rest(batch: IssueBatch, rest: list[Row], reason: str) -> None:
-    batch.failures = [
-        *batch.failures,
-        *({"ref": r["ref"], "email": r["email"], "errors": {"badge": reason}} for r in rest),
-    ]
-    batch.failed += len(rest)
-    batch.processed += len(rest)
+def _fail_rest(batch: IssueBatch, reason: str) -> None:
+    rest = _queue(batch).update(problem=True, clash={"badge": reason})
+    batch.failed += rest
+    batch.processed += rest
     _finish(batch, IssueBatch.Status.FAILED)
 
 
 def _finish(batch: IssueBatch, status: str) -> None:
     batch.status = status
     batch.finished_at = timezone.now()
-    batch.pending_rows = None  # the awards (and failures) are what remains
+    # The awards, the counters and the rows not issued (with their reasons) remain.
+    _queue(batch).delete()
     batch.save()
 
 

@@ -3,17 +3,22 @@
 One issue action is one IssueBatch, through three states:
 
 - **pending** — the recipient list being built. People picked from the space, whole groups,
-  people typed in and CSV rows are appended to ``pending_rows["rows"]``; after every change the
-  whole list is checked again (``rows_check``), so each row shows its problem before anything
-  is issued. Only the parsed rows are kept, never an uploaded file.
-- **running** — confirmed. Rows with problems are set aside as failures; the rest, each with a
-  fixed achievement time, wait in ``pending_rows``. ``processed`` is the cursor: a worker takes
-  the next chunk under a row lock on the batch and calls ``awards_issue(batch=…)``, which
-  commits the awards and advances the cursor in one transaction. A worker that dies mid-chunk
-  leaves the cursor where it was; the next run redoes that chunk and, since awards are unique
-  per badge + recipient + achievement time, never awards twice.
-- **done** (or **failed**, when the badge was withdrawn meanwhile) — counters and failures
-  remain for the result page; the rows are dropped.
+  people typed in and CSV rows are appended to the batch's rows (``IssueBatchRow``, written a
+  chunk of ROW_CHUNK at a time; a CSV is streamed into them as it is read). Each chunk is
+  checked as it is written (who is this? is the row itself complete?), and after every change
+  the checks across the list (the same person twice, one external id for two people) run in
+  SQL and over ordered iterators (``list_check``), so each row shows its problem before
+  anything is issued and memory never holds the whole list. Only the rows are kept, never an
+  uploaded file.
+- **running** — confirmed: every row is checked again and given a fixed achievement time.
+  Rows with problems stay as the batch's failures; the others are the worker's queue: a worker
+  takes the first CHUNK_SIZE of them by position under a row lock on the batch, calls
+  ``awards_issue(batch=…)``, and deletes those rows in the same transaction as the awards and
+  the ``processed`` counter. A worker that dies mid-chunk leaves the rows where they were; the
+  next run redoes that chunk and, since awards are unique per badge + recipient + achievement
+  time, never awards twice.
+- **done** (or **failed**, when the badge was withdrawn meanwhile) — counters remain, and the
+  rows not issued (with their reasons) for the result page; the queue is empty.
 
 Small lists are processed in the request; larger ones by the ``issue_batch`` task. The running
 itself is in ``badges.batch_run``, which the task calls too.
@@ -21,22 +26,26 @@ itself is in ``badges.batch_run``, which the task calls too.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Count, Max, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from badgeplatform.access import Access, load_access
 from badgeplatform.permissions import Perm
 from badges import tasks
-from badges.batch_run import Row, batch_process, rows_of
-from badges.csv_import import MAX_ROWS, CsvRow
+from badges.batch_run import Row, batch_process
+from badges.csv_import import MAX_ROWS, CsvRow, iter_recipients_csv
 from badges.issuing import FUTURE_TOLERANCE, BadgeNotIssuable
-from badges.models import Badge, IssueBatch
+from badges.models import Badge, IssueBatch, IssueBatchRow
 from users.models import Member, Membership, User
 from users.places import people_in_view_q
 
@@ -46,6 +55,8 @@ if TYPE_CHECKING:
 # Up to this many recipients are issued in the request; more go to the worker with a
 # progress bar. 200 keeps the request around a second on SQLite and well below on PostgreSQL.
 INLINE_LIMIT = 200
+# Rows written, checked and updated together: one INSERT (or UPDATE) and three look-ups each.
+ROW_CHUNK = 1000
 
 
 class DraftFull(Exception):
@@ -99,30 +110,89 @@ def person_row(
     }
 
 
-def csv_rows(parsed: list[CsvRow], *, file_name: str) -> list[Row]:
-    name = (file_name or "CSV")[:60]
-    return [
-        {
-            "ref": f"{name}, line {r.line}",
-            "user": None,
-            "email": r.email,
-            "first_name": r.first_name,
-            "last_name": r.last_name,
-            "external_id": r.external_id,
-            "achieved_at": r.achieved_at.isoformat() if r.achieved_at else "",
-            # The row's own evidence and result (badges.evidence form), else the list's.
-            "evidence": r.evidence,
-            "results": r.results,
-            "format_errors": r.errors,
+def csv_row(r: CsvRow, *, file_name: str) -> Row:
+    return {
+        "ref": f"{(file_name or 'CSV')[:60]}, line {r.line}",
+        "user": None,
+        "email": r.email,
+        "first_name": r.first_name,
+        "last_name": r.last_name,
+        "external_id": r.external_id,
+        "achieved_at": r.achieved_at.isoformat() if r.achieved_at else "",
+        # The row's own evidence and result (badges.evidence form), else the list's.
+        "evidence": r.evidence,
+        "results": r.results,
+        "format_errors": r.errors,
+    }
+
+
+def row_values(row: IssueBatchRow) -> Row:
+    """A stored row as the preview and the worker read it (the Row shape above, checked)."""
+    return {
+        **row.data,
+        "external_id": row.external_id,
+        "achieved_at": row.achieved_at,
+        "who": row.who,
+        "errors": row.all_errors,
+    }
+
+
+class _NewRow:
+    """A row on its way into the table: what ``rows_check`` reads and sets, without a model
+    instance's cost (a CSV brings 100,000 of them, a chunk at a time)."""
+
+    __slots__ = (
+        "position", "data", "external_id", "achieved_at", "errors", "who", "identity",
+        "ext_claim", "ok", "clash", "problem",
+    )  # fmt: skip
+
+    def __init__(self, position: int, r: Row):
+        self.position = position
+        self.data = {
+            k: r.get(k)
+            for k in ("ref", "user", "email", "first_name", "last_name", "evidence", "results")
         }
-        for r in parsed
-    ]
+        self.data["format_errors"] = r.get("format_errors") or {}
+        self.external_id = r.get("external_id") or ""
+        self.achieved_at = r.get("achieved_at") or ""
+
+    @classmethod
+    def stored(cls, position: int, data: dict, external_id: str, achieved_at: str) -> _NewRow:
+        """A stored row read back to be checked again (and written again)."""
+        return cls(position, {**data, "external_id": external_id, "achieved_at": achieved_at})
 
 
-def _chunks(values: list, size: int = 500):
-    # IN lists stay short enough for every database's parameter limit.
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def _insert(batch: IssueBatch, rows: list[_NewRow]) -> None:
+    """One chunk of new rows in one multi-row INSERT: no model instances (the ORM's
+    bulk_create cost more than the rest of an import together) and one round trip (psycopg2's
+    executemany makes one per row)."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(IssueBatchRow._meta.db_table)
+    columns = (
+        "batch_id", "position", "data", "external_id", "achieved_at", "identity", "who",
+        "ext_claim", "errors", "clash", "ok", "problem",
+    )  # fmt: skip
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    one = f"({', '.join(['%s'] * len(columns))})"
+    values = ", ".join([one] * len(rows))
+    sql = f"INSERT INTO {table} ({names}) VALUES {values}"  # noqa: S608 - values are parameters
+    dumps, params = json.dumps, []
+    for r in rows:
+        params += (
+            batch.pk, r.position, dumps(r.data), r.external_id, r.achieved_at, r.identity,
+            r.who, r.ext_claim, dumps(r.errors), dumps(r.clash), r.ok, r.problem,
+        )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _chunks(values: Iterable, size: int = ROW_CHUNK) -> Iterator[list]:
+    # IN lists of at most ROW_CHUNK values: one look-up per chunk of rows, well inside the
+    # parameter limits (SQLite 3.32+: 32,766; PostgreSQL: 65,535).
+    it = iter(values)
+    while part := list(islice(it, size)):
+        yield part
 
 
 def people_reach(*, space: Space, actor: User | None, access: Access | None = None) -> Q | None:
@@ -136,27 +206,32 @@ def people_reach(*, space: Space, actor: User | None, access: Access | None = No
     return people_in_view_q(access)
 
 
-def rows_check(rows: list[Row], *, space: Space, reach: Q | None = None) -> None:
-    """Find each row's problems over the whole list, in place (``errors`` and ``who``).
+def rows_check(
+    rows: list[IssueBatchRow] | list[_NewRow], *, space: Space, reach: Q | None = None
+) -> None:
+    """Each row's own problems, in place, for one chunk of rows (``errors``, ``who``,
+    ``identity``, ``ext_claim``, ``ok``; ``clash`` is cleared for ``list_check``).
 
     Who is this? (a member picked by id; an external id of someone the issuer may see; or a
-    person given by email — found or created when issued.) Is the same person in the list
-    twice for the same achievement? Does an external id point at someone else? One query per
-    500 distinct external ids, emails and known people.
+    person given by email — found or created when issued.) Does an external id point at
+    someone else? At most three queries per chunk of ROW_CHUNK rows (external ids, emails,
+    the people found).
 
     ``reach`` (a Membership filter, see ``people_reach``; None: everyone) is whom the issuer
     may see. The preview tells them nothing about anyone else: such a person shows only as
     typed ("by email", names needed, as for someone new), never whether they have an account,
     and their external id resolves no one.
     """
-    ext_ids = sorted({r["external_id"] for r in rows if r["external_id"] and not r.get("user")})
+    ext_ids = sorted({r.external_id for r in rows if r.external_id and not r.data.get("user")})
     by_ext: dict[str, tuple[int, str]] = {}
     for part in _chunks(ext_ids):
         for ext, user_id, email in Member.objects.filter(
             space=space, external_id__in=part
         ).values_list("external_id", "user_id", "user__email"):
             by_ext[ext] = (user_id, email)
-    emails = sorted({r["email"].lower() for r in rows if r["email"] and not r.get("user")})
+    emails = sorted(
+        {r.data["email"].lower() for r in rows if r.data["email"] and not r.data.get("user")}
+    )
     by_email: dict[str, int] = {}
     for part in _chunks(emails):
         by_email.update(
@@ -171,12 +246,11 @@ def rows_check(rows: list[Row], *, space: Space, reach: Q | None = None) -> None
             places = places.filter(reach)
         visible.update(places.values_list("user_id", flat=True))
 
-    seen: dict[tuple[Any, str], int] = {}
-    ext_owner: dict[str, tuple[Any, int]] = {}
-    for index, r in enumerate(rows):
+    for row in rows:
+        r = row.data
         errors = dict(r.get("format_errors") or {})
-        who, identity = "", None
-        ext, email = r["external_id"], r["email"]
+        who, identity = "", ""
+        ext, email = row.external_id, r["email"]
         owner = by_ext.get(ext) if ext else None
         if owner is not None and owner[0] not in visible:
             owner = None  # someone the issuer may not see: their external id finds no one
@@ -184,7 +258,7 @@ def rows_check(rows: list[Row], *, space: Space, reach: Q | None = None) -> None
         else:
             unseen_ext = False
         if r.get("user"):
-            who, identity = "member", r["user"]
+            who, identity = "member", f"user:{r['user']}"
         elif "email" not in errors:
             if owner is not None:
                 user_id, owner_email = owner
@@ -194,7 +268,7 @@ def rows_check(rows: list[Row], *, space: Space, reach: Q | None = None) -> None
                         f"not to {email}."
                     )
                 else:
-                    who, identity = "member", user_id
+                    who, identity = "member", f"user:{user_id}"
             elif email and unseen_ext:
                 errors["external_id"] = (
                     f"No one you may issue to has the external id “{ext}”: remove it from "
@@ -203,7 +277,7 @@ def rows_check(rows: list[Row], *, space: Space, reach: Q | None = None) -> None
             elif email:
                 user_id = by_email.get(email.lower())
                 if user_id is not None and user_id in visible:
-                    who, identity = "member", user_id
+                    who, identity = "member", f"user:{user_id}"
                 else:
                     # New, or someone the issuer may not see: only what was typed, so the
                     # names are needed in case the person is new.
@@ -219,24 +293,132 @@ def rows_check(rows: list[Row], *, space: Space, reach: Q | None = None) -> None
                     f"No one you may issue to has the external id “{ext}”: give their email "
                     "address."
                 )
-        if identity is not None and ext and "external_id" not in errors:
-            first_owner = ext_owner.setdefault(ext, (identity, index))
-            if first_owner[0] != identity:
-                errors["external_id"] = (
-                    f"External id “{ext}” is also given to another person in row "
-                    f"{first_owner[1] + 1}."
-                )
-        if identity is not None and not errors:
-            key = (identity, r["achieved_at"] or "")
-            first = seen.setdefault(key, index)
-            if first != index:
-                same = "person and achievement time" if r["achieved_at"] else "person"
-                errors["row"] = f"The same {same} as row {first + 1}: it would be a duplicate."
-        r["errors"], r["who"] = errors, who
+        row.errors, row.who, row.identity = errors, who, identity[:300]
+        row.ext_claim = ext if identity and ext and "external_id" not in errors else ""
+        row.ok = bool(identity) and not errors
+        row.clash, row.problem = {}, not row.ok
 
 
-def problem_count(rows: list[Row]) -> int:
-    return sum(1 for r in rows if r.get("errors"))
+def list_check(batch: IssueBatch) -> None:
+    """The checks across the whole list, over the stored rows: one external id given to two
+    people, and the same person (and achievement time) twice. Each later row of such a pair
+    gets a ``clash`` naming the first; ``rows_check`` must have run on every row.
+
+    In SQL and over ordered iterators: a GROUP BY finds whether any external id or person
+    repeats at all (the usual answer is no, and then nothing more is read); only then are the
+    candidate rows walked in order, a few columns each, flagged rows written in chunks.
+    """
+    rows = IssueBatchRow.objects.filter(batch=batch)
+    # Clashes found before are found again (or not) below: a duplicate is only ever flagged
+    # on a row of its own ok, an external id's clash only on a row claiming one.
+    rows.filter(ok=True, problem=True).update(clash={}, problem=False)
+    rows.filter(ok=False).exclude(ext_claim="").update(clash={})
+
+    def flag(found: Iterator[tuple[int, dict]]) -> None:
+        for part in _chunks(found, ROW_CHUNK):
+            updates = [IssueBatchRow(pk=pk, clash=clash, problem=True) for pk, clash in part]
+            # Small statements: bulk_update's CASE WHEN grows with the square of their size.
+            IssueBatchRow.objects.bulk_update(updates, ["clash", "problem"], batch_size=100)
+
+    claims = rows.exclude(ext_claim="")
+    if (
+        claims.values("ext_claim")
+        .annotate(people=Count("identity", distinct=True))
+        .filter(people__gt=1)
+        .exists()
+    ):
+        flag(_ext_clashes(claims))
+    clean = rows.filter(problem=False)
+    if clean.values("identity", "achieved_at").annotate(n=Count("pk")).filter(n__gt=1).exists():
+        flag(_duplicates(clean))
+
+
+def _ext_clashes(claims) -> Iterator[tuple[int, dict]]:
+    first: tuple[str, str, int] | None = None  # (external id, identity, position)
+    for pk, ext, identity, position in (
+        claims.order_by("ext_claim", "position")
+        .values_list("pk", "ext_claim", "identity", "position")
+        .iterator(chunk_size=2000)
+    ):
+        if first is None or first[0] != ext:
+            first = (ext, identity, position)
+        elif identity != first[1]:
+            message = f"External id “{ext}” is also given to another person in row {first[2] + 1}."
+            yield pk, {"external_id": message}
+
+
+def _duplicates(clean) -> Iterator[tuple[int, dict]]:
+    first: tuple[str, str, int] | None = None  # (identity, time, position)
+    for pk, identity, when, position in (
+        clean.order_by("identity", "achieved_at", "position")
+        .values_list("pk", "identity", "achieved_at", "position")
+        .iterator(chunk_size=2000)
+    ):
+        if first is None or (first[0], first[1]) != (identity, when):
+            first = (identity, when, position)
+        else:
+            same = "person and achievement time" if when else "person"
+            message = f"The same {same} as row {first[2] + 1}: it would be a duplicate."
+            yield pk, {"row": message}
+
+
+def _recheck(batch: IssueBatch, reach: Q | None, *, update: Any = None) -> None:
+    """``rows_check`` again over every stored row, a chunk at a time (by position), then
+    ``list_check``. ``update(row)`` may change each row's data first (confirmation).
+
+    Each chunk is read, checked, deleted and inserted again in one multi-row INSERT: an
+    UPDATE of 1,000 different rows (bulk_update's CASE WHEN per column) costs quadratic time
+    on PostgreSQL, a minute for 20,000 rows."""
+    rows = IssueBatchRow.objects.filter(batch=batch)
+    last = -1
+    while chunk := [
+        _NewRow.stored(*values)
+        for values in rows.filter(position__gt=last)
+        .order_by("position")
+        .values_list("position", "data", "external_id", "achieved_at")[:ROW_CHUNK]
+    ]:
+        if update:
+            for row in chunk:
+                update(row)
+        rows_check(chunk, space=batch.space, reach=reach)
+        rows.filter(position__gt=last, position__lte=chunk[-1].position).delete()
+        _insert(batch, chunk)
+        last = chunk[-1].position
+    list_check(batch)
+
+
+@dataclass
+class ListCounts:
+    rows: int
+    problems: int
+    new: int  # ready rows given by email (perhaps new people)
+
+    @property
+    def ready(self) -> int:
+        return self.rows - self.problems
+
+
+def list_counts(batch: IssueBatch | None) -> ListCounts:
+    """The preview's figures, counted in SQL (one query)."""
+    if batch is None:
+        return ListCounts(0, 0, 0)
+    counts = IssueBatchRow.objects.filter(batch=batch).aggregate(
+        rows=Count("pk"),
+        problems=Count("pk", filter=Q(problem=True)),
+        new=Count("pk", filter=Q(problem=False, who="email")),
+    )
+    return ListCounts(counts["rows"], counts["problems"], counts["new"])
+
+
+def listed_members(batch: IssueBatch | None, user_ids: list[int]) -> set[int]:
+    """Which of these people were picked into the list already (one query)."""
+    if batch is None or not user_ids:
+        return set()
+    return set(
+        IssueBatchRow.objects.filter(batch=batch, data__user__in=user_ids).values_list(
+            "data__user", flat=True
+        )
+    )
 
 
 # ---- The recipient list (a pending batch) ---------------------------------------------------
@@ -254,13 +436,16 @@ def draft_for(*, badge: Badge, actor: User, lock: bool = False) -> IssueBatch | 
 
 @transaction.atomic
 def draft_add(
-    *, badge: Badge, actor: User, rows: list[Row], access: Access | None = None
+    *, badge: Badge, actor: User, rows: Iterable[Row], access: Access | None = None
 ) -> DraftChange:
-    """Append ``rows`` to the actor's list for ``badge`` (made on first use) and check it
+    """Append ``rows`` to the actor's list for ``badge`` (made on first use) and check them
     against what the actor may see (``access``, or the actor's own, loaded).
 
-    A person already in the list by account is not added again. Raises DraftFull when the list
-    would grow past MAX_ROWS, and BadgeNotIssuable for a draft or withdrawn badge.
+    ``rows`` may be a stream (a CSV being read): it is consumed a chunk of ROW_CHUNK rows at a
+    time, each chunk checked and inserted before the next is read. Anything it raises (a CSV
+    refused further down) undoes the whole change. A person already in the list by account is
+    not added again. Raises DraftFull when the list would grow past MAX_ROWS, and
+    BadgeNotIssuable for a draft or withdrawn badge.
     """
     if not badge.is_issuable:
         raise BadgeNotIssuable(not_issuable_message(badge))
@@ -272,58 +457,81 @@ def draft_add(
             source=IssueBatch.Source.MANUAL,
             status=IssueBatch.Status.PENDING,
             created_by=actor,
-            pending_rows={"rows": []},
         )
-    existing = rows_of(batch)
-    listed = {r["user"] for r in existing if r.get("user")}
-    fresh, already = [], 0
-    for r in rows:
-        if r.get("user"):
-            if r["user"] in listed:
-                already += 1
-                continue
-            listed.add(r["user"])
-        fresh.append(r)
-    if len(existing) + len(fresh) > MAX_ROWS:
-        raise DraftFull(
-            f"The list would have {len(existing) + len(fresh):,} recipients; one issue takes at "
-            f"most {MAX_ROWS:,}. Issue this list first, then add the rest."
+        existing, start = 0, 0
+    else:
+        stats = IssueBatchRow.objects.filter(batch=batch).aggregate(
+            n=Count("pk"), last=Max("position")
         )
-    all_rows = existing + fresh
-    rows_check(
-        all_rows,
-        space=badge.space,
-        reach=people_reach(space=badge.space, actor=actor, access=access),
-    )
-    batch.pending_rows = {"rows": all_rows}
-    batch.save(update_fields=["pending_rows"])
+        existing = stats["n"]
+        start = 0 if stats["last"] is None else stats["last"] + 1
+    reach = people_reach(space=badge.space, actor=actor, access=access)
+    position, already = start, 0
+    for part in _chunks(rows, ROW_CHUNK):
+        picked = [r["user"] for r in part if r.get("user")]
+        listed = listed_members(batch, picked) if existing or position > start else set()
+        fresh = []
+        for r in part:
+            if r.get("user"):
+                if r["user"] in listed:
+                    already += 1
+                    continue
+                listed.add(r["user"])
+            fresh.append(_NewRow(position, r))
+            position += 1
+        if existing + position - start > MAX_ROWS:
+            raise DraftFull(
+                f"The list would have more than {MAX_ROWS:,} recipients; one issue takes at "
+                "most that many. Issue this list first, then add the rest."
+            )
+        rows_check(fresh, space=badge.space, reach=reach)
+        _insert(batch, fresh)
+    list_check(batch)
     return DraftChange(
         batch=batch,
-        added=len(fresh),
+        added=position - start,
         already_listed=already,
-        with_problems=problem_count(all_rows[len(existing) :]),
+        with_problems=IssueBatchRow.objects.filter(
+            batch=batch, position__gte=start, problem=True
+        ).count(),
     )
+
+
+def draft_add_csv(
+    *,
+    badge: Badge,
+    actor: User,
+    upload,
+    tz: ZoneInfo,
+    access: Access | None = None,
+    now: datetime | None = None,
+) -> DraftChange:
+    """Stream an uploaded CSV into the actor's list (``draft_add``): read, checked and written a
+    chunk at a time. Raises CsvRejected (nothing written) for a file that cannot be used, and
+    what ``draft_add`` raises."""
+    name = getattr(upload, "name", "") or "CSV"
+    rows = (csv_row(r, file_name=name) for r in iter_recipients_csv(upload, tz=tz, now=now))
+    return draft_add(badge=badge, actor=actor, rows=rows, access=access)
 
 
 @transaction.atomic
 def draft_remove(
     *, batch: IssueBatch, indexes: set[int] | None = None, access: Access | None = None
 ) -> int:
-    """Remove rows by position, or (``indexes=None``) every row with a problem; the rest is
-    checked again as its maker sees it (``access``, or theirs, loaded)."""
+    """Remove rows by position, or (``indexes=None``) every row with a problem; the checks
+    across the list run again (each row's own problems do not depend on the others; issuing
+    checks every row again anyway)."""
     batch = IssueBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != IssueBatch.Status.PENDING:
         raise BatchNotPending("This list was already issued.")
-    rows = rows_of(batch)
+    rows = IssueBatchRow.objects.filter(batch=batch)
     if indexes is None:
-        keep = [r for r in rows if not r.get("errors")]
+        removed, _ = rows.filter(problem=True).delete()
     else:
-        keep = [r for i, r in enumerate(rows) if i not in indexes]
-    reach = people_reach(space=batch.space, actor=batch.created_by, access=access)
-    rows_check(keep, space=batch.space, reach=reach)
-    batch.pending_rows = {"rows": keep}
-    batch.save(update_fields=["pending_rows"])
-    return len(rows) - len(keep)
+        removed, _ = rows.filter(position__in=sorted(indexes)[:ROW_CHUNK]).delete()
+    if removed:
+        list_check(batch)
+    return removed
 
 
 @transaction.atomic
@@ -391,46 +599,32 @@ def _batch_confirm(
     default = achieved_at or now
     if default > now + FUTURE_TOLERANCE:
         raise NothingToIssue("The achievement time is in the future.")
-    rows = rows_of(batch)
-    # Each row's time is fixed now, so a worker re-running a chunk finds the same awards.
-    for r in rows:
-        r["achieved_at"] = r["achieved_at"] or default.isoformat()
+    default_time = default.isoformat()
+    list_evidence = evidence or []
+
+    def fix(row: _NewRow) -> None:
+        # Each row's time is fixed now, so a worker re-running a chunk finds the same awards.
+        row.achieved_at = row.achieved_at or default_time
+        row.data["evidence"] = row.data.get("evidence") or list_evidence
+        row.data["results"] = row.data.get("results") or []
+
     # People may have joined or changed meanwhile; an external id still resolves only someone
     # the issuer may see.
-    rows_check(rows, space=batch.space, reach=reach)
-    good = [r for r in rows if not r["errors"]]
-    bad = [r for r in rows if r["errors"]]
-    if not good:
+    _recheck(batch, reach, update=fix)
+    counts = list_counts(batch)
+    if not counts.ready:
         raise NothingToIssue(
             "No one in the list can be issued yet: add recipients, or fix the problems shown."
         )
-    batch.pending_rows = {
-        "rows": [
-            {k: r[k] for k in ("ref", "user", "email", "first_name", "last_name", "external_id")}
-            | {
-                "achieved_at": r["achieved_at"],
-                "evidence": r.get("evidence") or evidence or [],
-                "results": r.get("results") or [],
-            }
-            for r in good
-        ]
-    }
-    batch.failures = [
-        {
-            "ref": r["ref"],
-            "email": r["email"],
-            "name": f"{r['first_name']} {r['last_name']}".strip(),
-            "errors": r["errors"],
-        }
-        for r in bad
-    ]
-    batch.total, batch.processed = len(good), 0
+    # The rows with problems stay as the failures; the others are the worker's queue.
+    batch.failures = []
+    batch.total, batch.processed = counts.ready, 0
     batch.issued = batch.duplicates = 0
-    batch.failed = len(bad)
+    batch.failed = counts.problems
     batch.issued_at = now
     batch.status = IssueBatch.Status.RUNNING
     batch.save()
-    inline = len(good) <= INLINE_LIMIT
+    inline = counts.ready <= INLINE_LIMIT
     if not inline:
         pk = batch.pk
         transaction.on_commit(lambda: tasks.enqueue_batch(pk))

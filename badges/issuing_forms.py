@@ -14,10 +14,7 @@ from badges.csv_import import (
     MAX_BYTES,
     MAX_EXTERNAL_ID,
     MAX_NAME,
-    CsvRejected,
-    CsvRow,
     email_problem,
-    parse_recipients_csv,
     parse_time,
     single_line_problem,
 )
@@ -134,21 +131,15 @@ class CsvUploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.rows: list[CsvRow] = []
         self.fields["file"].widget.attrs["accept"] = ".csv,text/csv"
 
     def clean(self):
+        # The rows are read by the service (badges.batches.draft_add_csv), streamed into the
+        # list: a form holding them all would hold the whole file.
         data = super().clean()
-        upload, tz = data.get("file"), data.get("tz")
-        if upload is None or tz is None:
-            return data
-        if upload.size > MAX_BYTES:
+        upload = data.get("file")
+        if upload is not None and upload.size > MAX_BYTES:
             self.add_error("file", f"This file is too large. {LIMITS_TEXT}")
-            return data
-        try:
-            self.rows = parse_recipients_csv(upload, tz=tz)
-        except CsvRejected as exc:
-            self.add_error("file", exc.message)
         return data
 
 

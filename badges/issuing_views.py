@@ -38,7 +38,7 @@ from badges.access import (
     batches_visible,
 )
 from badges.awards import TransitionRefused, award_reinstate, award_revoke, award_suspend
-from badges.csv_import import example_csv
+from badges.csv_import import CsvRejected, example_csv
 from badges.expiry import expiring_q
 from badges.issuing import BadgeNotIssuable
 from badges.issuing_forms import (
@@ -49,7 +49,7 @@ from badges.issuing_forms import (
     PersonForm,
     RevokeForm,
 )
-from badges.models import Award, Badge, IssueBatch
+from badges.models import Award, Badge, IssueBatch, IssueBatchRow
 from badges.renewal import (
     RenewalRefused,
     award_renew,
@@ -167,7 +167,6 @@ def index(request: HttpRequest) -> HttpResponse:
         batches_visible(request.access, need=Perm.ISSUE_BADGES)
         .filter(created_by=request.user, status=IssueBatch.Status.PENDING)
         .select_related("badge")
-        .defer("pending_rows")
         .order_by("-created_at")[:10]
     )
     return TemplateResponse(
@@ -188,18 +187,24 @@ def index(request: HttpRequest) -> HttpResponse:
 # ---- The recipient list and issuing ---------------------------------------------------------
 
 
-def _rows_page(request: HttpRequest, rows: list[dict]):
-    """Rows with problems first (stable), paginated; each keeps its position for removal."""
-    indexed = list(enumerate(rows))
+def _rows_page(request: HttpRequest, batch: IssueBatch | None):
+    """The list a page at a time, rows with problems first (or only them); each keeps its
+    position for removal. Queries: count, one page."""
     only_problems = request.GET.get("rows") == "problems"
+    rows = IssueBatchRow.objects.filter(batch=batch).order_by("-problem", "position")
+    if batch is None:
+        rows = rows.none()
     if only_problems:
-        indexed = [(i, r) for i, r in indexed if r.get("errors")]
-    else:
-        indexed.sort(key=lambda item: not item[1].get("errors"))
-    page = paginate(request, indexed, ROWS_PAGE_SIZE)
+        rows = rows.filter(problem=True)
+    page = paginate(request, rows, ROWS_PAGE_SIZE)
     page.object_list = [
-        {"index": i, "number": i + 1, "row": r, "time": _time_label(r.get("achieved_at"))}
-        for i, r in page.object_list
+        {
+            "index": row.position,
+            "number": row.position + 1,
+            "row": batches.row_values(row),
+            "time": _time_label(row.achieved_at),
+        }
+        for row in page.object_list
     ]
     return page, only_problems
 
@@ -213,8 +218,9 @@ def _time_label(value: str | None) -> str:
     return f"{moment:%d %b %Y %H:%M} ({offset[:3]}:{offset[3:]})" if offset else f"{moment}"
 
 
-def _member_results_context(request: HttpRequest, rows: list[dict], **forms) -> dict:
-    """The member search: people in the issuer's reach matching ``q`` (one query)."""
+def _member_results_context(request: HttpRequest, batch: IssueBatch | None, **forms) -> dict:
+    """The member search: people in the issuer's reach matching ``q`` (one query, and one for
+    which of them are in the list already)."""
     q = request.GET.get("q", "").strip()
     reachable = reachable_members(request)
     found = search_people(reachable, q).order_by("last_name", "first_name", "pk")
@@ -223,7 +229,7 @@ def _member_results_context(request: HttpRequest, rows: list[dict], **forms) -> 
         "q": q,
         "results": results[:MEMBER_RESULTS],
         "more_results": len(results) > MEMBER_RESULTS,
-        "listed": {r["user"] for r in rows if r.get("user")},
+        "listed": batches.listed_members(batch, [u.pk for u in results[:MEMBER_RESULTS]]),
         "member_form": forms.get("member_form") or MemberPickForm(reachable=reachable),
     }
 
@@ -238,21 +244,24 @@ def _current_step(wanted: str | None, rows: int, ready: int) -> str:
 
 
 def _issue_context(request: HttpRequest, badge: Badge, batch: IssueBatch | None, **forms) -> dict:
-    rows = batches.rows_of(batch) if batch else []
-    problems = batches.problem_count(rows)
-    rows_page, only_problems = _rows_page(request, rows)
+    counts = batches.list_counts(batch)
     wanted = forms.get("step") or request.GET.get("step")
+    step = _current_step(wanted, counts.rows, counts.ready)
+    if step == "review":
+        rows_page, only_problems = _rows_page(request, batch)
+    else:
+        rows_page, only_problems = None, False
     return {
-        "step": _current_step(wanted, len(rows), len(rows) - problems),
-        **_member_results_context(request, rows, **forms),
+        "step": step,
+        **_member_results_context(request, batch, **forms),
         "badge": badge,
         "batch": batch,
         "rows_page": rows_page,
         "only_problems": only_problems,
-        "row_count": len(rows),
-        "problem_count": problems,
-        "ready_count": len(rows) - problems,
-        "new_count": sum(1 for r in rows if r.get("who") == "email" and not r.get("errors")),
+        "row_count": counts.rows,
+        "problem_count": counts.problems,
+        "ready_count": counts.ready,
+        "new_count": counts.new,
         "inline_limit": batches.INLINE_LIMIT,
         "group_form": forms.get("group_form") or GroupPickForm(groups=reachable_groups(request)),
         "person_form": forms.get("person_form") or PersonForm(),
@@ -302,7 +311,7 @@ def issue(request: HttpRequest, badge_id: int) -> HttpResponse:
 
     if request.method == "GET":
         if request.htmx and request.htmx.target == "member-results":
-            context = _member_results_context(request, batches.rows_of(batch) if batch else [])
+            context = _member_results_context(request, batch)
             return TemplateResponse(request, "issuing/issue.html#member_results", context)
         return TemplateResponse(
             request, "issuing/issue.html", _issue_context(request, badge, batch)
@@ -336,11 +345,11 @@ def _invalid(request, badge, batch, **forms) -> HttpResponse:
 
 
 def _added(request, change: batches.DraftChange, what: tuple[str, str]) -> None:
-    parts = [f"Added {change.added} {what[0] if change.added == 1 else what[1]}."]
+    parts = [f"Added {change.added:,} {what[0] if change.added == 1 else what[1]}."]
     if change.already_listed:
-        parts.append(f"{change.already_listed} already in the list.")
+        parts.append(f"{change.already_listed:,} already in the list.")
     if change.with_problems:
-        parts.append(f"{change.with_problems} need attention: see the problems in the list.")
+        parts.append(f"{change.with_problems:,} need attention: see the problems in the list.")
         messages.warning(request, " ".join(parts))
     else:
         messages.success(request, " ".join(parts))
@@ -403,13 +412,17 @@ def _upload_csv(request, badge, batch, here):
     form = CsvUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _invalid(request, badge, batch, csv_form=form, open_panel="csv")
-    rows = batches.csv_rows(form.rows, file_name=form.cleaned_data["file"].name)
     try:
-        change = batches.draft_add(
-            badge=badge, actor=request.user, rows=rows, access=request.access
+        # Read, checked and written a chunk at a time; a refused file leaves nothing.
+        change = batches.draft_add_csv(
+            badge=badge,
+            actor=request.user,
+            upload=form.cleaned_data["file"],
+            tz=form.cleaned_data["tz"],
+            access=request.access,
         )
-    except batches.DraftFull as exc:
-        form.add_error("file", str(exc))
+    except (CsvRejected, batches.DraftFull) as exc:
+        form.add_error("file", exc.message if isinstance(exc, CsvRejected) else str(exc))
         return _invalid(request, badge, batch, csv_form=form, open_panel="csv")
     _added(request, change, ("row from the file", "rows from the file"))
     # Every row was checked: the feedback belongs beside the list.
@@ -504,7 +517,7 @@ def batch(request: HttpRequest, batch_id: int) -> HttpResponse:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    failures = paginate(request, batch.failures or [], PAGE_SIZE)
+    failures = _failures_page(request, batch)
     context = {
         "batch": batch,
         "badge": batch.badge,
@@ -518,6 +531,22 @@ def batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     return TemplateResponse(request, "issuing/batch.html", context)
 
 
+def _failures_page(request: HttpRequest, batch: IssueBatch):
+    """The rows not issued, a page at a time: a browser batch keeps them as its rows (count
+    and one page), an API or rule batch in ``failures``."""
+    if batch.status == IssueBatch.Status.RUNNING:
+        return paginate(request, [], PAGE_SIZE)
+    if batch.source != IssueBatch.Source.MANUAL or batch.failures:
+        return paginate(request, batch.failures or [], PAGE_SIZE)
+    rows = IssueBatchRow.objects.filter(batch=batch, problem=True).order_by("position")
+    page = paginate(request, rows, PAGE_SIZE)
+    page.object_list = [
+        {"ref": r.data.get("ref"), "email": r.data.get("email"), "errors": r.all_errors}
+        for r in page.object_list
+    ]
+    return page
+
+
 @space_view(Perm.ISSUE_BADGES)
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
@@ -527,7 +556,7 @@ def history(request: HttpRequest) -> HttpResponse:
         batches_visible(request.access, need=Perm.ISSUE_BADGES)
         .exclude(status=IssueBatch.Status.PENDING)
         .select_related("badge", "created_by")
-        .defer("pending_rows", "failures")
+        .defer("failures")
         .order_by("-issued_at", "-pk")
     )
     page = paginate(request, batches_qs, PAGE_SIZE)

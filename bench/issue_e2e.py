@@ -122,6 +122,7 @@ class Stack:
     def __init__(self, smtp_port: int, concurrency: int):
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
         self.procs: list[subprocess.Popen] = []
+        self.roles: dict[str, subprocess.Popen] = {}  # by start()
         self.concurrency = concurrency
         self.env = {
             **os.environ,
@@ -172,25 +173,27 @@ class Stack:
         return proc
 
     def start(self) -> str:
+        """Start gunicorn, the worker and the signer (``self.roles``: their processes)."""
         port = free_port()
-        self.spawn(
+        web = self.spawn(
             [str(BIN / "gunicorn"), "badgeplatform.wsgi", "-b", f"127.0.0.1:{port}",
              "-w", "1", "--timeout", "120"],
             "gunicorn.log",
         )  # fmt: skip
-        self.spawn(
+        worker = self.spawn(
             [str(BIN / "celery"), "-A", "badgeplatform", "worker", "-P", "prefork",
              "-c", str(self.concurrency), "--without-gossip", "--without-mingle",
              "--without-heartbeat", "-l", "INFO"],
             "worker.log",
         )  # fmt: skip
         # docker-compose's `signer`: the signing queue, one process, low CPU priority.
-        self.spawn(
+        signer = self.spawn(  # nice execs celery: the same process
             ["nice", "-n", "10", str(BIN / "celery"), "-A", "badgeplatform", "worker",
              "-Q", "signing", "-P", "prefork", "-c", "1", "--without-gossip",
              "--without-mingle", "--without-heartbeat", "-l", "INFO", "-n", "signer@%h"],
             "signer.log",
         )  # fmt: skip
+        self.roles = {"web": web, "worker": worker, "signer": signer}
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: urllib.request.urlopen(base + "/healthz", timeout=2), 60, "gunicorn")
         for log in ("worker.log", "signer.log"):

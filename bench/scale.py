@@ -752,14 +752,14 @@ def seed_scale(opts: ScaleOptions, log: Callable[[str], None] = print) -> ScaleR
         batch_rows.append(
             (
                 batch_id0 + index, space.pk, badges[b].pk, uuid.uuid4(), IssueBatch.Source.API,
-                IssueBatch.Status.DONE, when, admin.pk, None, [], n, n, n, 0, 0, when, when,
+                IssueBatch.Status.DONE, when, admin.pk, [], n, n, n, 0, 0, when, when,
             )
         )  # fmt: skip
     load_rows(
         IssueBatch,
         [
             "id", "space_id", "badge_id", "public_id", "source", "status", "issued_at",
-            "created_by_id", "pending_rows", "failures", "total", "processed", "issued",
+            "created_by_id", "failures", "total", "processed", "issued",
             "duplicates", "failed", "created_at", "finished_at",
         ],
         batch_rows,

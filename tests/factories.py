@@ -487,3 +487,11 @@ def make_application(space: Space, *, badge=None, applicant: User | None = None,
         statement=fields.pop("statement", "I built the course project."),
         **fields,
     )
+
+
+def batch_rows(batch) -> list[dict]:
+    """A browser batch's rows as the preview reads them (badges.batches.row_values), in
+    order: for tests over small lists."""
+    from badges.batches import row_values
+
+    return [row_values(r) for r in batch.rows.order_by("position")]

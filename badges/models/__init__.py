@@ -1,6 +1,6 @@
 """The badges domain, one module per concern; import models from here."""
 
-from badges.models.awards import Award, ExpiryNotice, IssueBatch
+from badges.models.awards import Award, ExpiryNotice, IssueBatch, IssueBatchRow
 from badges.models.badges import Badge, BadgeAttribute, BadgeEvent
 from badges.models.claims import Application, Claim, ClaimLink
 from badges.models.engagement import EngagementCount
@@ -25,6 +25,7 @@ __all__ = [
     "ExpiryNotice",
     "Graphic",
     "IssueBatch",
+    "IssueBatchRow",
     "Rule",
     "RuleCompletion",
     "SigningKey",

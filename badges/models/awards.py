@@ -39,8 +39,7 @@ class IssueBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Rows waiting for the worker (browser batches), and per-row problems once processed.
-    pending_rows = models.JSONField(null=True, blank=True)
+    # Per-row problems of API and rule batches (browser batches keep theirs as IssueBatchRow).
     failures = models.JSONField(default=list, blank=True)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
@@ -56,6 +55,60 @@ class IssueBatch(models.Model):
 
     def __str__(self) -> str:
         return f"Batch {self.public_id} ({self.status})"
+
+
+class IssueBatchRow(models.Model):
+    """One recipient of a browser batch: a row of the list being built (pending), then of the
+    queue the worker takes chunks from (running), or a row not issued (its ``errors``).
+
+    The list can hold 100,000 rows, so it lives here, one row a record, rather than in one
+    JSON value on the batch: it is written in chunks as a CSV is read, checked in chunks and
+    in SQL, shown a page at a time, and the worker deletes each chunk of rows in the
+    transaction that issues it. No ``space`` column: a row is only ever reached through its
+    batch, which is fetched inside the space (badges.access.batch_for).
+    """
+
+    # Indexed by the (batch, position) constraint, which starts with it.
+    batch = models.ForeignKey(
+        IssueBatch, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
+    # Order in the list (0-based, gaps after removals); "row N" in messages is position + 1.
+    position = models.PositiveIntegerField()
+    # ref, user (picked member's id), email, first_name, last_name, evidence, results and the
+    # file's own problems (format_errors): see badges.batches.
+    data = models.JSONField()
+    external_id = models.CharField(max_length=200, blank=True, default="")
+    achieved_at = models.CharField(max_length=40, blank=True, default="")  # ISO, or "": default
+    # Who the row names once checked: "user:<id>" or "email:<address>" ("" when unknown).
+    identity = models.CharField(max_length=300, blank=True, default="")
+    who = models.CharField(max_length=10, blank=True, default="")  # member | email | ""
+    # The external id this row claims for its identity ("" when it claims none or it is wrong),
+    # for the check that one external id names one person across the list.
+    ext_claim = models.CharField(max_length=200, blank=True, default="")
+    errors = models.JSONField(default=dict, blank=True)  # the row's own problems
+    clash = models.JSONField(default=dict, blank=True)  # problems with other rows of the list
+    ok = models.BooleanField(default=False)  # no problem of its own
+    problem = models.BooleanField(default=False)  # not ok, or a clash: not issued
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "position"], name="batchrow_position")
+        ]
+        indexes = [
+            # The preview's counts and its page of problems first; the worker's next chunk.
+            models.Index(fields=["batch", "-problem", "position"], name="batchrow_problem"),
+            # Same person twice (identity, time) among the rows without problems.
+            models.Index(fields=["batch", "identity", "achieved_at"], name="batchrow_identity"),
+            # One external id, one person.
+            models.Index(fields=["batch", "ext_claim", "position"], name="batchrow_ext"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Row {self.position + 1} of {self.batch_id}"
+
+    @property
+    def all_errors(self) -> dict[str, str]:
+        return {**self.errors, **self.clash}
 
 
 class AwardQuerySet(models.QuerySet):

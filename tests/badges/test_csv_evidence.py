@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from badges.csv_import import parse_recipients_csv
+from badges.csv_import import iter_recipients_csv
 from badges.models import Award, IssueBatch
 from tests.factories import make_badge
 
@@ -23,7 +23,7 @@ class Upload(io.BytesIO):
 
 
 def parse(data: str):
-    return parse_recipients_csv(Upload(data), tz=ZoneInfo("UTC"), now=NOW)
+    return list(iter_recipients_csv(Upload(data), tz=ZoneInfo("UTC"), now=NOW))
 
 
 HEADER = (

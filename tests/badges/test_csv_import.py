@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from badges.csv_import import MAX_ROWS, CsvRejected, parse_recipients_csv
+from badges import csv_import
+from badges.csv_import import MAX_ROWS, CsvRejected, iter_recipients_csv
 
 NOW = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
 UTC_ZONE = ZoneInfo("UTC")
@@ -22,7 +23,7 @@ class Upload(io.BytesIO):
 
 
 def parse(data, tz=UTC_ZONE):
-    return parse_recipients_csv(Upload(data), tz=tz, now=NOW)
+    return list(iter_recipients_csv(Upload(data), tz=tz, now=NOW))
 
 
 def test_a_header_names_the_columns_in_any_order_with_common_spellings():
@@ -103,24 +104,55 @@ def test_unusable_files_are_refused_whole(data, message):
         parse(data)
 
 
-def test_100000_rows_are_refused_with_the_limit():
-    data = "".join(f"p{i}@x.io,P,Q\n" for i in range(100_000))
+def test_100001_rows_are_refused_with_the_limit():
+    data = "".join(f"p{i}@x.io,P,Q\n" for i in range(100_001))
     with pytest.raises(CsvRejected) as exc:
         parse(data)
-    assert "10,000 rows" in exc.value.message and "2 MB" in exc.value.message
+    assert "more than 100,000 rows" in exc.value.message and "20 MB" in exc.value.message
 
 
-def test_the_row_limit_itself_applies_to_small_files():
-    data = "".join(f"{i}@x.io\n" for i in range(MAX_ROWS + 1))
-    assert len(data) < 2 * 1024 * 1024
-    with pytest.raises(CsvRejected, match="more than 10,000 rows"):
+def test_the_row_limit_itself_applies_to_small_files(monkeypatch):
+    monkeypatch.setattr(csv_import, "MAX_ROWS", 300)
+    data = "".join(f"{i}@x.io\n" for i in range(301))
+    with pytest.raises(CsvRejected, match="more than 300 rows"):
         parse(data)
-    assert len(parse("".join(f"{i}@x.io\n" for i in range(MAX_ROWS)))) == MAX_ROWS
+    assert len(parse("".join(f"{i}@x.io\n" for i in range(300)))) == 300
+    assert MAX_ROWS == 100_000
 
 
-def test_files_over_2_mb_are_refused_before_reading():
-    big = Upload(b"a@example.org,A,B\n" * 130_000)
-    assert big.size > 2 * 1024 * 1024
-    with pytest.raises(CsvRejected, match="2 MB"):
-        parse_recipients_csv(big, tz=UTC_ZONE, now=NOW)
+def test_files_over_20_mb_are_refused_before_reading():
+    big = Upload(b"a@example.org,A,B\n" * 1_200_000)
+    assert big.size > 20 * 1024 * 1024
+    with pytest.raises(CsvRejected, match="20 MB"):
+        list(iter_recipients_csv(big, tz=UTC_ZONE, now=NOW))
     assert big.tell() == 0  # refused on its size, not read
+
+
+class Unsized(io.BytesIO):
+    name = "people.csv"  # no size: a stream the limit is counted on
+
+
+def test_a_file_without_a_size_is_counted_as_it_is_read(monkeypatch):
+    monkeypatch.setattr(csv_import, "MAX_BYTES", 1000)
+    with pytest.raises(CsvRejected, match="over 20 MB"):
+        list(iter_recipients_csv(Unsized(b"a@example.org,A,B\n" * 100), tz=UTC_ZONE, now=NOW))
+
+
+def test_the_encoding_is_decided_by_the_whole_file_not_its_start(monkeypatch):
+    # The file is streamed in blocks; a cp1252 byte far down still makes it a cp1252 file
+    # (read as UTF-8 it would be refused), as when the whole file was decoded at once.
+    monkeypatch.setattr(csv_import, "READ_BLOCK", 64)
+    data = "".join(f"p{i}@x.io,P,Q\n" for i in range(50)) + "zoe@x.io,Zo\u00eb,Q\n"
+    rows = parse(data.encode("cp1252"))
+    assert rows[-1].first_name == "Zoë" and len(rows) == 51
+    # ... and a UTF-8 character split across two blocks is still UTF-8.
+    rows = parse(("a" * 60 + "@x.io,Zo\u00eb,Q\n").encode())
+    assert rows[0].first_name == "Zoë"
+
+
+def test_broken_quotes_far_down_are_refused_with_their_line():
+    # An opening quote never closed swallows the rest of the file into one cell, until the
+    # csv module's field limit stops it.
+    rows = "".join(f"p{i}@x.io,P,Q\n" for i in range(12_000))
+    with pytest.raises(CsvRejected, match="could not be read as CSV .* Check its quotes"):
+        parse(rows + 'bad@x.io,"P,Q\n' + rows)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from badges import batch_run, batches, tasks
-from badges.models import Award, Badge, IssueBatch
+from badges.models import Award, Badge, IssueBatch, IssueBatchRow
 from tests.factories import make_badge
 
 pytestmark = pytest.mark.django_db
@@ -115,15 +115,51 @@ def test_even_a_repeated_chunk_finds_the_awards_instead_of_making_new_ones(
     upload(client_a, space_a, badge, 6)
     client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
     batch = IssueBatch.objects.get()
+    first_chunk = list(batch.rows.order_by("position").values()[:4])
     batch_run._process_chunk(batch.pk)
-    # A cursor that somehow went back (the worst case): the same rows again.
-    rows = IssueBatch.objects.get(pk=batch.pk).pending_rows
+    assert batch.rows.count() == 2  # the chunk left the queue with its awards
+    # The worst case: the chunk somehow back in the queue and the counters with it.
+    IssueBatchRow.objects.bulk_create([IssueBatchRow(**row) for row in first_chunk])
     IssueBatch.objects.filter(pk=batch.pk).update(processed=0, issued=0)
-    assert IssueBatch.objects.get(pk=batch.pk).pending_rows == rows
     batch_run.batch_process(batch.pk)
     batch.refresh_from_db()
     assert Award.objects.count() == 6
     assert (batch.issued, batch.duplicates) == (6 - 4, 4)
+
+
+def test_a_worker_killed_after_awarding_but_before_its_commit_leaves_the_chunk_to_redo(
+    client_a, space_a, badge, queued, monkeypatch
+):
+    """The rows of a chunk leave the queue in the transaction of their awards: a worker
+    killed in between (here: after the awards were written, before the commit) takes both
+    back, and the next run issues each person exactly once."""
+    upload(client_a, space_a, badge, 10)
+    client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
+    batch = IssueBatch.objects.get()
+    batch_run._process_chunk(batch.pk)  # the first chunk of 4, committed
+
+    real = batch_run._issue_chunk
+
+    def killed_after_awarding(batch, chunk):
+        real(batch, chunk)
+        assert Award.objects.count() == 8  # written, not yet committed
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(batch_run, "_issue_chunk", killed_after_awarding)
+    with pytest.raises(SystemExit):
+        batch_run.batch_process(batch.pk)
+    batch.refresh_from_db()
+    assert (Award.objects.count(), batch.processed, batch.rows.count()) == (4, 4, 6)
+
+    monkeypatch.setattr(batch_run, "_issue_chunk", real)
+    batch_run.batch_process(batch.pk)
+    batch_run.batch_process(batch.pk)  # redelivered once more: nothing left
+    batch.refresh_from_db()
+    assert batch.status == IssueBatch.Status.DONE and not batch.rows.exists()
+    assert (batch.processed, batch.issued, batch.duplicates) == (10, 10, 0)
+    assert sorted(Award.objects.values_list("recipient__email", flat=True)) == sorted(
+        f"p{i}@bulk.test" for i in range(10)
+    )
 
 
 def test_a_badge_withdrawn_mid_batch_stops_and_says_why(client_a, space_a, badge, queued):
@@ -146,13 +182,9 @@ def test_the_resume_job_requeues_running_batches_and_forgets_old_lists(
     upload(client_a, space_a, badge, 10)
     client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
     running = IssueBatch.objects.get()
-    stale = IssueBatch.objects.create(
-        space=space_a, badge=badge, source="manual", pending_rows={"rows": []}
-    )
+    stale = IssueBatch.objects.create(space=space_a, badge=badge, source="manual")
     IssueBatch.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(days=15))
-    fresh = IssueBatch.objects.create(
-        space=space_a, badge=badge, source="manual", pending_rows={"rows": []}
-    )
+    fresh = IssueBatch.objects.create(space=space_a, badge=badge, source="manual")
     queued.clear()
     assert tasks.resume_issue_batches() == 1
     assert queued == [running.pk]

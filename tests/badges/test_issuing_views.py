@@ -9,7 +9,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from badges.models import Award, Badge, IssueBatch
-from tests.factories import GroupFactory, OrganisationFactory, UserFactory, add_member, make_badge
+from tests.factories import (
+    GroupFactory,
+    OrganisationFactory,
+    UserFactory,
+    add_member,
+    batch_rows,
+    make_badge,
+)
 from users.models import Member, Membership, User
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +112,7 @@ def test_add_members_check_the_list_then_issue(client_a, space_a, badge, member_
     award = Award.objects.get()
     assert award.recipient == member_a and award.batch == batch
     assert batch.status == IssueBatch.Status.DONE and (batch.issued, batch.failed) == (1, 0)
-    assert batch.pending_rows is None  # the rows are gone; the award remains
+    assert not batch.rows.exists()  # the rows are gone; the award remains
     assert [m.to for m in mail.outbox] == [[member_a.email]]
 
     result = client_a.get(response.url).content.decode()
@@ -124,7 +131,7 @@ def test_a_whole_group_at_once_and_people_already_listed_are_not_added_twice(
         url("issue", space_a, badge.pk), {"action": "add_group", "group": group.pk}
     )
     assert response.status_code == 302
-    rows = draft(badge).pending_rows["rows"]
+    rows = batch_rows(draft(badge))
     assert sorted(r["user"] for r in rows) == sorted(p.pk for p in people)
     assert rows[1]["ref"] == "Group “Cohort 2026”"
     messages = [str(m) for m in response.wsgi_request._messages]
@@ -176,7 +183,7 @@ def test_someone_with_an_account_is_recognised_and_keeps_their_name(
     assert response.status_code == 302
     # The preview does not say they have an account (they are not among the issuer's people:
     # see tests/security/test_issuing_preview_reach.py); issuing finds them by their email.
-    assert draft(badge).pending_rows["rows"][0]["who"] == "email"
+    assert batch_rows(draft(badge))[0]["who"] == "email"
     client_a.post(url("issue", space_a, badge.pk), {"action": "issue", "tz": "UTC"})
     known.refresh_from_db()
     assert Award.objects.get().recipient == known and known.first_name == "Kim"
@@ -233,16 +240,32 @@ def test_issuing_a_csv_skips_the_problem_rows_and_reports_them(client_a, space_a
     assert "Rows not issued" in result and "“someday” is not a date." in result
 
 
-def test_100000_rows_are_refused_with_a_clear_limit_and_nothing_is_kept(client_a, space_a, badge):
-    data = "".join(f"p{i}@x.io,P,Q\n" for i in range(100_000))
+def test_a_file_over_the_row_limit_is_refused_and_nothing_of_it_is_kept(
+    client_a, space_a, badge, member_a, monkeypatch
+):
+    from badges import csv_import
+
+    client_a.post(
+        url("issue", space_a, badge.pk), {"action": "add_members", "users": [member_a.pk]}
+    )
+    # A smaller limit, so that several chunks of rows are written before the refusal.
+    monkeypatch.setattr(csv_import, "MAX_ROWS", 2500)
+    data = "".join(f"p{i}@x.io,P,Q\n" for i in range(2501))
     response = client_a.post(
         url("issue", space_a, badge.pk),
         {"action": "upload_csv", "file": csv_file(data), "tz": "UTC"},
     )
     assert response.status_code == 422
     html = response.content.decode()
-    assert "10,000 rows" in html and "2 MB" in html
-    assert not IssueBatch.objects.exists() and not Award.objects.exists()
+    assert "more than 2,500 rows" in html and "20 MB" in html
+    # The list is as it was: its one person, none of the file's 2,500 rows read before line 2,501.
+    assert [r["user"] for r in batch_rows(draft(badge))] == [member_a.pk]
+    assert not Award.objects.exists()
+
+
+def test_the_limits_are_100000_rows_and_20_mb(client_a, space_a, badge):
+    html = client_a.get(url("issue", space_a, badge.pk) + "?panel=csv").content.decode()
+    assert "at most 100,000 rows and 20 MB" in html
 
 
 def test_an_unknown_time_zone_is_a_field_error(client_a, space_a, badge):
@@ -284,9 +307,9 @@ def test_rows_can_be_removed_and_the_list_discarded(client_a, space_a, badge):
         {"action": "upload_csv", "file": csv_file(BAD_CSV), "tz": "UTC"},
     )
     client_a.post(url("issue", space_a, badge.pk), {"remove": "0"})
-    assert len(draft(badge).pending_rows["rows"]) == 5
+    assert len(batch_rows(draft(badge))) == 5
     client_a.post(url("issue", space_a, badge.pk), {"action": "remove_problems"})
-    rows = draft(badge).pending_rows["rows"]
+    rows = batch_rows(draft(badge))
     # With the first "ok" row gone, its repeat is no longer a duplicate.
     assert [r["email"] for r in rows] == ["ok@new.test", "fine@new.test"]
     client_a.post(url("issue", space_a, badge.pk), {"action": "discard"})

@@ -71,6 +71,10 @@ def test_the_compose_file_is_consistent():
     queue = settings.CELERY_TASK_ROUTES["badges.openbadges.tasks.sign_credentials"]["queue"]
     assert f"-Q {queue}" in SERVICES["signer"]["command"]
     assert "-Q" not in SERVICES["worker"]["command"]
+    # A safety net only (bounded caches keep a worker process far below: bench.memory): a pool
+    # process past ~300 MB after a task is replaced.
+    for name in ("worker", "signer"):
+        assert "--max-memory-per-child=300000" in SERVICES[name]["command"].split(), name
     # The order of start-up: migrations complete before web, worker and beat start.
     for name in ("web", "worker", "signer", "beat"):
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == (
@@ -260,9 +264,9 @@ def test_the_proxy_passes_host_and_scheme_and_refuses_big_bodies(proxy):
         proxy, "/accounts/login/", {"Host": SITE_HOST, "X-Forwarded-Proto": "https"}
     )
     assert status == 200 and b"/static/css/app." in body
-    # Bigger than client_max_body_size (10m, = MAX_REQUEST_BODY): refused by nginx itself.
+    # Bigger than client_max_body_size (24m, = MAX_REQUEST_BODY): refused by nginx itself.
     status, headers, _ = request(
-        proxy, "/accounts/login/", {"Host": SITE_HOST, "Content-Length": str(11 * 1024 * 1024)},
+        proxy, "/accounts/login/", {"Host": SITE_HOST, "Content-Length": str(25 * 1024 * 1024)},
         method="POST",
     )  # fmt: skip
     assert status == 413 and headers.get("Server", "").startswith("nginx")

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from badges.models import Award, IssueBatch
-from tests.factories import OrganisationFactory, UserFactory, add_member, make_badge
+from tests.factories import OrganisationFactory, UserFactory, add_member, batch_rows, make_badge
 from users.models import Member
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def upload(client, space, badge, text: str):
 
 def rows(badge) -> list[dict]:
     batch = IssueBatch.objects.get(badge=badge, status=IssueBatch.Status.PENDING)
-    return batch.pending_rows["rows"]
+    return batch_rows(batch)
 
 
 def test_an_external_id_outside_the_issuers_reach_resolves_no_one(client, space_a, setting):

@@ -1,4 +1,4 @@
-"""A body above MAX_REQUEST_BODY (10 MB) is refused with 413 before anything parses it: a page
+"""A body above MAX_REQUEST_BODY (24 MB) is refused with 413 before anything parses it: a page
 for the site, ``{"Error": …}`` for the API. Per-field limits (a 2 MB avatar) stay the forms'."""
 
 import io
@@ -59,7 +59,7 @@ def test_a_60_mb_multipart_body_is_refused_with_413_before_it_is_parsed(client_a
     )
     assert response.status_code == 413
     page = response.content.decode()
-    assert "This request (60.0 MB) is larger than the 10 MB" in page
+    assert "This request (60.0 MB) is larger than the 24 MB" in page
     assert parses == []
 
 
@@ -71,7 +71,7 @@ def test_a_60_mb_body_to_the_api_is_413_with_an_error_body(client, parses):
         content_type=f"multipart/form-data; boundary={BOUNDARY}",
     )
     assert response.status_code == 413
-    assert "larger than the 10 MB" in json.loads(response.content)["Error"]
+    assert "larger than the 24 MB" in json.loads(response.content)["Error"]
     assert parses == []
 
 

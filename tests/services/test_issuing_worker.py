@@ -43,4 +43,4 @@ def test_the_worker_issues_a_large_batch(worker):  # noqa: F811 - the imported f
     assert batch.status == IssueBatch.Status.DONE, f"stuck at {batch.processed}/{batch.total}"
     assert (batch.issued, batch.duplicates, batch.failed) == (size, 0, 0)
     assert Award.objects.filter(batch=batch).count() == size
-    assert batch.pending_rows is None
+    assert not batch.rows.exists()
