@@ -998,10 +998,10 @@ def sql_awards(
             """
             INSERT INTO badges_issuebatch (
                 id, space_id, badge_id, public_id, source, status, issued_at, created_by_id,
-                pending_rows, failures, total, processed, issued, duplicates, failed,
+                failures, total, processed, issued, duplicates, failed,
                 created_at, finished_at)
             SELECT batch_id, %s, badge_id, gen_random_uuid(), %s, %s, min(issued_at), %s,
-                NULL, '[]'::jsonb, count(*), count(*), count(*), 0, 0, min(issued_at),
+                '[]'::jsonb, count(*), count(*), count(*), 0, 0, min(issued_at),
                 min(issued_at)
             FROM badges_award WHERE space_id = %s GROUP BY batch_id, badge_id
             """,
