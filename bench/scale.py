@@ -484,6 +484,21 @@ def space_remove(slug: str) -> bool:
     return True
 
 
+def badge_snapshot(badge, org_name: dict[int, str]) -> dict:
+    """What an award carries of its badge (Badge.snapshot()'s shape, without the queries)."""
+    return {
+        "public_id": str(badge.public_id),
+        "name": badge.name,
+        "description": badge.description,
+        "language": badge.language,
+        "criteria_url": "",
+        "criteria_text": badge.criteria_text,
+        "image": badge.graphic.image.name,
+        "attributes": [],
+        "organisation": org_name[badge.organisation_id],
+    }
+
+
 def seed_scale(opts: ScaleOptions, log: Callable[[str], None] = print) -> ScaleResult:
     rng = random.Random(opts.seed)
     tz = ZoneInfo(settings.TIME_ZONE)
@@ -768,20 +783,7 @@ def seed_scale(opts: ScaleOptions, log: Callable[[str], None] = print) -> ScaleR
     step(f"{len(batch_rows)} issue batches")
 
     org_name = {n.id: n.name for n in nodes}
-    snapshots = [
-        {
-            "public_id": str(b.public_id),
-            "name": b.name,
-            "description": b.description,
-            "language": b.language,
-            "criteria_url": "",
-            "criteria_text": b.criteria_text,
-            "image": b.graphic.image.name,
-            "attributes": [],
-            "organisation": org_name[b.organisation_id],
-        }
-        for b in badges
-    ]
+    snapshots = [badge_snapshot(b, org_name) for b in badges]
     versions = [issuer_version_of[b.issuer_id] for b in badges]
     emails = User.objects.filter(pk__gte=user_id0).order_by("pk").values_list("email", flat=True)
     user_email = list(emails.iterator(chunk_size=20_000))
@@ -902,17 +904,7 @@ def sql_awards(
     org_name = dict(Organisation.objects.filter(space=space).values_list("pk", "name"))
     badge_rows = []
     for i, b in enumerate(badges):
-        snapshot = {
-            "public_id": str(b.public_id),
-            "name": b.name,
-            "description": b.description,
-            "language": b.language,
-            "criteria_url": "",
-            "criteria_text": b.criteria_text,
-            "image": b.graphic.image.name,
-            "attributes": [],
-            "organisation": org_name[b.organisation_id],
-        }
+        snapshot = badge_snapshot(b, org_name)
         months = expiry_days = None
         if b.expiry_amount and b.expiry_unit == Badge.ExpiryUnit.DAYS:
             expiry_days = b.expiry_amount

@@ -10,19 +10,7 @@ from __future__ import annotations
 
 from django.apps import apps
 
-OUR_APPS = {
-    "badgeplatform",
-    "orgs",
-    "users",
-    "issuers",
-    "badges",
-    "reporting",
-    "branding",
-    "api",
-    "webhooks",
-    "obapi",
-    "sso",
-}
+from tests.core.test_architecture import PROJECT_APPS
 
 # Not a space's: the platform's own, or a person's (across every space they belong to).
 NOT_A_SPACES = {
@@ -51,7 +39,7 @@ def test_every_table_has_its_space_or_says_why_not():
     missing, nullable = [], []
     for model in apps.get_models():
         label = model._meta.label
-        if model._meta.app_label not in OUR_APPS or label in NOT_A_SPACES or label in CHILDREN:
+        if model._meta.app_label not in PROJECT_APPS or label in NOT_A_SPACES or label in CHILDREN:
             continue
         field = next((f for f in model._meta.concrete_fields if f.name == "space"), None)
         if field is None or field.related_model is not apps.get_model("orgs.Space"):
