@@ -170,7 +170,7 @@ def _insert(batch: IssueBatch, rows: list[_NewRow]) -> None:
         return
     table = connection.ops.quote_name(IssueBatchRow._meta.db_table)
     columns = (
-        "batch_id", "position", "data", "external_id", "achieved_at", "identity", "who",
+        "space_id", "batch_id", "position", "data", "external_id", "achieved_at", "identity", "who",
         "ext_claim", "errors", "clash", "ok", "problem",
     )  # fmt: skip
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -180,8 +180,8 @@ def _insert(batch: IssueBatch, rows: list[_NewRow]) -> None:
     dumps, params = json.dumps, []
     for r in rows:
         params += (
-            batch.pk, r.position, dumps(r.data), r.external_id, r.achieved_at, r.identity,
-            r.who, r.ext_claim, dumps(r.errors), dumps(r.clash), r.ok, r.problem,
+            batch.space_id, batch.pk, r.position, dumps(r.data), r.external_id, r.achieved_at,
+            r.identity, r.who, r.ext_claim, dumps(r.errors), dumps(r.clash), r.ok, r.problem,
         )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

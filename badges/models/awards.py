@@ -64,10 +64,12 @@ class IssueBatchRow(models.Model):
     The list can hold 100,000 rows, so it lives here, one row a record, rather than in one
     JSON value on the batch: it is written in chunks as a CSV is read, checked in chunks and
     in SQL, shown a page at a time, and the worker deletes each chunk of rows in the
-    transaction that issues it. No ``space`` column: a row is only ever reached through its
-    batch, which is fetched inside the space (badges.access.batch_for).
+    transaction that issues it. Rows are read through their batch, fetched inside the space
+    (badges.access.batch_for); ``space`` is the batch's, as on every tenant table.
     """
 
+    # Not indexed: rows are always read by batch; a space's removal reaches them by batch too.
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+", db_index=False)
     # Indexed by the (batch, position) constraint, which starts with it.
     batch = models.ForeignKey(
         IssueBatch, on_delete=models.CASCADE, related_name="rows", db_index=False

@@ -24,7 +24,6 @@ NOT_A_SPACES = {
 }
 # Children reached only through a parent that carries ``space`` (and is read within it first).
 CHILDREN = {
-    "badges.IssueBatchRow": "batch (badges.access.batch_for)",
     "badges.ExpiryNotice": "award (written by the expiry job, never served by a request)",
     "badges.StatusListEntry": "award (its one status list bit)",
     "webhooks.Message": "endpoint",
