@@ -126,3 +126,13 @@ def test_recipient_adds_a_secondary_address_and_gets_its_awards(page, screenshot
     # The field stays wide enough to type an address in; the button goes below it.
     assert page.locator("#new-email").bounding_box()["width"] >= 200
     screenshot("settings-emails-phone")
+    # A refused address on a phone: the message under the field, inside the screen.
+    page.get_by_label("Add an address").fill("rita@@typo.example")
+    page.get_by_role("button", name="Send confirmation link").click()
+    error = page.locator("#new-email-error")
+    error.wait_for()
+    box = error.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert box["y"] > page.locator("#new-email").bounding_box()["y"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot("settings-emails-phone-error")
